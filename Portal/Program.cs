@@ -1,27 +1,26 @@
+using Portal.Catalog;
+using Portal.Cluster;
 using Portal.Components;
+using Portal.Data;
+using Portal.Identity;
+using Portal.Operations;
 
 var builder = WebApplication.CreateBuilder(args);
 
-// Add services to the container.
-builder.Services.AddRazorComponents()
-    .AddInteractiveServerComponents();
+builder.AddData();
+builder.AddPortalIdentity();
+builder.AddCluster();
+builder.AddCatalog();
+builder.AddPortalUi();
 
 var app = builder.Build();
 
-// Configure the HTTP request pipeline.
-if (!app.Environment.IsDevelopment())
-{
-    app.UseExceptionHandler("/Error", createScopeForErrors: true);
-    // The default HSTS value is 30 days. You may want to change this for production scenarios, see https://aka.ms/aspnetcore-hsts.
-    app.UseHsts();
-}
-app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
-app.UseHttpsRedirection();
+await app.PrepareDatabaseAsync();
 
-app.UseAntiforgery();
-
-app.MapStaticAssets();
-app.MapRazorComponents<App>()
-    .AddInteractiveServerRenderMode();
+app.MapHealth();
+app.MapAccountEndpoints();
+app.MapPortalUi();
 
 app.Run();
+
+public partial class Program;

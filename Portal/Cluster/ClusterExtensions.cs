@@ -1,0 +1,60 @@
+using Microsoft.Extensions.Options;
+
+namespace Portal.Cluster;
+
+public static class ClusterExtensions
+{
+    public const string EnvironmentsSection = "Environments";
+
+    public static void AddCluster(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<EnvironmentCatalog>()
+            .Configure<IConfiguration>((catalog, configuration) =>
+            {
+                var configured = configuration.GetSection(EnvironmentsSection).Get<List<DeploymentEnvironment>>();
+                catalog.Environments = configured is { Count: > 0 } ? configured : [.. EnvironmentCatalog.Defaults];
+            })
+            .ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<EnvironmentCatalog>, EnvironmentCatalogValidation>();
+    }
+}
+
+/// <summary>Names the bad key (<c>Environments:1:MaxReplicas</c>) so a wrong setting stops the app at start with a clear message.</summary>
+internal sealed class EnvironmentCatalogValidation : IValidateOptions<EnvironmentCatalog>
+{
+    public ValidateOptionsResult Validate(string? name, EnvironmentCatalog options)
+    {
+        var failures = new List<string>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < options.Environments.Count; i++)
+        {
+            var environment = options.Environments[i];
+            var key = $"{ClusterExtensions.EnvironmentsSection}:{i}";
+            if (KubernetesNames.ValidateLabel(environment.Name, $"{key}:Name") is { } nameError)
+            {
+                failures.Add(nameError);
+            }
+            else if (!seen.Add(environment.Name))
+            {
+                failures.Add($"{key}:Name '{environment.Name}' is configured twice.");
+            }
+
+            if (environment.MaxReplicas < 1)
+            {
+                failures.Add($"{key}:MaxReplicas must be at least 1 (it is {environment.MaxReplicas}).");
+            }
+
+            if (!environment.NamespacePattern.Contains("{team}", StringComparison.Ordinal))
+            {
+                failures.Add($"{key}:NamespacePattern must contain {{team}} so that teams get separate namespaces.");
+            }
+
+            if (string.IsNullOrWhiteSpace(environment.Cluster))
+            {
+                failures.Add($"{key}:Cluster must name a cluster.");
+            }
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}

@@ -1,0 +1,34 @@
+namespace Portal.Cluster;
+
+/// <summary>A named deployment target from the <c>Environments</c> configuration section.</summary>
+public sealed class DeploymentEnvironment
+{
+    public string Name { get; set; } = "";
+
+    /// <summary>The name of a cluster under <c>Clusters</c>; <c>sandbox</c> is the embedded default.</summary>
+    public string Cluster { get; set; } = "sandbox";
+
+    /// <summary><c>{team}</c> and <c>{environment}</c> are replaced to give the namespace.</summary>
+    public string NamespacePattern { get; set; } = "{team}-{environment}";
+
+    public bool RequiresApproval { get; set; }
+
+    public int MaxReplicas { get; set; } = 10;
+
+    public string NamespaceFor(string team) =>
+        NamespacePattern.Replace("{team}", team, StringComparison.Ordinal).Replace("{environment}", Name, StringComparison.Ordinal);
+}
+
+/// <summary>The configured environments in configuration order.</summary>
+public sealed class EnvironmentCatalog
+{
+    public static IReadOnlyList<DeploymentEnvironment> Defaults =>
+    [
+        new() { Name = "staging", RequiresApproval = false, MaxReplicas = 10 },
+        new() { Name = "production", RequiresApproval = true, MaxReplicas = 20 },
+    ];
+
+    public List<DeploymentEnvironment> Environments { get; set; } = [];
+
+    public DeploymentEnvironment? Find(string name) => Environments.Find(e => e.Name == name);
+}

@@ -1,0 +1,102 @@
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.OpenIdConnect;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.Options;
+using Portal.Data;
+
+namespace Portal.Identity;
+
+public static class IdentityExtensions
+{
+    public const string OidcScheme = "oidc";
+
+    public static void AddPortalIdentity(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddCascadingAuthenticationState();
+        services.AddIdentity<PortalUser, IdentityRole>(options =>
+            {
+                options.User.RequireUniqueEmail = false;
+                options.Lockout.MaxFailedAccessAttempts = 5;
+                options.Lockout.DefaultLockoutTimeSpan = TimeSpan.FromMinutes(5);
+                options.SignIn.RequireConfirmedAccount = false;
+            })
+            .AddEntityFrameworkStores<PortalDbContext>()
+            .AddDefaultTokenProviders();
+
+        services.ConfigureApplicationCookie(cookie =>
+        {
+            cookie.LoginPath = "/account/signin";
+            cookie.LogoutPath = "/account/signout";
+            cookie.AccessDeniedPath = "/account/denied";
+            cookie.Cookie.Name = "selfservice.auth";
+            cookie.SlidingExpiration = true;
+            cookie.ExpireTimeSpan = TimeSpan.FromHours(8);
+        });
+
+        services.AddAuthorizationBuilder()
+            .AddPolicy(Policies.Admin, policy => policy.RequireRole(Roles.Admin));
+
+        services.AddScoped<TeamAccess>();
+        services.AddScoped<TeamDirectory>();
+        services.AddScoped<DemoData>();
+        services.AddScoped<OidcTeamSync>();
+        services.AddSingleton(TimeProvider.System);
+
+        services.AddOptions<OidcOptions>().BindConfiguration(OidcOptions.Section)
+            .Validate(o => !o.Enabled || !string.IsNullOrWhiteSpace(o.ClientId), "Authentication:Oidc:ClientId is required when Authentication:Oidc:Authority is set.")
+            .Validate(o => !o.Enabled || Uri.TryCreate(o.Authority, UriKind.Absolute, out _), "Authentication:Oidc:Authority must be an absolute URL.")
+            .ValidateOnStart();
+
+        var oidc = builder.Configuration.GetSection(OidcOptions.Section).Get<OidcOptions>() ?? new OidcOptions();
+        if (oidc.Enabled)
+        {
+            AddOpenIdConnect(services, oidc);
+        }
+    }
+
+    private static void AddOpenIdConnect(IServiceCollection services, OidcOptions oidc)
+    {
+        new AuthenticationBuilder(services).AddOpenIdConnect(OidcScheme, oidc.DisplayName, options =>
+        {
+            options.Authority = oidc.Authority;
+            options.ClientId = oidc.ClientId;
+            options.ClientSecret = oidc.ClientSecret;
+            options.ResponseType = "code";
+            options.UsePkce = true;
+            options.SaveTokens = false;
+            options.GetClaimsFromUserInfoEndpoint = true;
+            options.MapInboundClaims = false;
+            options.Scope.Add("profile");
+            options.Scope.Add("email");
+            options.ClaimActions.MapJsonKey(oidc.GroupsClaim, oidc.GroupsClaim);
+            // The cookie holds the local user (id, Admin role), built from the provider's claims at sign-in.
+            options.SignInScheme = IdentityConstants.ApplicationScheme;
+            options.Events.OnTokenValidated = async context =>
+            {
+                var sync = context.HttpContext.RequestServices.GetRequiredService<OidcTeamSync>();
+                context.Principal = await sync.SyncAsync(context.Principal!);
+            };
+        });
+    }
+
+    public static void MapAccountEndpoints(this WebApplication app)
+    {
+        var account = app.MapGroup("/account");
+        account.MapPost("/signout", async (SignInManager<PortalUser> signIn) =>
+        {
+            await signIn.SignOutAsync();
+            return TypedResults.LocalRedirect("/account/signin");
+        });
+        account.MapGet("/signin/oidc", (string? returnUrl, IOptions<OidcOptions> options) =>
+            options.Value.Enabled
+                ? Results.Challenge(new AuthenticationProperties { RedirectUri = LocalOnly(returnUrl) }, [OidcScheme])
+                : Results.NotFound())
+            .AllowAnonymous();
+    }
+
+    public static string LocalOnly(string? returnUrl) =>
+        !string.IsNullOrEmpty(returnUrl) && returnUrl.StartsWith('/') && !returnUrl.StartsWith("//") && !returnUrl.StartsWith("/\\")
+            ? returnUrl
+            : "/";
+}

@@ -1,0 +1,18 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Portal;
+
+/// <summary>Settings under <c>Portal</c>: where the embedded mode keeps its state.</summary>
+public sealed class PortalOptions
+{
+    public const string Section = "Portal";
+
+    /// <summary>Holds the SQLite file and the Data Protection keys; relative paths are under the content root.</summary>
+    [Required(ErrorMessage = "Portal:DataDirectory must name a folder.")]
+    public string DataDirectory { get; set; } = "data";
+
+    /// <summary>Demo teams and users with a known password: for trying the portal out, never for production.</summary>
+    public bool SeedDemoData { get; set; } = true;
+
+    public string ResolveDataDirectory(string contentRoot) => Path.GetFullPath(DataDirectory, contentRoot);
+}
