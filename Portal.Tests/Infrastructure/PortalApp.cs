@@ -1,0 +1,143 @@
+using System.Net;
+using System.Security.Claims;
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Portal.Data;
+using Portal.Identity;
+
+namespace Portal.Tests.Infrastructure;
+
+/// <summary>
+/// The real portal on a real Kestrel port with its own temporary data folder (SQLite file, keys), demo data seeded.
+/// Settings can be added before the first use to start it configured differently.
+/// </summary>
+public sealed partial class PortalApp : WebApplicationFactory<Program>, IAsyncLifetime
+{
+    private readonly Dictionary<string, string?> settings = new();
+    private IServiceScope? scope;
+
+    public PortalApp()
+    {
+        DataDirectory = Path.Combine(Path.GetTempPath(), "portal-tests", Guid.NewGuid().ToString("n"));
+        settings["Portal:DataDirectory"] = DataDirectory;
+        UseKestrel(0);
+    }
+
+    public string DataDirectory { get; }
+
+    public Uri BaseAddress { get; private set; } = null!;
+
+    public PortalApp With(string key, string? value)
+    {
+        settings[key] = value;
+        return this;
+    }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        foreach (var (key, value) in settings)
+        {
+            builder.UseSetting(key, value);
+        }
+    }
+
+    /// <summary>Starts a portal of its own, for tests that change state other tests would see.</summary>
+    public static async Task<PortalApp> StartAsync(params (string Key, string? Value)[] settings)
+    {
+        var app = new PortalApp();
+        foreach (var (key, value) in settings)
+        {
+            app.With(key, value);
+        }
+
+        await app.InitializeAsync();
+        return app;
+    }
+
+    public Task InitializeAsync()
+    {
+        StartServer();
+        var address = Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        BaseAddress = new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal));
+        return Task.CompletedTask;
+    }
+
+    Task IAsyncLifetime.DisposeAsync() => DisposeAsync().AsTask();
+
+    public override async ValueTask DisposeAsync()
+    {
+        scope?.Dispose();
+        scope = null;
+        await base.DisposeAsync();
+        SqliteConnection.ClearAllPools();
+        try
+        {
+            Directory.Delete(DataDirectory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A file still held open must not fail the test run; the temp folder is cleaned by the OS.
+        }
+    }
+
+    /// <summary>An HTTP client with its own cookie jar that does not follow redirects, so tests can see them.</summary>
+    public HttpClient CreateBrowserlikeClient() =>
+        new(new HttpClientHandler { CookieContainer = new CookieContainer(), AllowAutoRedirect = false }) { BaseAddress = BaseAddress };
+
+    /// <summary>Signs in through the real sign-in form (antiforgery token included) and returns the signed-in client.</summary>
+    public async Task<HttpClient> SignedInClientAsync(string userName, string password = DemoData.Password)
+    {
+        var client = CreateBrowserlikeClient();
+        var response = await PostSignInAsync(client, userName, password);
+        if (response.StatusCode != HttpStatusCode.Redirect)
+        {
+            throw new InvalidOperationException($"Sign-in of {userName} answered {(int)response.StatusCode}, not a redirect.");
+        }
+
+        return client;
+    }
+
+    public static async Task<HttpResponseMessage> PostSignInAsync(HttpClient client, string userName, string password)
+    {
+        var page = await client.GetStringAsync("/account/signin");
+        var token = AntiforgeryToken().Match(page).Groups[1].Value;
+        return await client.PostAsync("/account/signin", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["__RequestVerificationToken"] = token,
+            ["_handler"] = "signin",
+            ["Input.UserName"] = userName,
+            ["Input.Password"] = password,
+        }));
+    }
+
+    /// <summary>The principal the portal itself builds for a user at sign-in: same claims, same roles.</summary>
+    public async Task<ClaimsPrincipal> PrincipalAsync(string userName)
+    {
+        await using var scope = Services.CreateAsyncScope();
+        var users = scope.ServiceProvider.GetRequiredService<UserManager<PortalUser>>();
+        var signIn = scope.ServiceProvider.GetRequiredService<SignInManager<PortalUser>>();
+        var user = await users.FindByNameAsync(userName) ?? throw new InvalidOperationException($"No user {userName}.");
+        return await signIn.CreateUserPrincipalAsync(user);
+    }
+
+    public async Task<T> WithDbAsync<T>(Func<PortalDbContext, Task<T>> action)
+    {
+        var factory = Services.GetRequiredService<IDbContextFactory<PortalDbContext>>();
+        await using var db = await factory.CreateDbContextAsync();
+        return await action(db);
+    }
+
+    /// <summary>A service from one scope that lives as long as the app.</summary>
+    public T Get<T>()
+        where T : notnull => (scope ??= Services.CreateScope()).ServiceProvider.GetRequiredService<T>();
+
+    [GeneratedRegex("name=\"__RequestVerificationToken\" value=\"([^\"]+)\"")]
+    private static partial Regex AntiforgeryToken();
+}
