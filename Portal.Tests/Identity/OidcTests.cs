@@ -1,0 +1,89 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.OpenIdConnect;
+using Microsoft.AspNetCore.Http;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Portal.Identity;
+using Portal.Tests.Infrastructure;
+
+namespace Portal.Tests.Identity;
+
+/// <summary>No identity provider runs here: these check the scheme is wired from configuration and the groups mapping.</summary>
+public sealed class OidcTests : IAsyncLifetime
+{
+    private PortalApp app = null!;
+
+    public async Task InitializeAsync() => app = await PortalApp.StartAsync(
+        ("Authentication:Oidc:Authority", "https://idp.example.com/realms/acme"),
+        ("Authentication:Oidc:ClientId", "selfservice"),
+        ("Authentication:Oidc:ClientSecret", "s3cret"),
+        ("Authentication:Oidc:GroupsClaim", "roles"),
+        ("Authentication:Oidc:DisplayName", "Acme SSO"));
+
+    public async Task DisposeAsync() => await app.DisposeAsync();
+
+    [Fact]
+    public async Task ConfiguredAuthorityRegistersTheOpenIdConnectScheme()
+    {
+        var scheme = await app.Get<IAuthenticationSchemeProvider>().GetSchemeAsync(IdentityExtensions.OidcScheme);
+        var options = app.Get<IOptionsMonitor<OpenIdConnectOptions>>().Get(IdentityExtensions.OidcScheme);
+
+        Assert.NotNull(scheme);
+        Assert.Equal(typeof(OpenIdConnectHandler), scheme.HandlerType);
+        Assert.Equal("https://idp.example.com/realms/acme", options.Authority);
+        Assert.Equal("selfservice", options.ClientId);
+        Assert.Equal("code", options.ResponseType);
+        Assert.True(options.UsePkce);
+    }
+
+    [Fact]
+    public async Task SignInPageOffersSingleSignOnAndTheChallengeGoesToTheProvider()
+    {
+        var page = await app.CreateBrowserlikeClient().GetStringAsync("/account/signin");
+
+        Assert.Contains("Sign in with Acme SSO", page);
+    }
+
+    [Fact]
+    public async Task GroupsClaimBecomesTeamMembershipsAndAdminRole()
+    {
+        var principal = await ValidateTokenAsync("sub-123", "erin", "payments-approvers", "search", "portal-admins", "unknown-team");
+
+        var userId = principal.FindFirstValue(ClaimTypes.NameIdentifier)!;
+        var memberships = await app.WithDbAsync(db => db.TeamMembers.Where(m => m.UserId == userId).OrderBy(m => m.Team.Name).Select(m => new { m.Team.Name, m.Role }).ToListAsync());
+        Assert.Equal("erin", principal.Identity!.Name);
+        Assert.True(principal.IsInRole(Roles.Admin));
+        Assert.Equal([("payments", TeamRole.Approver), ("search", TeamRole.Member)], memberships.Select(m => (m.Name, m.Role)));
+    }
+
+    [Fact]
+    public async Task LaterSignInFollowsChangedGroups()
+    {
+        await ValidateTokenAsync("sub-456", "frank", "payments", "portal-admins");
+
+        var principal = await ValidateTokenAsync("sub-456", "frank", "search");
+
+        var userId = principal.FindFirstValue(ClaimTypes.NameIdentifier)!;
+        var teams = await app.WithDbAsync(db => db.TeamMembers.Where(m => m.UserId == userId).Select(m => m.Team.Name).ToListAsync());
+        Assert.False(principal.IsInRole(Roles.Admin));
+        Assert.Equal(["search"], teams);
+    }
+
+    private async Task<ClaimsPrincipal> ValidateTokenAsync(string subject, string userName, params string[] groups)
+    {
+        var options = app.Get<IOptionsMonitor<OpenIdConnectOptions>>().Get(IdentityExtensions.OidcScheme);
+        var scheme = (await app.Get<IAuthenticationSchemeProvider>().GetSchemeAsync(IdentityExtensions.OidcScheme))!;
+        var claims = new List<Claim> { new("sub", subject), new("preferred_username", userName), new("name", userName) };
+        claims.AddRange(groups.Select(g => new Claim("roles", g)));
+        await using var scope = app.Services.CreateAsyncScope();
+        var http = new DefaultHttpContext { RequestServices = scope.ServiceProvider };
+        var context = new Microsoft.AspNetCore.Authentication.OpenIdConnect.TokenValidatedContext(
+            http, scheme, options, new ClaimsPrincipal(new ClaimsIdentity(claims, "oidc")), new AuthenticationProperties());
+
+        await options.Events.TokenValidated(context);
+
+        return context.Principal!;
+    }
+}
