@@ -1,0 +1,73 @@
+using Bunit;
+using Bunit.TestDoubles;
+using Microsoft.AspNetCore.Components;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using MudBlazor;
+using MudBlazor.Services;
+using Portal.Catalog;
+using Portal.Cluster;
+using Portal.Identity;
+using Portal.Tests.Infrastructure;
+
+namespace Portal.Tests.Components;
+
+/// <summary>
+/// bUnit with MudBlazor's services (popover provider rendered, transitions off) and the portal's real services from a
+/// running portal (real SQLite file, seeded demo data), so tests assert what users see and what got stored.
+/// </summary>
+public abstract class PortalComponentTest : BunitContext, IClassFixture<PortalApp>, IAsyncLifetime
+{
+    protected PortalComponentTest(PortalApp app)
+    {
+        App = app;
+        JSInterop.Mode = JSRuntimeMode.Loose;
+        Services.AddMudServices(options =>
+        {
+            options.SnackbarConfiguration.ShowTransitionDuration = 0;
+            options.SnackbarConfiguration.HideTransitionDuration = 0;
+            options.PopoverOptions.CheckForPopoverProvider = false;
+        });
+        Services.AddSingleton(app.Get<ServiceCatalog>());
+        Services.AddSingleton(app.Get<TeamAccess>());
+        Services.AddSingleton(app.Get<TeamDirectory>());
+        Services.AddSingleton(app.Get<IOptions<EnvironmentCatalog>>());
+        Authorization = AddAuthorization();
+    }
+
+    private bool disposedAsynchronously;
+
+    protected PortalApp App { get; }
+
+    protected BunitAuthorizationContext Authorization { get; }
+
+    protected string CurrentUri => Services.GetRequiredService<NavigationManager>().Uri;
+
+    /// <summary>Signs the given demo user in with the same claims the portal issues at sign-in.</summary>
+    protected async Task SignInAsAsync(string userName)
+    {
+        var principal = await App.PrincipalAsync(userName);
+        Authorization.SetAuthorized(userName);
+        Authorization.SetRoles([.. principal.Claims.Where(c => c.Type == System.Security.Claims.ClaimTypes.Role).Select(c => c.Value)]);
+        Authorization.SetClaims([.. principal.Claims.Where(c => c.Type != System.Security.Claims.ClaimTypes.Name && c.Type != System.Security.Claims.ClaimTypes.Role)]);
+    }
+
+    protected IRenderedComponent<MudPopoverProvider> RenderPopoverProvider() => Render<MudPopoverProvider>();
+
+    Task IAsyncLifetime.InitializeAsync() => Task.CompletedTask;
+
+    // MudBlazor registers services that only dispose asynchronously; xunit calls this before Dispose.
+    async Task IAsyncLifetime.DisposeAsync()
+    {
+        await DisposeAsync();
+        disposedAsynchronously = true;
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (!disposedAsynchronously)
+        {
+            base.Dispose(disposing);
+        }
+    }
+}
