@@ -1,0 +1,51 @@
+using Microsoft.Playwright;
+
+namespace Portal.Tests.Infrastructure;
+
+/// <summary>Debian's Chromium driven by Playwright; screenshots go to TestResults/screenshots at the repository root.</summary>
+public sealed class Browser : IAsyncLifetime
+{
+    private IPlaywright? playwright;
+
+    public IBrowser Chromium { get; private set; } = null!;
+
+    public static string ScreenshotDirectory
+    {
+        get
+        {
+            var directory = new DirectoryInfo(AppContext.BaseDirectory);
+            while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "SelfService.sln")))
+            {
+                directory = directory.Parent;
+            }
+
+            var path = Path.Combine(directory?.FullName ?? AppContext.BaseDirectory, "TestResults", "screenshots");
+            Directory.CreateDirectory(path);
+            return path;
+        }
+    }
+
+    public async Task InitializeAsync()
+    {
+        playwright = await Playwright.CreateAsync();
+        Chromium = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = Environment.GetEnvironmentVariable("CHROMIUM_PATH") ?? "/usr/bin/chromium",
+            Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
+        });
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (Chromium is not null)
+        {
+            await Chromium.DisposeAsync();
+        }
+
+        playwright?.Dispose();
+    }
+
+    public static async Task WaitUntilInteractiveAsync(IPage page) =>
+        await page.WaitForSelectorAsync("[data-interactive=true]", new PageWaitForSelectorOptions { Timeout = 20_000 });
+}
