@@ -5,8 +5,8 @@ public sealed class DeploymentEnvironment
 {
     public string Name { get; set; } = "";
 
-    /// <summary>The name of a cluster under <c>Clusters</c>; <c>sandbox</c> is the embedded default.</summary>
-    public string Cluster { get; set; } = "sandbox";
+    /// <summary>The name of a cluster under <c>Clusters</c>. With <c>Clusters:default</c> unset, the embedded Sandbox.</summary>
+    public string Cluster { get; set; } = "default";
 
     /// <summary><c>{team}</c> and <c>{environment}</c> are replaced to give the namespace.</summary>
     public string NamespacePattern { get; set; } = "{team}-{environment}";

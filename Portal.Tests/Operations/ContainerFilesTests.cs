@@ -1,0 +1,94 @@
+using YamlDotNet.RepresentationModel;
+
+namespace Portal.Tests.Operations;
+
+/// <summary>No Docker engine runs here: the compose file and Dockerfile are checked for the shape they must have.</summary>
+public sealed class ContainerFilesTests
+{
+    private static readonly string Root = FindRoot();
+
+    [Fact]
+    public void ComposeBuildsThePortalFromTheRepositoryRootAndPublishesPort8080WithADataVolume()
+    {
+        var portal = Service("portal");
+
+        var build = (YamlMappingNode)portal["build"];
+        Assert.Equal(".", Text(build["context"]));
+        Assert.Equal("Portal/Dockerfile", Text(build["dockerfile"]));
+        Assert.True(File.Exists(Path.Combine(Root, Text(build["context"]), Text(build["dockerfile"]))));
+        Assert.Contains("8080:8080", Items(portal["ports"]));
+        Assert.Contains("portal-data:/data", Items(portal["volumes"]));
+        Assert.Contains("portal-data", ((YamlMappingNode)Compose()["volumes"]).Children.Keys.Select(Text));
+        Assert.Equal("/data", Text(((YamlMappingNode)portal["environment"])["Portal__DataDirectory"]));
+    }
+
+    [Fact]
+    public void K3sProfileStartsARealClusterAndPointsAPortalAtItsKubeconfig()
+    {
+        var k3s = Service("k3s");
+        var portal = Service("portal-k3s");
+
+        Assert.Equal(["k3s"], Items(k3s["profiles"]));
+        Assert.StartsWith("rancher/k3s:", Text(k3s["image"]));
+        Assert.Equal("true", Text(k3s["privileged"]));
+        Assert.Equal(["k3s"], Items(portal["profiles"]));
+        Assert.Equal("/kube/config", Text(((YamlMappingNode)portal["environment"])["Clusters__default__Kubeconfig"]));
+        Assert.Contains("portal-kube:/kube:ro", Items(portal["volumes"]));
+        Assert.Contains("https://k3s:6443", Text(Service("k3s-kubeconfig")["command"][2]));
+    }
+
+    [Fact]
+    public void EveryNamedVolumeInUseIsDeclared()
+    {
+        var declared = ((YamlMappingNode)Compose()["volumes"]).Children.Keys.Select(Text).ToHashSet();
+        var used = ((YamlMappingNode)Compose()["services"]).Children.Values.Cast<YamlMappingNode>()
+            .Where(s => s.Children.ContainsKey("volumes"))
+            .SelectMany(s => Items(s["volumes"]))
+            .Select(v => v.Split(':')[0])
+            .Where(source => !source.StartsWith('.') && !source.StartsWith('/') && !source.StartsWith('~'));
+
+        Assert.All(used, volume => Assert.Contains(volume, declared));
+    }
+
+    [Fact]
+    public void DockerfileRunsAsANonRootUserOnTheAspNetRuntimeImage()
+    {
+        var lines = File.ReadAllLines(Path.Combine(Root, "Portal", "Dockerfile")).Select(l => l.Trim()).Where(l => l.Length > 0 && !l.StartsWith('#')).ToList();
+        var stages = lines.Where(l => l.StartsWith("FROM ", StringComparison.Ordinal)).ToList();
+        var finalStage = lines.Skip(lines.IndexOf(stages[^1])).ToList();
+
+        Assert.True(stages.Count >= 2, "multi-stage build");
+        Assert.StartsWith("FROM mcr.microsoft.com/dotnet/sdk:10.0", stages[0]);
+        Assert.StartsWith("FROM mcr.microsoft.com/dotnet/aspnet:10.0", stages[^1]);
+        Assert.Contains("EXPOSE 8080", finalStage);
+        Assert.Contains("VOLUME /data", finalStage);
+        var user = Assert.Single(finalStage, l => l.StartsWith("USER ", StringComparison.Ordinal));
+        Assert.DoesNotContain("root", user);
+        Assert.Contains(finalStage, l => l.StartsWith("ENTRYPOINT", StringComparison.Ordinal) && l.Contains("Portal.dll"));
+    }
+
+    private static YamlMappingNode Compose()
+    {
+        var yaml = new YamlStream();
+        using var reader = new StreamReader(Path.Combine(Root, "docker-compose.yml"));
+        yaml.Load(reader);
+        return (YamlMappingNode)yaml.Documents[0].RootNode;
+    }
+
+    private static YamlMappingNode Service(string name) => (YamlMappingNode)((YamlMappingNode)Compose()["services"])[name];
+
+    private static string Text(YamlNode node) => ((YamlScalarNode)node).Value ?? "";
+
+    private static List<string> Items(YamlNode node) => ((YamlSequenceNode)node).Children.Select(Text).ToList();
+
+    private static string FindRoot()
+    {
+        var directory = new DirectoryInfo(AppContext.BaseDirectory);
+        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "SelfService.sln")))
+        {
+            directory = directory.Parent;
+        }
+
+        return directory?.FullName ?? throw new InvalidOperationException("SelfService.sln not found above the test binaries.");
+    }
+}

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Runs every test: unit, bUnit, integration (real HTTP, SQLite, Sandbox), kubectl and browser tests.
+# Installs what it can that a fresh machine lacks (Debian's chromium for the browser tests; the pinned dotnet tools).
+set -euo pipefail
+cd "$(dirname "$0")"
+
+if ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = "0" ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "chromium is missing: sudo apt-get install -y chromium" >&2
+    exit 1
+  fi
+fi
+command -v kubectl >/dev/null 2>&1 || echo "warning: kubectl is missing; the Sandbox's kubectl tests will fail" >&2
+
+dotnet tool restore >/dev/null
+dotnet build SelfService.sln -c Debug -nologo -v q
+log=$(mktemp)
+status=0
+dotnet test SelfService.sln --no-build -nologo "$@" 2>&1 | tee "$log" || status=$?
+
+# One closing line for the whole run, summed over the test projects.
+passed=$(grep -Eo 'Passed: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
+failed=$(grep -Eo 'Failed: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
+rm -f "$log"
+echo "$passed passed, $failed failed"
+if [ "$status" -eq 0 ] && [ "$passed" -eq 0 ]; then
+  echo "no test ran" >&2
+  exit 1
+fi
+exit "$status"
