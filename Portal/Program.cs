@@ -4,6 +4,7 @@ using Portal.Components;
 using Portal.Data;
 using Portal.Identity;
 using Portal.Operations;
+using Portal.Requests;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -11,6 +12,7 @@ builder.AddData();
 builder.AddPortalIdentity();
 builder.AddCluster();
 builder.AddCatalog();
+builder.AddRequests();
 builder.AddPortalUi();
 
 var app = builder.Build();
@@ -19,6 +21,7 @@ await app.PrepareDatabaseAsync();
 
 app.MapHealth();
 app.MapAccountEndpoints();
+app.MapRequests();
 app.MapPortalUi();
 
 app.Run();

@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 using Portal.Catalog;
 using Portal.Identity;
+using Portal.Requests;
 
 namespace Portal.Data;
 
@@ -13,6 +14,16 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options) :
     public DbSet<TeamMember> TeamMembers => Set<TeamMember>();
 
     public DbSet<Service> Services => Set<Service>();
+
+    public DbSet<DeploymentRequest> DeploymentRequests => Set<DeploymentRequest>();
+
+    public DbSet<RequestDecision> RequestDecisions => Set<RequestDecision>();
+
+    public DbSet<AuditEvent> AuditEvents => Set<AuditEvent>();
+
+    public DbSet<SecretValue> SecretValues => Set<SecretValue>();
+
+    public DbSet<PersonalAccessToken> PersonalAccessTokens => Set<PersonalAccessToken>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {
@@ -25,5 +36,7 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options) :
         // SQLite has no native DateTimeOffset: stored as UTC ticks so that ORDER BY and comparisons run in SQL.
         configurationBuilder.Properties<DateTimeOffset>().HaveConversion<DateTimeOffsetToBinaryConverter>();
         configurationBuilder.Properties<TeamRole>().HaveConversion<string>().HaveMaxLength(16);
+        configurationBuilder.Properties<RequestState>().HaveConversion<string>().HaveMaxLength(24);
+        configurationBuilder.Properties<DecisionKind>().HaveConversion<string>().HaveMaxLength(16);
     }
 }

@@ -26,6 +26,9 @@ public static class IdentityExtensions
 
         services.ConfigureApplicationCookie(cookie =>
         {
+            // Scripts and the SignalR client get status codes, not a redirect to the sign-in page.
+            cookie.Events.OnRedirectToLogin = context => ApiStatusOrRedirect(context, StatusCodes.Status401Unauthorized);
+            cookie.Events.OnRedirectToAccessDenied = context => ApiStatusOrRedirect(context, StatusCodes.Status403Forbidden);
             cookie.LoginPath = "/account/signin";
             cookie.LogoutPath = "/account/signout";
             cookie.AccessDeniedPath = "/account/denied";
@@ -34,13 +37,19 @@ public static class IdentityExtensions
             cookie.ExpireTimeSpan = TimeSpan.FromHours(8);
         });
 
+        services.AddAuthentication()
+            .AddScheme<AuthenticationSchemeOptions, PersonalAccessTokenHandler>(PersonalAccessTokens.Scheme, null);
         services.AddAuthorizationBuilder()
-            .AddPolicy(Policies.Admin, policy => policy.RequireRole(Roles.Admin));
+            .AddPolicy(Policies.Admin, policy => policy.RequireRole(Roles.Admin))
+            .AddPolicy(Policies.Api, policy => policy
+                .AddAuthenticationSchemes(PersonalAccessTokens.Scheme, IdentityConstants.ApplicationScheme)
+                .RequireAuthenticatedUser());
 
         services.AddScoped<TeamAccess>();
         services.AddScoped<TeamDirectory>();
         services.AddScoped<DemoData>();
         services.AddScoped<OidcTeamSync>();
+        services.AddScoped<PersonalAccessTokens>();
         services.AddSingleton(TimeProvider.System);
 
         services.AddOptions<OidcOptions>().BindConfiguration(OidcOptions.Section)
@@ -93,6 +102,20 @@ public static class IdentityExtensions
                 ? Results.Challenge(new AuthenticationProperties { RedirectUri = LocalOnly(returnUrl) }, [OidcScheme])
                 : Results.NotFound())
             .AllowAnonymous();
+    }
+
+    private static Task ApiStatusOrRedirect(Microsoft.AspNetCore.Authentication.RedirectContext<Microsoft.AspNetCore.Authentication.Cookies.CookieAuthenticationOptions> context, int status)
+    {
+        if (context.Request.Path.StartsWithSegments("/api") || context.Request.Path.StartsWithSegments("/hubs"))
+        {
+            context.Response.StatusCode = status;
+        }
+        else
+        {
+            context.Response.Redirect(context.RedirectUri);
+        }
+
+        return Task.CompletedTask;
     }
 
     public static string LocalOnly(string? returnUrl) =>

@@ -9,4 +9,7 @@ public static class Roles
 public static class Policies
 {
     public const string Admin = "Admin";
+
+    /// <summary>REST API and hubs: a personal access token or the sign-in cookie.</summary>
+    public const string Api = "Api";
 }

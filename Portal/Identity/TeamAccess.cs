@@ -14,6 +14,10 @@ public sealed class TeamAccess(IDbContextFactory<PortalDbContext> dbFactory)
 
     public static bool IsAdmin(ClaimsPrincipal user) => user.IsInRole(Roles.Admin);
 
+    /// <summary>Deployment requests are a team's business: its members and Admins see them.</summary>
+    public async Task<bool> CanSeeAsync(ClaimsPrincipal user, int teamId, CancellationToken cancellationToken = default) =>
+        await HasRoleAsync(user, teamId, TeamRole.Member, cancellationToken);
+
     public async Task<bool> CanChangeAsync(ClaimsPrincipal user, int teamId, CancellationToken cancellationToken = default) =>
         await HasRoleAsync(user, teamId, TeamRole.Member, cancellationToken);
 

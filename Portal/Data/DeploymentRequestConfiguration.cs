@@ -1,0 +1,40 @@
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.ChangeTracking;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+using Portal.Requests;
+
+namespace Portal.Data;
+
+internal sealed class DeploymentRequestConfiguration : IEntityTypeConfiguration<DeploymentRequest>
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public void Configure(EntityTypeBuilder<DeploymentRequest> request)
+    {
+        request.Property(r => r.Environment).HasMaxLength(63);
+        request.Property(r => r.SpecHash).HasMaxLength(64);
+        request.Property(r => r.ImageTag).HasMaxLength(128);
+        request.Property(r => r.RequestedById).HasMaxLength(450);
+        request.Property(r => r.RequestedBy).HasMaxLength(256);
+        request.Property(r => r.Comment).HasMaxLength(RequestValidator.MaxCommentLength);
+        request.Property(r => r.Version).IsConcurrencyToken();
+        request.Ignore(r => r.IsOpen);
+
+        // The spec is stored whole as JSON: it is immutable and always read whole.
+        request.Property(r => r.Spec)
+            .HasConversion(spec => spec.ToJson(), json => RequestSpec.FromJson(json))
+            .Metadata.SetValueComparer(new ValueComparer<RequestSpec>((a, b) => a!.ToJson() == b!.ToJson(), spec => spec.ToJson().GetHashCode(), spec => spec));
+        request.Property(r => r.SecretChanges)
+            .HasConversion(
+                changes => JsonSerializer.Serialize(changes, Json),
+                json => JsonSerializer.Deserialize<List<SecretChange>>(json, Json) ?? new List<SecretChange>())
+            .Metadata.SetValueComparer(new ValueComparer<List<SecretChange>>((a, b) => a!.SequenceEqual(b!), changes => changes.Count, changes => changes.ToList()));
+
+        request.HasOne(r => r.Service).WithMany().HasForeignKey(r => r.ServiceId).OnDelete(DeleteBehavior.Restrict);
+        request.HasMany(r => r.Decisions).WithOne().HasForeignKey(d => d.RequestId).OnDelete(DeleteBehavior.Cascade);
+        request.HasIndex(r => new { r.ServiceId, r.Environment, r.Revision });
+        request.HasIndex(r => new { r.State, r.CreatedAt });
+        request.HasIndex(r => r.RequestedById);
+    }
+}

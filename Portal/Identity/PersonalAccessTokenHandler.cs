@@ -1,0 +1,47 @@
+using System.Security.Claims;
+using System.Text.Encodings.Web;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.Options;
+
+namespace Portal.Identity;
+
+/// <summary>
+/// <c>Authorization: Bearer pat_...</c>: the request acts as the token's owner, with the same roles and memberships the
+/// owner has right now (memberships are read from the database on each check).
+/// </summary>
+public sealed class PersonalAccessTokenHandler(
+    IOptionsMonitor<AuthenticationSchemeOptions> options,
+    ILoggerFactory logger,
+    UrlEncoder encoder,
+    PersonalAccessTokens tokens,
+    UserManager<PortalUser> users,
+    SignInManager<PortalUser> signIn)
+    : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+{
+    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        var header = Request.Headers.Authorization.ToString();
+        if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        {
+            return AuthenticateResult.NoResult();
+        }
+
+        var secret = header["Bearer ".Length..].Trim();
+        if (!secret.StartsWith(PersonalAccessTokens.TokenPrefix, StringComparison.Ordinal))
+        {
+            return AuthenticateResult.NoResult();
+        }
+
+        var userId = await tokens.OwnerOfAsync(secret, Context.RequestAborted);
+        var user = userId is null ? null : await users.FindByIdAsync(userId);
+        if (user is null || await users.IsLockedOutAsync(user))
+        {
+            return AuthenticateResult.Fail("The access token is unknown, revoked or expired.");
+        }
+
+        var principal = await signIn.CreateUserPrincipalAsync(user);
+        var identity = new ClaimsIdentity(principal.Claims, Scheme.Name, ClaimTypes.Name, ClaimTypes.Role);
+        return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), Scheme.Name));
+    }
+}

@@ -1,0 +1,148 @@
+using System.Security.Claims;
+using Microsoft.EntityFrameworkCore;
+using Portal.Data;
+using Portal.Identity;
+
+namespace Portal.Requests;
+
+public sealed record CurrentRevision(int Id, int Revision, RequestSpec Spec);
+
+public sealed record RequestRow(
+    int Id,
+    string Team,
+    string Service,
+    string Environment,
+    RequestState State,
+    string RequestedBy,
+    DateTimeOffset CreatedAt,
+    string ImageTag,
+    int? Revision);
+
+public enum RequestScope
+{
+    Mine,
+    MyTeams,
+}
+
+public sealed record RequestDetail(
+    DeploymentRequest Request,
+    string Team,
+    string Service,
+    Review Review,
+    IReadOnlyList<SecretValueInfo> Secrets,
+    IReadOnlyList<AuditEvent> Timeline,
+    CurrentRevision? Current);
+
+/// <summary>Read side of requests: lists, the approvals inbox, a request's page, a service's history.</summary>
+public sealed class RequestQueries(IDbContextFactory<PortalDbContext> dbFactory, TeamAccess access, Microsoft.Extensions.Options.IOptions<Cluster.EnvironmentCatalog> environments)
+{
+    public static async Task<CurrentRevision?> CurrentRevisionAsync(PortalDbContext db, int serviceId, string environment)
+    {
+        var current = await db.DeploymentRequests.AsNoTracking()
+            .Where(r => r.ServiceId == serviceId && r.Environment == environment && r.Revision != null)
+            .OrderByDescending(r => r.Revision)
+            .Select(r => new { r.Id, r.Revision, r.Spec })
+            .FirstOrDefaultAsync();
+        return current is null ? null : new CurrentRevision(current.Id, current.Revision!.Value, current.Spec);
+    }
+
+    public async Task<CurrentRevision?> CurrentRevisionAsync(int serviceId, string environment)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync();
+        return await CurrentRevisionAsync(db, serviceId, environment);
+    }
+
+    public async Task<bool> ExistsAsync(int requestId)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync();
+        return await db.DeploymentRequests.AnyAsync(r => r.Id == requestId);
+    }
+
+    public async Task<IReadOnlyDictionary<int, SecretValueInfo>> SecretInfoAsync(IEnumerable<int> valueIds)
+    {
+        var ids = valueIds.ToList();
+        await using var db = await dbFactory.CreateDbContextAsync();
+        return await db.SecretValues.Where(v => ids.Contains(v.Id))
+            .ToDictionaryAsync(v => v.Id, v => new SecretValueInfo(v.Key, v.SetBy, v.SetAt));
+    }
+
+    public async Task<(IReadOnlyList<RequestRow> Items, int Total)> ListAsync(ClaimsPrincipal user, RequestScope scope, RequestState? state, int page, int pageSize, CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var userId = TeamAccess.UserId(user) ?? "";
+        var requests = db.DeploymentRequests.AsNoTracking();
+        requests = scope == RequestScope.Mine
+            ? requests.Where(r => r.RequestedById == userId)
+            : requests.Where(r => db.TeamMembers.Any(m => m.TeamId == r.Service.TeamId && m.UserId == userId) || r.RequestedById == userId);
+        if (state is { } wanted)
+        {
+            requests = requests.Where(r => r.State == wanted);
+        }
+
+        var total = await requests.CountAsync(cancellationToken);
+        var items = await Rows(requests.OrderByDescending(r => r.Id).Skip(page * pageSize).Take(pageSize)).ToListAsync(cancellationToken);
+        return (items, total);
+    }
+
+    /// <summary>Requests waiting for a decision the user may make: their teams' as Approver (all for an Admin), never their own.</summary>
+    public async Task<IReadOnlyList<RequestRow>> InboxAsync(ClaimsPrincipal user, CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        return await Rows(Inbox(db, user).OrderBy(r => r.CreatedAt)).ToListAsync(cancellationToken);
+    }
+
+    public async Task<int> InboxCountAsync(ClaimsPrincipal user, CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        return await Inbox(db, user).CountAsync(cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<RequestRow>> HistoryAsync(ClaimsPrincipal user, int serviceId, CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var teamId = await db.Services.Where(s => s.Id == serviceId).Select(s => s.TeamId).SingleOrDefaultAsync(cancellationToken);
+        if (!await access.CanSeeAsync(user, teamId, cancellationToken))
+        {
+            return [];
+        }
+
+        return await Rows(db.DeploymentRequests.Where(r => r.ServiceId == serviceId).OrderByDescending(r => r.Id).Take(200)).ToListAsync(cancellationToken);
+    }
+
+    public async Task<RequestDetail?> DetailAsync(ClaimsPrincipal user, int requestId, CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var request = await db.DeploymentRequests.AsNoTracking()
+            .Include(r => r.Service).ThenInclude(s => s.Team)
+            .Include(r => r.Decisions)
+            .SingleOrDefaultAsync(r => r.Id == requestId, cancellationToken);
+        if (request is null || !await access.CanSeeAsync(user, request.Service.TeamId, cancellationToken))
+        {
+            return null;
+        }
+
+        var environment = environments.Value.Find(request.Environment) ?? new Cluster.DeploymentEnvironment { Name = request.Environment };
+        var baseSpec = request.BaseRevision is { } revision
+            ? await db.DeploymentRequests.Where(r => r.ServiceId == request.ServiceId && r.Environment == request.Environment && r.Revision == revision).Select(r => r.Spec).SingleOrDefaultAsync(cancellationToken)
+            : null;
+        var valueIds = request.Spec.Secrets.Select(s => s.ValueId).ToList();
+        var secrets = await db.SecretValues.Where(v => valueIds.Contains(v.Id)).OrderBy(v => v.Key)
+            .Select(v => new SecretValueInfo(v.Key, v.SetBy, v.SetAt)).ToListAsync(cancellationToken);
+        var timeline = await db.AuditEvents.AsNoTracking().Where(e => e.RequestId == requestId).OrderBy(e => e.Id).ToListAsync(cancellationToken);
+        var current = await CurrentRevisionAsync(db, request.ServiceId, request.Environment);
+        return new RequestDetail(request, request.Service.Team.Name, request.Service.Name,
+            SpecReview.Compare(baseSpec, request.Spec, request.SecretChanges, environment), secrets, timeline, current);
+    }
+
+    private static IQueryable<DeploymentRequest> Inbox(PortalDbContext db, ClaimsPrincipal user)
+    {
+        var userId = TeamAccess.UserId(user) ?? "";
+        var waiting = db.DeploymentRequests.Where(r => r.State == RequestState.AwaitingApproval && r.RequestedById != userId);
+        return TeamAccess.IsAdmin(user)
+            ? waiting
+            : waiting.Where(r => db.TeamMembers.Any(m => m.TeamId == r.Service.TeamId && m.UserId == userId && m.Role == TeamRole.Approver));
+    }
+
+    private static IQueryable<RequestRow> Rows(IQueryable<DeploymentRequest> requests) =>
+        requests.Select(r => new RequestRow(r.Id, r.Service.Team.Name, r.Service.Name, r.Environment, r.State, r.RequestedBy, r.CreatedAt, r.ImageTag, r.Revision));
+}

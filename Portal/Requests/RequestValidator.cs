@@ -1,0 +1,258 @@
+using System.Text;
+using System.Text.RegularExpressions;
+using Portal.Cluster;
+
+namespace Portal.Requests;
+
+/// <summary>
+/// Validates a request form against its environment. Errors are keyed by the form's property path
+/// (<c>MaxReplicas</c>, <c>EnvVars[2].Name</c>, <c>Secrets[0].NewValue</c>) so the form shows them next to the field and
+/// the API returns them as ProblemDetails field errors.
+/// </summary>
+public static partial class RequestValidator
+{
+    public const int MaxSecretBytes = 1024 * 1024;
+    public const int MaxEnvVars = 100;
+    public const int MaxEnvValueBytes = 32 * 1024;
+    public const int MaxCommentLength = 1000;
+
+    [GeneratedRegex("^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")]
+    private static partial Regex ImageTagGrammar();
+
+    [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]*$")]
+    private static partial Regex EnvNameGrammar();
+
+    [GeneratedRegex("^[-._a-zA-Z0-9]+$")]
+    private static partial Regex SecretKeyGrammar();
+
+    /// <param name="existingSecretSizes">Sizes of the secret values the current revision holds, by key.</param>
+    public static Dictionary<string, string[]> Validate(RequestForm form, DeploymentEnvironment environment, IReadOnlyDictionary<string, int> existingSecretSizes)
+    {
+        var errors = new Dictionary<string, List<string>>();
+        void Add(string field, string message)
+        {
+            if (!errors.TryGetValue(field, out var list))
+            {
+                errors[field] = list = [];
+            }
+
+            list.Add(message);
+        }
+
+        if (string.IsNullOrWhiteSpace(form.ImageTag))
+        {
+            Add(nameof(form.ImageTag), "Pick an image tag.");
+        }
+        else if (!ImageTagGrammar().IsMatch(form.ImageTag))
+        {
+            Add(nameof(form.ImageTag), "An image tag is up to 128 letters, digits, '_', '.' and '-', not starting with '.' or '-'.");
+        }
+
+        ValidateScaling(form, environment, Add);
+        ValidateResources(form, Add);
+        ValidateEnvVars(form, Add);
+        ValidateSecrets(form, existingSecretSizes, Add);
+        ValidateProbe("Readiness", form.ReadinessEnabled, form.ReadinessPath, form.ReadinessPort, form.ReadinessInitialDelaySeconds, Add);
+        ValidateProbe("Liveness", form.LivenessEnabled, form.LivenessPath, form.LivenessPort, form.LivenessInitialDelaySeconds, Add);
+
+        if (form.ContainerPort is < 1 or > 65535)
+        {
+            Add(nameof(form.ContainerPort), "Container port must be between 1 and 65535.");
+        }
+
+        if (form.Comment?.Length > MaxCommentLength)
+        {
+            Add(nameof(form.Comment), $"The comment must be at most {MaxCommentLength} characters.");
+        }
+
+        return errors.ToDictionary(e => e.Key, e => e.Value.ToArray());
+    }
+
+    private static void ValidateScaling(RequestForm form, DeploymentEnvironment environment, Action<string, string> add)
+    {
+        var max = environment.MaxReplicas;
+        if (!form.Autoscaling)
+        {
+            if (form.Replicas < 0 || form.Replicas > max)
+            {
+                add(nameof(form.Replicas), $"Replicas must be between 0 and {max} in {environment.Name}.");
+            }
+
+            return;
+        }
+
+        if (form.MinReplicas < 1 || form.MinReplicas > max)
+        {
+            add(nameof(form.MinReplicas), $"Minimum replicas must be between 1 and {max} in {environment.Name}.");
+        }
+
+        if (form.MaxReplicas < 1 || form.MaxReplicas > max)
+        {
+            add(nameof(form.MaxReplicas), $"Maximum replicas must be between 1 and {max} in {environment.Name}.");
+        }
+        else if (form.MinReplicas > form.MaxReplicas)
+        {
+            add(nameof(form.MaxReplicas), $"Maximum replicas ({form.MaxReplicas}) must be at least the minimum ({form.MinReplicas}).");
+        }
+
+        if (form.CpuTargetPercent is < 1 or > 100)
+        {
+            add(nameof(form.CpuTargetPercent), "CPU target must be between 1 and 100 %.");
+        }
+
+        if (form.MemoryTargetPercent is < 1 or > 100)
+        {
+            add(nameof(form.MemoryTargetPercent), "Memory target must be between 1 and 100 %, or empty.");
+        }
+    }
+
+    private static void ValidateResources(RequestForm form, Action<string, string> add)
+    {
+        var cpuRequest = ParseQuantity(nameof(form.CpuRequest), "CPU request", form.CpuRequest, "250m or 0.5", add);
+        var cpuLimit = ParseQuantity(nameof(form.CpuLimit), "CPU limit", form.CpuLimit, "500m or 1", add);
+        var memoryRequest = ParseQuantity(nameof(form.MemoryRequest), "Memory request", form.MemoryRequest, "256Mi or 1Gi", add);
+        var memoryLimit = ParseQuantity(nameof(form.MemoryLimit), "Memory limit", form.MemoryLimit, "512Mi or 1Gi", add);
+        if (cpuRequest > cpuLimit)
+        {
+            add(nameof(form.CpuRequest), $"CPU request ({form.CpuRequest}) must not be above the limit ({form.CpuLimit}).");
+        }
+
+        if (memoryRequest > memoryLimit)
+        {
+            add(nameof(form.MemoryRequest), $"Memory request ({form.MemoryRequest}) must not be above the limit ({form.MemoryLimit}).");
+        }
+
+        if (memoryRequest is > 0 and < 1)
+        {
+            add(nameof(form.MemoryRequest), "Memory is counted in bytes: use Mi or Gi (e.g. 256Mi).");
+        }
+    }
+
+    private static decimal? ParseQuantity(string field, string label, string value, string example, Action<string, string> add)
+    {
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            add(field, $"{label} is required (e.g. {example}).");
+            return null;
+        }
+
+        if (!Quantity.TryParse(value, out var quantity) || quantity <= 0)
+        {
+            add(field, $"{label} must be a positive Kubernetes quantity, e.g. {example}.");
+            return null;
+        }
+
+        return quantity;
+    }
+
+    private static void ValidateEnvVars(RequestForm form, Action<string, string> add)
+    {
+        if (form.EnvVars.Count > MaxEnvVars)
+        {
+            add(nameof(form.EnvVars), $"At most {MaxEnvVars} environment variables.");
+        }
+
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var secretKeys = form.Secrets.Where(s => !s.Remove).Select(s => s.Key).ToHashSet(StringComparer.Ordinal);
+        for (var i = 0; i < form.EnvVars.Count; i++)
+        {
+            var row = form.EnvVars[i];
+            var field = $"{nameof(form.EnvVars)}[{i}].{nameof(EnvVarRow.Name)}";
+            if (string.IsNullOrEmpty(row.Name))
+            {
+                add(field, "Give the variable a name.");
+            }
+            else if (!EnvNameGrammar().IsMatch(row.Name))
+            {
+                add(field, $"'{row.Name}' is not a valid variable name: letters, digits and '_', not starting with a digit.");
+            }
+            else if (!seen.Add(row.Name))
+            {
+                add(field, $"{row.Name} is listed twice.");
+            }
+            else if (secretKeys.Contains(row.Name))
+            {
+                add(field, $"{row.Name} is also a secret key: the two would overwrite each other.");
+            }
+
+            if (Encoding.UTF8.GetByteCount(row.Value ?? "") > MaxEnvValueBytes)
+            {
+                add($"{nameof(form.EnvVars)}[{i}].{nameof(EnvVarRow.Value)}", $"A value must be at most {MaxEnvValueBytes / 1024} KiB.");
+            }
+        }
+    }
+
+    private static void ValidateSecrets(RequestForm form, IReadOnlyDictionary<string, int> existingSizes, Action<string, string> add)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        long total = 0;
+        for (var i = 0; i < form.Secrets.Count; i++)
+        {
+            var row = form.Secrets[i];
+            var keyField = $"{nameof(form.Secrets)}[{i}].{nameof(SecretRow.Key)}";
+            var valueField = $"{nameof(form.Secrets)}[{i}].{nameof(SecretRow.NewValue)}";
+            if (string.IsNullOrEmpty(row.Key))
+            {
+                add(keyField, "Give the secret a key.");
+                continue;
+            }
+
+            if (row.Key.Length > 253 || !SecretKeyGrammar().IsMatch(row.Key))
+            {
+                add(keyField, $"'{Shorten(row.Key)}' is not a valid secret key: up to 253 letters, digits, '-', '.' and '_'.");
+            }
+            else if (!seen.Add(row.Key))
+            {
+                add(keyField, $"{row.Key} is listed twice.");
+            }
+
+            if (row.Remove)
+            {
+                continue;
+            }
+
+            if (row.NewValue is { Length: > 0 })
+            {
+                total += Encoding.UTF8.GetByteCount(row.NewValue);
+            }
+            else if (row.Existing && existingSizes.TryGetValue(row.Key, out var size))
+            {
+                total += size;
+            }
+            else
+            {
+                add(valueField, $"Give a value for the new secret {row.Key}.");
+            }
+        }
+
+        if (total > MaxSecretBytes)
+        {
+            add(nameof(form.Secrets), $"Secret values add up to {total / 1024} KiB; Kubernetes allows at most 1 MiB.");
+        }
+    }
+
+    private static void ValidateProbe(string name, bool enabled, string path, int port, int initialDelay, Action<string, string> add)
+    {
+        if (!enabled)
+        {
+            return;
+        }
+
+        if (string.IsNullOrEmpty(path) || !path.StartsWith('/') || path.Length > 1024 || path.Any(char.IsWhiteSpace))
+        {
+            add($"{name}Path", $"{name} probe path must start with '/' and contain no spaces, e.g. /healthz.");
+        }
+
+        if (port is < 1 or > 65535)
+        {
+            add($"{name}Port", $"{name} probe port must be between 1 and 65535.");
+        }
+
+        if (initialDelay is < 0 or > 3600)
+        {
+            add($"{name}InitialDelaySeconds", $"{name} probe initial delay must be between 0 and 3600 seconds.");
+        }
+    }
+
+    private static string Shorten(string value) => value.Length <= 40 ? value : value[..40] + "…";
+}

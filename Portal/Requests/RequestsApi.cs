@@ -1,0 +1,250 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Portal.Identity;
+
+namespace Portal.Requests;
+
+/// <summary>
+/// A change on top of the current revision: only the fields given change. Replicas turns autoscaling off; Autoscaling
+/// turns it on. Secret values are write-only: they are never returned.
+/// </summary>
+public sealed record RequestChange(
+    string? ImageTag = null,
+    string? ImageDigest = null,
+    int? Replicas = null,
+    AutoscalingChange? Autoscaling = null,
+    ResourcesChange? Resources = null,
+    Dictionary<string, string>? SetEnv = null,
+    List<string>? RemoveEnv = null,
+    Dictionary<string, string>? SetSecrets = null,
+    List<string>? RemoveSecrets = null,
+    ProbeChange? Readiness = null,
+    bool? RemoveReadiness = null,
+    ProbeChange? Liveness = null,
+    bool? RemoveLiveness = null,
+    int? ContainerPort = null,
+    string? Comment = null);
+
+public sealed record AutoscalingChange(int MinReplicas, int MaxReplicas, int CpuTargetPercent = 70, int? MemoryTargetPercent = null);
+
+public sealed record ResourcesChange(string? CpuRequest = null, string? CpuLimit = null, string? MemoryRequest = null, string? MemoryLimit = null);
+
+public sealed record ProbeChange(string Path, int? Port = null, int InitialDelaySeconds = 5);
+
+public sealed record DecisionBody(string? Comment = null);
+
+public sealed record RequestResource(
+    int Id,
+    string Team,
+    string Service,
+    string Environment,
+    string State,
+    string Image,
+    string ImageTag,
+    string? ImageDigest,
+    int? BaseRevision,
+    int? Revision,
+    string RequestedBy,
+    DateTimeOffset CreatedAt,
+    string Comment,
+    string SpecHash,
+    IReadOnlyList<string> Changes,
+    IReadOnlyList<string> Risks,
+    IReadOnlyList<SecretResource> Secrets,
+    IReadOnlyList<DecisionResource> Decisions,
+    string Page);
+
+public sealed record SecretResource(string Key, string SetBy, DateTimeOffset SetAt);
+
+public sealed record DecisionResource(string Kind, string DecidedBy, string Comment, DateTimeOffset DecidedAt);
+
+public static class RequestsApi
+{
+    public static void MapRequestsApi(this WebApplication app)
+    {
+        var api = app.MapGroup("/api").RequireAuthorization(Policies.Api).WithTags("Requests");
+        api.MapPost("/services/{team}/{service}/environments/{environment}/requests", SubmitAsync)
+            .WithSummary("Submit a deployment request: the given fields on top of the environment's current revision.");
+        api.MapGet("/requests/{id:int}", GetAsync).WithSummary("A deployment request, its review and decisions. Never secret values.");
+        api.MapPost("/requests/{id:int}/approve", (int id, DecisionBody? body, ClaimsPrincipal user, RequestLifecycle lifecycle, RequestQueries queries) =>
+            DecideAsync(id, user, queries, () => lifecycle.ApproveAsync(user, id, body?.Comment)));
+        api.MapPost("/requests/{id:int}/reject", (int id, DecisionBody? body, ClaimsPrincipal user, RequestLifecycle lifecycle, RequestQueries queries) =>
+            DecideAsync(id, user, queries, () => lifecycle.RejectAsync(user, id, body?.Comment)));
+        api.MapPost("/requests/{id:int}/cancel", (int id, DecisionBody? body, ClaimsPrincipal user, RequestLifecycle lifecycle, RequestQueries queries) =>
+            DecideAsync(id, user, queries, () => lifecycle.CancelAsync(user, id, body?.Comment)));
+    }
+
+    private static async Task<Results<Created<RequestResource>, ProblemHttpResult, ValidationProblem>> SubmitAsync(
+        string team, string service, string environment, [FromBody] RequestChange change, ClaimsPrincipal user, RequestService requests, RequestQueries queries)
+    {
+        var draft = await requests.DraftAsync(user, team, service, environment);
+        if (!draft.Succeeded)
+        {
+            return Problem(draft);
+        }
+
+        var form = draft.Value!.Form;
+        Apply(change, form);
+        var submitted = await requests.SubmitAsync(user, draft.Value, form);
+        if (!submitted.Succeeded)
+        {
+            return submitted.Kind == OutcomeKind.Invalid ? TypedResults.ValidationProblem(submitted.FieldErrors, title: submitted.Message) : Problem(submitted);
+        }
+
+        var detail = (await queries.DetailAsync(user, submitted.Value!.Id))!;
+        return TypedResults.Created($"/api/requests/{detail.Request.Id}", Resource(detail));
+    }
+
+    private static async Task<Results<Ok<RequestResource>, ProblemHttpResult>> GetAsync(int id, ClaimsPrincipal user, RequestQueries queries)
+    {
+        var detail = await queries.DetailAsync(user, id);
+        if (detail is not null)
+        {
+            return TypedResults.Ok(Resource(detail));
+        }
+
+        return await queries.ExistsAsync(id)
+            ? TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Not your team's request", detail: $"Request #{id} belongs to a team you are not a member of.")
+            : TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Not found", detail: $"There is no request #{id}.");
+    }
+
+    private static async Task<Results<Ok<RequestResource>, ProblemHttpResult, ValidationProblem>> DecideAsync(
+        int id, ClaimsPrincipal user, RequestQueries queries, Func<Task<Outcome<DeploymentRequest>>> decide)
+    {
+        if (await queries.DetailAsync(user, id) is null)
+        {
+            return await queries.ExistsAsync(id)
+                ? TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Not your team's request", detail: $"Request #{id} belongs to a team you are not a member of.")
+                : TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Not found", detail: $"There is no request #{id}.");
+        }
+
+        var outcome = await decide();
+        if (outcome.Kind == OutcomeKind.Invalid)
+        {
+            return TypedResults.ValidationProblem(outcome.FieldErrors, title: outcome.Message);
+        }
+
+        return outcome.Succeeded ? TypedResults.Ok(Resource((await queries.DetailAsync(user, id))!)) : Problem(outcome);
+    }
+
+    private static ProblemHttpResult Problem<T>(Outcome<T> outcome) => outcome.Kind switch
+    {
+        OutcomeKind.Forbidden => TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Not allowed", detail: outcome.Message),
+        OutcomeKind.NotFound => TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Not found", detail: outcome.Message),
+        OutcomeKind.Conflict => TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Conflict", detail: outcome.Message),
+        _ => TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Bad request", detail: outcome.Message),
+    };
+
+    /// <summary>Lays an API change over the form pre-filled from the current revision.</summary>
+    internal static void Apply(RequestChange change, RequestForm form)
+    {
+        if (change.ImageTag is not null)
+        {
+            form.ImageTag = change.ImageTag;
+            form.ImageDigest = change.ImageDigest;
+        }
+
+        if (change.Replicas is { } replicas)
+        {
+            form.Autoscaling = false;
+            form.Replicas = replicas;
+        }
+
+        if (change.Autoscaling is { } hpa)
+        {
+            form.Autoscaling = true;
+            (form.MinReplicas, form.MaxReplicas, form.CpuTargetPercent, form.MemoryTargetPercent) = (hpa.MinReplicas, hpa.MaxReplicas, hpa.CpuTargetPercent, hpa.MemoryTargetPercent);
+        }
+
+        if (change.Resources is { } resources)
+        {
+            form.CpuRequest = resources.CpuRequest ?? form.CpuRequest;
+            form.CpuLimit = resources.CpuLimit ?? form.CpuLimit;
+            form.MemoryRequest = resources.MemoryRequest ?? form.MemoryRequest;
+            form.MemoryLimit = resources.MemoryLimit ?? form.MemoryLimit;
+        }
+
+        foreach (var name in change.RemoveEnv ?? [])
+        {
+            form.EnvVars.RemoveAll(e => e.Name == name);
+        }
+
+        foreach (var (name, value) in change.SetEnv ?? [])
+        {
+            var row = form.EnvVars.Find(e => e.Name == name);
+            if (row is null)
+            {
+                form.EnvVars.Add(new EnvVarRow { Name = name, Value = value });
+            }
+            else
+            {
+                row.Value = value;
+            }
+        }
+
+        foreach (var key in change.RemoveSecrets ?? [])
+        {
+            form.Secrets.Where(s => s.Key == key).ToList().ForEach(s => s.Remove = true);
+        }
+
+        foreach (var (key, value) in change.SetSecrets ?? [])
+        {
+            var row = form.Secrets.Find(s => s.Key == key);
+            if (row is null)
+            {
+                form.Secrets.Add(new SecretRow { Key = key, NewValue = value });
+            }
+            else
+            {
+                (row.NewValue, row.Remove) = (value, false);
+            }
+        }
+
+        if (change.Readiness is { } readiness)
+        {
+            (form.ReadinessEnabled, form.ReadinessPath, form.ReadinessPort, form.ReadinessInitialDelaySeconds) = (true, readiness.Path, readiness.Port ?? form.ContainerPort, readiness.InitialDelaySeconds);
+        }
+        else if (change.RemoveReadiness == true)
+        {
+            form.ReadinessEnabled = false;
+        }
+
+        if (change.Liveness is { } liveness)
+        {
+            (form.LivenessEnabled, form.LivenessPath, form.LivenessPort, form.LivenessInitialDelaySeconds) = (true, liveness.Path, liveness.Port ?? form.ContainerPort, liveness.InitialDelaySeconds);
+        }
+        else if (change.RemoveLiveness == true)
+        {
+            form.LivenessEnabled = false;
+        }
+
+        form.ContainerPort = change.ContainerPort ?? form.ContainerPort;
+        form.Comment = change.Comment;
+    }
+
+    internal static RequestResource Resource(RequestDetail detail)
+    {
+        var request = detail.Request;
+        return new RequestResource(
+            request.Id,
+            detail.Team,
+            detail.Service,
+            request.Environment,
+            request.State.ToString(),
+            request.Spec.Image,
+            request.Spec.ImageTag,
+            request.Spec.ImageDigest,
+            request.BaseRevision,
+            request.Revision,
+            request.RequestedBy,
+            request.CreatedAt,
+            request.Comment,
+            request.SpecHash,
+            [.. detail.Review.Changes.Select(c => c.Text)],
+            [.. detail.Review.Risks.Select(r => r.Text)],
+            [.. detail.Secrets.Select(s => new SecretResource(s.Key, s.SetBy, s.SetAt))],
+            [.. request.Decisions.OrderBy(d => d.DecidedAt).Select(d => new DecisionResource(d.Kind.ToString(), d.DecidedBy, d.Comment, d.DecidedAt))],
+            $"/requests/{request.Id}");
+    }
+}

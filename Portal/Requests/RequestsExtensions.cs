@@ -1,0 +1,26 @@
+namespace Portal.Requests;
+
+public static class RequestsExtensions
+{
+    public static void AddRequests(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<RequestsOptions>()
+            .BindConfiguration(RequestsOptions.Section)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.AddSingleton<RequestNotifier>();
+        builder.Services.AddSingleton<SecretVault>();
+        builder.Services.AddScoped<RequestService>();
+        builder.Services.AddScoped<RequestLifecycle>();
+        builder.Services.AddScoped<RequestQueries>();
+        builder.Services.AddHostedService<ApprovalExpiry>();
+        builder.Services.AddProblemDetails();
+        builder.Services.AddOpenApi();
+    }
+
+    public static void MapRequests(this WebApplication app)
+    {
+        app.MapOpenApi().AllowAnonymous();
+        app.MapRequestsApi();
+    }
+}

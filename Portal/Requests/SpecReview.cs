@@ -1,0 +1,167 @@
+using Portal.Cluster;
+
+namespace Portal.Requests;
+
+public sealed record ReviewLine(string Text);
+
+public sealed record RiskFlag(string Text);
+
+public sealed record Review(IReadOnlyList<ReviewLine> Changes, IReadOnlyList<RiskFlag> Risks)
+{
+    public bool ChangesNothing => Changes.Count == 0;
+}
+
+/// <summary>The change a request makes to the current revision, in form terms, with the flags an approver should see.</summary>
+public static class SpecReview
+{
+    public static Review Compare(RequestSpec? current, RequestSpec next, IReadOnlyList<SecretChange> secretChanges, DeploymentEnvironment environment)
+    {
+        var changes = new List<ReviewLine>();
+        var risks = new List<RiskFlag>();
+        void Change(string text) => changes.Add(new ReviewLine(text));
+
+        if (current is null)
+        {
+            Change($"first deploy to {environment.Name}: image {next.ImageTag}, {Scaling(next)}");
+            if (environment.RequiresApproval)
+            {
+                risks.Add(new RiskFlag($"First deploy to {environment.Name}."));
+            }
+        }
+        else
+        {
+            if (current.ImageTag != next.ImageTag || current.ImageRepository != next.ImageRepository)
+            {
+                Change($"image {current.ImageTag} → {next.ImageTag}");
+            }
+            else if (current.ImageDigest != next.ImageDigest && next.ImageDigest is not null)
+            {
+                Change($"image {next.ImageTag} digest {Short(current.ImageDigest)} → {Short(next.ImageDigest)}");
+            }
+
+            CompareScaling(current, next, Change, risks);
+            CompareResources(current.Resources, next.Resources, Change, risks);
+            CompareEnvVars(current.EnvVars, next.EnvVars, Change);
+            CompareProbe("readiness", current.Readiness, next.Readiness, Change, risks);
+            CompareProbe("liveness", current.Liveness, next.Liveness, Change, risks);
+            if (current.ContainerPort != next.ContainerPort)
+            {
+                Change($"container port {current.ContainerPort} → {next.ContainerPort}");
+            }
+        }
+
+        foreach (var secret in secretChanges)
+        {
+            Change(secret.Kind switch
+            {
+                SecretChangeKind.Added => $"secret {secret.Key} added",
+                SecretChangeKind.Replaced => $"secret {secret.Key} changed",
+                _ => $"secret {secret.Key} removed",
+            });
+        }
+
+        if (next.Replicas == 0)
+        {
+            risks.Add(new RiskFlag("Scales to 0: the service stops serving."));
+        }
+
+        return new Review(changes, risks);
+    }
+
+    private static string Scaling(RequestSpec spec) => spec.Autoscaling is { } hpa
+        ? $"autoscaling {hpa.MinReplicas}–{hpa.MaxReplicas} at {hpa.CpuTargetPercent}% CPU{(hpa.MemoryTargetPercent is { } memory ? $" and {memory}% memory" : "")}"
+        : $"{spec.Replicas} replicas";
+
+    private static void CompareScaling(RequestSpec current, RequestSpec next, Action<string> change, List<RiskFlag> risks)
+    {
+        switch (current.Autoscaling, next.Autoscaling)
+        {
+            case (null, null) when current.Replicas != next.Replicas:
+                change($"replicas {current.Replicas} → {next.Replicas}");
+                break;
+            case (null, { } on):
+                change($"autoscaling on: {on.MinReplicas}–{on.MaxReplicas} at {on.CpuTargetPercent}% CPU{(on.MemoryTargetPercent is { } m ? $", {m}% memory" : "")}");
+                if (on.MaxReplicas < current.Replicas)
+                {
+                    risks.Add(new RiskFlag($"Autoscaling maximum {on.MaxReplicas} is below the current {current.Replicas} replicas."));
+                }
+
+                break;
+            case ({ }, null):
+                change($"autoscaling off: {next.Replicas} replicas");
+                break;
+            case ({ } before, { } after) when before != after:
+                change($"autoscaling {before.MinReplicas}–{before.MaxReplicas} at {before.CpuTargetPercent}% → {after.MinReplicas}–{after.MaxReplicas} at {after.CpuTargetPercent}% CPU");
+                if (after.MaxReplicas < before.MaxReplicas)
+                {
+                    risks.Add(new RiskFlag($"Autoscaling maximum lowered from {before.MaxReplicas} to {after.MaxReplicas}: running replicas above it will be removed."));
+                }
+
+                break;
+        }
+    }
+
+    private static void CompareResources(ResourceSpec before, ResourceSpec after, Action<string> change, List<RiskFlag> risks)
+    {
+        foreach (var (label, old, @new, isLimit) in new[]
+        {
+            ("CPU request", before.CpuRequest, after.CpuRequest, false),
+            ("CPU limit", before.CpuLimit, after.CpuLimit, true),
+            ("memory request", before.MemoryRequest, after.MemoryRequest, false),
+            ("memory limit", before.MemoryLimit, after.MemoryLimit, true),
+        })
+        {
+            if (old == @new)
+            {
+                continue;
+            }
+
+            change($"{label} {old} → {@new}");
+            if (isLimit && Quantity.TryParse(old, out var oldValue) && Quantity.TryParse(@new, out var newValue) && newValue < oldValue)
+            {
+                risks.Add(new RiskFlag($"{char.ToUpperInvariant(label[0])}{label[1..]} lowered from {old} to {@new}."));
+            }
+        }
+    }
+
+    private static void CompareEnvVars(IReadOnlyList<EnvVarSpec> before, IReadOnlyList<EnvVarSpec> after, Action<string> change)
+    {
+        var old = before.ToDictionary(e => e.Name, e => e.Value);
+        var @new = after.ToDictionary(e => e.Name, e => e.Value);
+        foreach (var (name, value) in @new)
+        {
+            if (!old.TryGetValue(name, out var previous))
+            {
+                change($"env {name} added");
+            }
+            else if (previous != value)
+            {
+                change($"env {name} changed");
+            }
+        }
+
+        foreach (var name in old.Keys.Where(k => !@new.ContainsKey(k)))
+        {
+            change($"env {name} removed");
+        }
+    }
+
+    private static void CompareProbe(string name, ProbeSpec? before, ProbeSpec? after, Action<string> change, List<RiskFlag> risks)
+    {
+        switch (before, after)
+        {
+            case (null, { } added):
+                change($"{name} probe added: GET {added.Path} on port {added.Port}");
+                break;
+            case ({ }, null):
+                change($"{name} probe removed");
+                risks.Add(new RiskFlag($"The {name} probe is removed."));
+                break;
+            case ({ } old, { } @new) when old != @new:
+                change($"{name} probe GET {old.Path}:{old.Port} after {old.InitialDelaySeconds}s → GET {@new.Path}:{@new.Port} after {@new.InitialDelaySeconds}s");
+                break;
+        }
+    }
+
+    private static string Short(string? digest) => digest is null ? "none" : digest.Length > 19 ? digest[..19] : digest;
+}
