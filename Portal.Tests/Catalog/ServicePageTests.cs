@@ -38,4 +38,15 @@ public sealed class ServicePageTests(PortalApp app) : IClassFixture<PortalApp>
 
         Assert.Contains("There is no service payments/nope.", page);
     }
+
+    [Fact]
+    public async Task UnknownAddressShowsTheNotFoundPage()
+    {
+        var client = await app.SignedInClientAsync("alice");
+
+        var response = await client.GetAsync("/no/such/page");
+
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Contains("There is nothing at this address.", await response.Content.ReadAsStringAsync());
+    }
 }

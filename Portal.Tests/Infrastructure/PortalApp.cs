@@ -8,7 +8,10 @@ using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Time.Testing;
 using Portal.Data;
 using Portal.Identity;
 
@@ -32,6 +35,12 @@ public sealed partial class PortalApp : WebApplicationFactory<Program>, IAsyncLi
 
     public string DataDirectory { get; }
 
+    /// <summary>Everything the app logged, from any category and level.</summary>
+    public CapturedLogs Logs { get; } = new();
+
+    /// <summary>Set (before start) to run the app on a clock the test moves.</summary>
+    public FakeTimeProvider? Clock { get; set; }
+
     public Uri BaseAddress { get; private set; } = null!;
 
     public PortalApp With(string key, string? value)
@@ -46,12 +55,23 @@ public sealed partial class PortalApp : WebApplicationFactory<Program>, IAsyncLi
         {
             builder.UseSetting(key, value);
         }
+
+        builder.ConfigureLogging(logging => logging.AddProvider(Logs).SetMinimumLevel(LogLevel.Trace));
+        builder.ConfigureTestServices(services =>
+        {
+            if (Clock is not null)
+            {
+                services.AddSingleton<TimeProvider>(Clock);
+            }
+        });
     }
 
     /// <summary>Starts a portal of its own, for tests that change state other tests would see.</summary>
-    public static async Task<PortalApp> StartAsync(params (string Key, string? Value)[] settings)
+    public static async Task<PortalApp> StartAsync(params (string Key, string? Value)[] settings) => await StartAsync(null, settings);
+
+    public static async Task<PortalApp> StartAsync(FakeTimeProvider? clock, params (string Key, string? Value)[] settings)
     {
-        var app = new PortalApp();
+        var app = new PortalApp { Clock = clock };
         foreach (var (key, value) in settings)
         {
             app.With(key, value);

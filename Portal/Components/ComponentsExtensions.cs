@@ -18,6 +18,9 @@ public static class ComponentsExtensions
         }
 
         app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
+        // Explicitly after the status-code pages, so that a re-executed request (404 -> /not-found) is authorized too.
+        app.UseAuthentication();
+        app.UseAuthorization();
         app.UseAntiforgery();
         app.MapStaticAssets().AllowAnonymous();
         app.MapRazorComponents<App>()

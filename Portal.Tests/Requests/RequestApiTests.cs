@@ -1,0 +1,175 @@
+using System.Net;
+using Microsoft.EntityFrameworkCore;
+using Portal.Requests;
+using Portal.Tests.Infrastructure;
+
+namespace Portal.Tests.Requests;
+
+public sealed class RequestApiTests(PortalApp app) : IClassFixture<PortalApp>
+{
+    [Fact]
+    public async Task StagingRequestIsApprovedByPolicyAtOnce()
+    {
+        var alice = await app.ClientAsync("alice");
+
+        var response = await alice.SubmitAsync("payments", "payments-api", "staging", new { imageTag = "v1.0.0", comment = "first" });
+
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        var body = await response.JsonAsync();
+        Assert.Equal("Approved", body.GetProperty("state").GetString());
+        Assert.Equal("policy", body.GetProperty("decisions")[0].GetProperty("decidedBy").GetString());
+        Assert.Equal($"/api/requests/{body.GetProperty("id").GetInt32()}", response.Headers.Location!.OriginalString);
+    }
+
+    [Fact]
+    public async Task ProductionRequestWaitsForAnApproverAndBobApprovesIt()
+    {
+        var alice = await app.ClientAsync("alice");
+        var bob = await app.ClientAsync("bob");
+        var id = await (await alice.SubmitAsync("payments", "payments-api", "production", new { imageTag = "v2.0.0" })).SubmittedIdAsync();
+
+        var before = await (await alice.GetAsync($"/api/requests/{id}")).JsonAsync();
+        var approved = await bob.DecideAsync(id, "approve", "looks good");
+
+        Assert.Equal("AwaitingApproval", before.GetProperty("state").GetString());
+        Assert.Contains("First deploy to production.", before.GetProperty("risks").EnumerateArray().Select(r => r.GetString()));
+        Assert.Equal(HttpStatusCode.OK, approved.StatusCode);
+        var body = await approved.JsonAsync();
+        Assert.Equal("Approved", body.GetProperty("state").GetString());
+        Assert.Equal(("bob", "looks good"), (body.GetProperty("decisions")[0].GetProperty("decidedBy").GetString(), body.GetProperty("decisions")[0].GetProperty("comment").GetString()));
+    }
+
+    [Fact]
+    public async Task DecidedRequestAnswersConflict()
+    {
+        var alice = await app.ClientAsync("alice");
+        var bob = await app.ClientAsync("bob");
+        var id = await (await alice.SubmitAsync("payments", "payments-api", "production", new { imageTag = "v3" })).SubmittedIdAsync();
+        await bob.DecideAsync(id, "reject", "not now");
+
+        var again = await bob.DecideAsync(id, "approve");
+
+        Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
+        Assert.Contains("already rejected", (await again.JsonAsync()).GetProperty("detail").GetString());
+    }
+
+    [Fact]
+    public async Task RejectionNeedsAComment()
+    {
+        var alice = await app.ClientAsync("alice");
+        var bob = await app.ClientAsync("bob");
+        var id = await (await alice.SubmitAsync("payments", "payments-api", "production", new { imageTag = "v4" })).SubmittedIdAsync();
+
+        var response = await bob.DecideAsync(id, "reject");
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.True((await response.JsonAsync()).GetProperty("errors").TryGetProperty("Comment", out _));
+    }
+
+    [Fact]
+    public async Task AnotherTeamsMemberGetsForbiddenOnSubmitReadAndApprove()
+    {
+        var alice = await app.ClientAsync("alice");
+        var dave = await app.ClientAsync("dave");
+        var id = await (await alice.SubmitAsync("payments", "payments-api", "production", new { imageTag = "v5" })).SubmittedIdAsync();
+
+        var submit = await dave.SubmitAsync("payments", "payments-api", "staging", new { imageTag = "evil" });
+        var read = await dave.GetAsync($"/api/requests/{id}");
+        var approve = await dave.DecideAsync(id, "approve");
+
+        Assert.Equal(HttpStatusCode.Forbidden, submit.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, read.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, approve.StatusCode);
+        Assert.Equal("application/problem+json", read.Content.Headers.ContentType!.MediaType);
+    }
+
+    [Fact]
+    public async Task MemberWithoutApproverRoleCannotApprove()
+    {
+        var bob = await app.ClientAsync("bob");
+        var alice = await app.ClientAsync("alice");
+        var id = await (await bob.SubmitAsync("payments", "payments-api", "production", new { imageTag = "v6" })).SubmittedIdAsync();
+
+        var response = await alice.DecideAsync(id, "approve");
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Contains("Only Approvers of payments", (await response.JsonAsync()).GetProperty("detail").GetString());
+    }
+
+    [Fact]
+    public async Task RequesterWhoIsApproverAndAdminCannotApproveTheirOwnRequest()
+    {
+        var carolPrincipal = await app.PrincipalAsync("carol");
+        await app.Get<Portal.Identity.TeamDirectory>().AddMemberAsync(carolPrincipal, "search", "carol", Portal.Identity.TeamRole.Approver);
+        var carol = await app.ClientAsync("carol");
+        var id = await (await carol.SubmitAsync("search", "search-indexer", "production", new { imageTag = "v1" })).SubmittedIdAsync();
+
+        var response = await carol.DecideAsync(id, "approve");
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Contains("your own request", (await response.JsonAsync()).GetProperty("detail").GetString());
+        Assert.Equal(RequestState.AwaitingApproval, await StateAsync(id));
+    }
+
+    [Fact]
+    public async Task RequesterCancelsBeforeApplyButNobodyElseCan()
+    {
+        var alice = await app.ClientAsync("alice");
+        var bob = await app.ClientAsync("bob");
+        var id = await (await alice.SubmitAsync("payments", "payments-api", "staging", new { imageTag = "v7" })).SubmittedIdAsync();
+
+        var byBob = await bob.DecideAsync(id, "cancel");
+        var byAlice = await alice.DecideAsync(id, "cancel", "wrong tag");
+
+        Assert.Equal(HttpStatusCode.Forbidden, byBob.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, byAlice.StatusCode);
+        Assert.Equal(RequestState.Cancelled, await StateAsync(id));
+    }
+
+    [Fact]
+    public async Task UnknownRequestIsNotFound()
+    {
+        var alice = await app.ClientAsync("alice");
+
+        Assert.Equal(HttpStatusCode.NotFound, (await alice.GetAsync("/api/requests/999999")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await alice.SubmitAsync("payments", "nope", "staging", new { imageTag = "v1" })).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await alice.SubmitAsync("payments", "payments-api", "qa", new { imageTag = "v1" })).StatusCode);
+    }
+
+    [Fact]
+    public async Task ApiWithoutTokenAnswersUnauthorizedNotARedirect()
+    {
+        var anonymous = app.CreateBrowserlikeClient();
+        var revoked = await app.ClientAsync("alice");
+        var tokens = app.Get<Portal.Identity.PersonalAccessTokens>();
+        var alice = await app.PrincipalAsync("alice");
+        foreach (var token in await tokens.ListAsync(alice))
+        {
+            await tokens.RevokeAsync(alice, token.Id);
+        }
+
+        Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync("/api/requests/1")).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await revoked.GetAsync("/api/requests/1")).StatusCode);
+    }
+
+    [Fact]
+    public async Task SignedInBrowserSessionCanUseTheApiToo()
+    {
+        var client = await app.SignedInClientAsync("alice");
+
+        var response = await client.SubmitAsync("payments", "payments-api", "staging", new { imageTag = "from-cookie" });
+
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task OpenApiDocumentDescribesTheRequestsApi()
+    {
+        var document = await app.CreateBrowserlikeClient().GetStringAsync("/openapi/v1.json");
+
+        Assert.Contains("/api/services/{team}/{service}/environments/{environment}/requests", document);
+        Assert.Contains("/api/requests/{id}/approve", document);
+    }
+
+    private Task<RequestState> StateAsync(int id) => app.WithDbAsync(db => db.DeploymentRequests.Where(r => r.Id == id).Select(r => r.State).SingleAsync());
+}
