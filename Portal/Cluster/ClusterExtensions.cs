@@ -49,6 +49,11 @@ internal sealed class EnvironmentCatalogValidation : IValidateOptions<Environmen
                 failures.Add($"{key}:NamespacePattern must contain {{team}} so that teams get separate namespaces.");
             }
 
+            if (environment.ProgressDeadlineSeconds is < 1)
+            {
+                failures.Add($"{key}:ProgressDeadlineSeconds must be at least 1 when set.");
+            }
+
             if (string.IsNullOrWhiteSpace(environment.Cluster))
             {
                 failures.Add($"{key}:Cluster must name a cluster.");

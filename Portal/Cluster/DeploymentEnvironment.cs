@@ -15,6 +15,9 @@ public sealed class DeploymentEnvironment
 
     public int MaxReplicas { get; set; } = 10;
 
+    /// <summary>How long a rollout may make no progress before it fails; Kubernetes' default (600 s) when unset.</summary>
+    public int? ProgressDeadlineSeconds { get; set; }
+
     public string NamespaceFor(string team) =>
         NamespacePattern.Replace("{team}", team, StringComparison.Ordinal).Replace("{environment}", Name, StringComparison.Ordinal);
 }

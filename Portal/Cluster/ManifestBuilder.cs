@@ -1,0 +1,213 @@
+using System.Security.Cryptography;
+using System.Text;
+using k8s;
+using k8s.Models;
+using Portal.Requests;
+
+namespace Portal.Cluster;
+
+/// <summary>Everything the manifests of one request are made from. Secret values are plaintext here and nowhere else.</summary>
+public sealed record ManifestInput(
+    int RequestId,
+    string Team,
+    string Service,
+    DeploymentEnvironment Environment,
+    RequestSpec Spec,
+    IReadOnlyDictionary<string, string> SecretValues);
+
+/// <summary>The objects one request applies, in apply order.</summary>
+public sealed record Manifests(
+    V1Namespace Namespace,
+    V1ConfigMap ConfigMap,
+    V1Secret? Secret,
+    V1Deployment Deployment,
+    V1Service Service,
+    V2HorizontalPodAutoscaler? Autoscaler)
+{
+    public IEnumerable<IKubernetesObject<V1ObjectMeta>> All()
+    {
+        yield return Namespace;
+        yield return ConfigMap;
+        if (Secret is not null)
+        {
+            yield return Secret;
+        }
+
+        yield return Deployment;
+        yield return Service;
+        if (Autoscaler is not null)
+        {
+            yield return Autoscaler;
+        }
+    }
+}
+
+/// <summary>Renders a deployment request as the Kubernetes objects the portal applies with server-side apply.</summary>
+public static class ManifestBuilder
+{
+    public const string ManagedBy = "selfservice-portal";
+    public const string NameLabel = "app.kubernetes.io/name";
+    public const string PartOfLabel = "app.kubernetes.io/part-of";
+    public const string ManagedByLabel = "app.kubernetes.io/managed-by";
+    public const string EnvironmentLabel = "selfservice.portal/environment";
+    public const string RequestAnnotation = "selfservice.portal/request-id";
+    public const string SecretChecksumAnnotation = "selfservice.portal/secret-checksum";
+
+    public static string ConfigMapName(string service) => $"{service}-env";
+
+    public static string SecretName(string service) => $"{service}-secrets";
+
+    public static Manifests Build(ManifestInput input)
+    {
+        var ns = input.Environment.NamespaceFor(input.Team);
+        var labels = Labels(input);
+        var annotations = new Dictionary<string, string> { [RequestAnnotation] = input.RequestId.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+        V1ObjectMeta Meta(string name) => new() { Name = name, NamespaceProperty = ns, Labels = new Dictionary<string, string>(labels), Annotations = new Dictionary<string, string>(annotations) };
+
+        var spec = input.Spec;
+        var configMap = new V1ConfigMap
+        {
+            ApiVersion = "v1",
+            Kind = "ConfigMap",
+            Metadata = Meta(ConfigMapName(input.Service)),
+            Data = spec.EnvVars.ToDictionary(e => e.Name, e => e.Value),
+        };
+        var secret = spec.Secrets.Count == 0 ? null : new V1Secret
+        {
+            ApiVersion = "v1",
+            Kind = "Secret",
+            Metadata = Meta(SecretName(input.Service)),
+            Type = "Opaque",
+            Data = spec.Secrets.ToDictionary(s => s.Key, s => Encoding.UTF8.GetBytes(input.SecretValues[s.Key])),
+        };
+
+        var container = new V1Container
+        {
+            Name = input.Service,
+            Image = spec.Image,
+            Ports = [new V1ContainerPort { Name = "http", ContainerPort = spec.ContainerPort, Protocol = "TCP" }],
+            Resources = new V1ResourceRequirements
+            {
+                Requests = new Dictionary<string, ResourceQuantity> { ["cpu"] = new(spec.Resources.CpuRequest), ["memory"] = new(spec.Resources.MemoryRequest) },
+                Limits = new Dictionary<string, ResourceQuantity> { ["cpu"] = new(spec.Resources.CpuLimit), ["memory"] = new(spec.Resources.MemoryLimit) },
+            },
+            EnvFrom = EnvFrom(input),
+            ReadinessProbe = Probe(spec.Readiness),
+            LivenessProbe = Probe(spec.Liveness),
+        };
+
+        var podAnnotations = new Dictionary<string, string>(annotations) { [SecretChecksumAnnotation] = SecretChecksum(spec) };
+        var deployment = new V1Deployment
+        {
+            ApiVersion = "apps/v1",
+            Kind = "Deployment",
+            Metadata = Meta(input.Service),
+            Spec = new V1DeploymentSpec
+            {
+                // With autoscaling the HPA owns the count: leaving the field out keeps a later apply from resetting it.
+                Replicas = spec.Autoscaling is null ? spec.Replicas : null,
+                ProgressDeadlineSeconds = input.Environment.ProgressDeadlineSeconds,
+                Selector = new V1LabelSelector { MatchLabels = new Dictionary<string, string> { [NameLabel] = input.Service } },
+                Template = new V1PodTemplateSpec
+                {
+                    Metadata = new V1ObjectMeta { Labels = new Dictionary<string, string>(labels), Annotations = podAnnotations },
+                    Spec = new V1PodSpec { Containers = [container] },
+                },
+            },
+        };
+
+        var service = new V1Service
+        {
+            ApiVersion = "v1",
+            Kind = "Service",
+            Metadata = Meta(input.Service),
+            Spec = new V1ServiceSpec
+            {
+                Type = "ClusterIP",
+                Selector = new Dictionary<string, string> { [NameLabel] = input.Service },
+                Ports = [new V1ServicePort { Name = "http", Port = spec.ContainerPort, TargetPort = spec.ContainerPort, Protocol = "TCP" }],
+            },
+        };
+
+        return new Manifests(
+            new V1Namespace { ApiVersion = "v1", Kind = "Namespace", Metadata = new V1ObjectMeta { Name = ns, Labels = new Dictionary<string, string> { [ManagedByLabel] = ManagedBy, [PartOfLabel] = input.Team } } },
+            configMap,
+            secret,
+            deployment,
+            service,
+            spec.Autoscaling is { } hpa ? Autoscaler(input, Meta(input.Service), hpa) : null);
+    }
+
+    /// <summary>
+    /// Changes exactly when a secret value changes (each new value gets a new id), so a secret change rolls the pods;
+    /// built from key names and value ids, it tells nothing about the values themselves.
+    /// </summary>
+    public static string SecretChecksum(RequestSpec spec)
+    {
+        var text = string.Join('\n', spec.Secrets.OrderBy(s => s.Key, StringComparer.Ordinal).Select(s => $"{s.Key}={s.ValueId}"));
+        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)))[..16];
+    }
+
+    public static string ToYaml(Manifests manifests) =>
+        string.Join("---\n", manifests.All().Select(o => KubernetesYaml.Serialize(o is V1Secret s ? Redacted(s) : o)));
+
+    private static V1Secret Redacted(V1Secret secret) => new()
+    {
+        ApiVersion = secret.ApiVersion,
+        Kind = secret.Kind,
+        Metadata = secret.Metadata,
+        Type = secret.Type,
+        Data = secret.Data?.ToDictionary(d => d.Key, _ => Encoding.UTF8.GetBytes("(redacted)")),
+    };
+
+    private static Dictionary<string, string> Labels(ManifestInput input) => new()
+    {
+        [NameLabel] = input.Service,
+        [PartOfLabel] = input.Team,
+        [ManagedByLabel] = ManagedBy,
+        [EnvironmentLabel] = input.Environment.Name,
+    };
+
+    private static List<V1EnvFromSource> EnvFrom(ManifestInput input)
+    {
+        var sources = new List<V1EnvFromSource> { new() { ConfigMapRef = new V1ConfigMapEnvSource { Name = ConfigMapName(input.Service) } } };
+        if (input.Spec.Secrets.Count > 0)
+        {
+            sources.Add(new V1EnvFromSource { SecretRef = new V1SecretEnvSource { Name = SecretName(input.Service) } });
+        }
+
+        return sources;
+    }
+
+    private static V1Probe? Probe(ProbeSpec? probe) => probe is null ? null : new V1Probe
+    {
+        HttpGet = new V1HTTPGetAction { Path = probe.Path, Port = probe.Port },
+        InitialDelaySeconds = probe.InitialDelaySeconds,
+    };
+
+    private static V2HorizontalPodAutoscaler Autoscaler(ManifestInput input, V1ObjectMeta meta, AutoscalingSpec hpa)
+    {
+        var metrics = new List<V2MetricSpec>
+        {
+            new() { Type = "Resource", Resource = new V2ResourceMetricSource { Name = "cpu", Target = new V2MetricTarget { Type = "Utilization", AverageUtilization = hpa.CpuTargetPercent } } },
+        };
+        if (hpa.MemoryTargetPercent is { } memory)
+        {
+            metrics.Add(new V2MetricSpec { Type = "Resource", Resource = new V2ResourceMetricSource { Name = "memory", Target = new V2MetricTarget { Type = "Utilization", AverageUtilization = memory } } });
+        }
+
+        return new V2HorizontalPodAutoscaler
+        {
+            ApiVersion = "autoscaling/v2",
+            Kind = "HorizontalPodAutoscaler",
+            Metadata = meta,
+            Spec = new V2HorizontalPodAutoscalerSpec
+            {
+                ScaleTargetRef = new V2CrossVersionObjectReference { ApiVersion = "apps/v1", Kind = "Deployment", Name = input.Service },
+                MinReplicas = hpa.MinReplicas,
+                MaxReplicas = hpa.MaxReplicas,
+                Metrics = metrics,
+            },
+        };
+    }
+}
