@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
 using Sandbox;
 
 // dotnet run --project Sandbox -- --port 6443 --kubeconfig ./sandbox.kubeconfig [--state-dir DIR] [--speed N]
@@ -33,7 +34,13 @@ await host.WriteKubeconfigAsync(kubeconfig);
 Console.WriteLine($"Sandbox serving {host.ServerUrl}; kubeconfig written to {Path.GetFullPath(kubeconfig)}. Ctrl+C stops it.");
 
 var stopped = new TaskCompletionSource();
-Console.CancelKeyPress += (_, e) => { e.Cancel = true; stopped.TrySetResult(); };
-AppDomain.CurrentDomain.ProcessExit += (_, _) => stopped.TrySetResult();
+using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
 await stopped.Task;
 return 0;
+
+void Stop(PosixSignalContext signal)
+{
+    signal.Cancel = true;
+    stopped.TrySetResult();
+}

@@ -67,6 +67,8 @@ public sealed class SandboxHost : IAsyncDisposable
             kestrel.Limits.MaxRequestBodySize = 16 * 1024 * 1024;
         });
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));
+        // Embedded in another process, the Sandbox must not take over its Ctrl+C and SIGTERM handling.
+        builder.Services.AddSingleton<IHostLifetime, EmbeddedLifetime>();
         var app = builder.Build();
         app.UseBearerToken(Token);
         app.MapKubernetesApi(Store);
@@ -123,6 +125,12 @@ public sealed class SandboxHost : IAsyncDisposable
         }
         Store.Dispose();
         _authority.Dispose();
+    }
+
+    private sealed class EmbeddedLifetime : IHostLifetime
+    {
+        public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 
     private static string LoadOrCreateToken(string? directory)

@@ -266,6 +266,7 @@ public sealed class ClusterStore : IDisposable
         metadata["resourceVersion"] = (++_resourceVersion).ToString(CultureInfo.InvariantCulture);
         if (type == ResourceTypes.Namespaces)
             obj["status"] = new JsonObject { ["phase"] = "Active" };
+        obj = Normalized(obj);
         _objects[type][Key(type, ns, name)] = obj;
         Record(StoreEventType.Added, type, obj, null);
         return obj.DeepClone().AsObject();
@@ -321,11 +322,11 @@ public sealed class ClusterStore : IDisposable
             if (!JsonNode.DeepEquals(stored["spec"], next["spec"]))
                 metadata["generation"] = ((long?)storedMetadata["generation"] ?? 0) + 1;
         }
-        var nextMetadata = next["metadata"]!.AsObject();
-        nextMetadata["resourceVersion"] = storedMetadata["resourceVersion"]!.DeepClone();
+        next["metadata"]!["resourceVersion"] = storedMetadata["resourceVersion"]!.DeepClone();
+        next = Normalized(next);
         // A write that changes nothing is not a change: no new resourceVersion, no watch event, as on a real server.
         if (JsonNode.DeepEquals(stored, next)) return stored.DeepClone().AsObject();
-        nextMetadata["resourceVersion"] = (++_resourceVersion).ToString(CultureInfo.InvariantCulture);
+        next["metadata"]!["resourceVersion"] = (++_resourceVersion).ToString(CultureInfo.InvariantCulture);
         _objects[type][key] = next;
         Record(StoreEventType.Modified, type, next, stored);
         return next.DeepClone().AsObject();
@@ -384,6 +385,12 @@ public sealed class ClusterStore : IDisposable
         _undelivered.Enqueue(new StoreEvent(type, resource, change.Object));
         _stateFile?.MarkChanged();
     }
+
+    /// <summary>
+    /// The object as if parsed from its JSON text, so that every number reads back with any numeric cast
+    /// ((int?), (long?), (double?)) exactly as it would from a real server's response.
+    /// </summary>
+    private static JsonObject Normalized(JsonObject obj) => JsonNode.Parse(obj.ToJsonString())!.AsObject();
 
     // A parsed JsonObject builds its children lazily on first read, which is not safe from several threads at once;
     // walking it once makes later concurrent reads (by many watches) plain dictionary and list reads.
