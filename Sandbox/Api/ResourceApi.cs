@@ -399,7 +399,10 @@ internal sealed class ResourceApi(ClusterStore store, CancellationToken stopping
     {
         context.Response.StatusCode = code;
         context.Response.ContentType = "application/json";
-        await using var writer = new Utf8JsonWriter(context.Response.Body);
+        await using var writer = new Utf8JsonWriter(context.Response.Body, WriterOptions);
         body.WriteTo(writer);
     }
+
+    /// <summary>Escaping as Go's encoder does it (quotes as \", no \u0022), so messages read the same as a real server's.</summary>
+    public static readonly JsonWriterOptions WriterOptions = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 }

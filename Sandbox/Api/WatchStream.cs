@@ -133,7 +133,7 @@ internal static class WatchStream
     private static async Task WriteEventAsync(HttpContext context, string type, JsonNode obj)
     {
         var body = context.Response.Body;
-        await using (var writer = new Utf8JsonWriter(body))
+        await using (var writer = new Utf8JsonWriter(body, ResourceApi.WriterOptions))
         {
             writer.WriteStartObject();
             writer.WriteString("type", type);
