@@ -29,6 +29,7 @@ internal sealed class TestCluster : IAsyncDisposable
             WatchHistory = watchHistory,
             Time = time ?? new FakeTimeProvider(new DateTimeOffset(2025, 1, 1, 12, 0, 0, TimeSpan.Zero)),
             StateDirectory = stateDirectory,
+            ConsoleLogging = Environment.GetEnvironmentVariable("SANDBOX_TEST_LOGS") == "1",
         });
         await host.StartAsync();
         var kubeconfig = Path.Combine(directory, "kubeconfig");
