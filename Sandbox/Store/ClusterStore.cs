@@ -156,13 +156,16 @@ public sealed class ClusterStore : IDisposable
         {
             if (fromResourceVersion is { } from && from < _historyStart)
                 throw StoreException.Gone($"too old resource version: {from} ({_historyStart + 1})");
-            var watch = new StoreWatch(type, ns, this);
+            var watch = new StoreWatch(type, ns, this) { StartResourceVersion = _resourceVersion };
             if (fromResourceVersion is { } since)
             {
                 foreach (var e in _history.Where(e => e.ResourceVersion > since)) watch.Offer(e);
             }
             else
             {
+                watch.StartResourceVersion = _resourceVersion;
+                foreach (var obj in _objects[type].Values.Where(o => ns is null || !type.Namespaced || Namespace(o) == ns))
+                    watch.InitialEvents++;
                 foreach (var obj in _objects[type].Values)
                     watch.Offer(new WatchEvent(StoreEventType.Added, type, obj.DeepClone().AsObject(), null, ResourceVersionOf(obj)));
             }
@@ -255,6 +258,7 @@ public sealed class ClusterStore : IDisposable
         ValidateName(type, name);
         if (_objects[type].ContainsKey(Key(type, ns, name))) throw StoreException.AlreadyExists(type, name);
 
+        ObjectDefaults.Apply(type, obj, _resourceVersion + 1);
         metadata["uid"] = Guid.NewGuid().ToString();
         metadata["creationTimestamp"] = Timestamp(Time.GetUtcNow());
         metadata["generation"] = 1;
@@ -262,6 +266,7 @@ public sealed class ClusterStore : IDisposable
         metadata["resourceVersion"] = (++_resourceVersion).ToString(CultureInfo.InvariantCulture);
         if (type == ResourceTypes.Namespaces)
             obj["status"] = new JsonObject { ["phase"] = "Active" };
+        obj = Normalized(obj);
         _objects[type][Key(type, ns, name)] = obj;
         Record(StoreEventType.Added, type, obj, null);
         return obj.DeepClone().AsObject();
@@ -288,6 +293,7 @@ public sealed class ClusterStore : IDisposable
             next = stored.DeepClone().AsObject();
             if (obj["status"] is { } status) next["status"] = status.DeepClone();
             else next.Remove("status");
+            if (metadata["managedFields"] is { } managedFields) next["metadata"]!["managedFields"] = managedFields.DeepClone();
         }
         else
         {
@@ -304,16 +310,23 @@ public sealed class ClusterStore : IDisposable
             }
             metadata["name"] = name;
             if (type.Namespaced) metadata["namespace"] = ns; else metadata.Remove("namespace");
+            if (type == ResourceTypes.Services && next["spec"] is JsonObject nextSpec && stored["spec"]?["clusterIP"] is { } clusterIp)
+            {
+                // Immutable once allocated; a client that leaves it out keeps it.
+                nextSpec.TryAdd("clusterIP", clusterIp.DeepClone());
+                if (stored["spec"]?["clusterIPs"] is { } clusterIps) nextSpec.TryAdd("clusterIPs", clusterIps.DeepClone());
+            }
+            ObjectDefaults.Apply(type, next, _resourceVersion + 1);
             if (!metadata.ContainsKey("managedFields") && storedMetadata["managedFields"] is { } managed)
                 metadata["managedFields"] = managed.DeepClone();
             if (!JsonNode.DeepEquals(stored["spec"], next["spec"]))
                 metadata["generation"] = ((long?)storedMetadata["generation"] ?? 0) + 1;
         }
-        var nextMetadata = next["metadata"]!.AsObject();
-        nextMetadata["resourceVersion"] = storedMetadata["resourceVersion"]!.DeepClone();
+        next["metadata"]!["resourceVersion"] = storedMetadata["resourceVersion"]!.DeepClone();
+        next = Normalized(next);
         // A write that changes nothing is not a change: no new resourceVersion, no watch event, as on a real server.
         if (JsonNode.DeepEquals(stored, next)) return stored.DeepClone().AsObject();
-        nextMetadata["resourceVersion"] = (++_resourceVersion).ToString(CultureInfo.InvariantCulture);
+        next["metadata"]!["resourceVersion"] = (++_resourceVersion).ToString(CultureInfo.InvariantCulture);
         _objects[type][key] = next;
         Record(StoreEventType.Modified, type, next, stored);
         return next.DeepClone().AsObject();
@@ -365,12 +378,30 @@ public sealed class ClusterStore : IDisposable
     private void Record(StoreEventType type, ResourceType resource, JsonObject obj, JsonObject? previous)
     {
         // Watches share one frozen copy per change: they only ever serialize it.
-        var change = new WatchEvent(type, resource, obj.DeepClone().AsObject(), previous?.DeepClone().AsObject(), _resourceVersion);
+        var change = new WatchEvent(type, resource, Materialized(obj.DeepClone()).AsObject(), previous is null ? null : Materialized(previous.DeepClone()).AsObject(), _resourceVersion);
         _history.Enqueue(change);
         while (_history.Count > _options.WatchHistory) _historyStart = _history.Dequeue().ResourceVersion;
         foreach (var watch in _watches) watch.Offer(change);
         _undelivered.Enqueue(new StoreEvent(type, resource, change.Object));
         _stateFile?.MarkChanged();
+    }
+
+    /// <summary>
+    /// The object as if parsed from its JSON text, so that every number reads back with any numeric cast
+    /// ((int?), (long?), (double?)) exactly as it would from a real server's response.
+    /// </summary>
+    private static JsonObject Normalized(JsonObject obj) => JsonNode.Parse(obj.ToJsonString())!.AsObject();
+
+    // A parsed JsonObject builds its children lazily on first read, which is not safe from several threads at once;
+    // walking it once makes later concurrent reads (by many watches) plain dictionary and list reads.
+    private static JsonNode Materialized(JsonNode node)
+    {
+        switch (node)
+        {
+            case JsonObject o: foreach (var (_, child) in o) if (child is not null) Materialized(child); break;
+            case JsonArray a: foreach (var child in a) if (child is not null) Materialized(child); break;
+        }
+        return node;
     }
 
     private StateFile.State Snapshot()
@@ -444,6 +475,13 @@ public sealed class StoreWatch : IDisposable
 
     public ResourceType Type { get; }
     public string? Namespace { get; }
+
+    /// <summary>How many of the first events are the ADDED events of the objects that existed when the watch opened.</summary>
+    public int InitialEvents { get; internal set; }
+
+    /// <summary>The store's resourceVersion when the watch opened.</summary>
+    public long StartResourceVersion { get; internal set; }
+
     public ChannelReader<WatchEvent> Events => _channel.Reader;
 
     internal void Offer(WatchEvent change)

@@ -12,6 +12,9 @@ public sealed class StoreException(int code, string reason, string message) : Ex
     /// <summary>Name, group and kind of the object concerned, for the Status <c>details</c>.</summary>
     public (string? Name, string? Group, string? Kind) Details { get; init; }
 
+    /// <summary>Per-field causes, for the Status <c>details.causes</c> (e.g. the fields of an apply conflict).</summary>
+    public IReadOnlyList<(string Reason, string Message, string Field)> Causes { get; init; } = [];
+
     public static StoreException NotFound(ResourceType type, string name) =>
         new(404, "NotFound", $"{type} \"{name}\" not found") { Details = (name, type.Group, type.Plural) };
 
