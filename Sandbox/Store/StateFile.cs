@@ -73,6 +73,8 @@ internal sealed class StateFile : IDisposable
             Directory.CreateDirectory(Path.GetDirectoryName(_path)!);
             var temporary = _path + ".tmp";
             File.WriteAllText(temporary, root.ToJsonString(new JsonSerializerOptions { WriteIndented = false }));
+            // The state holds Secrets: owner-only, like the CA key and the token beside it.
+            if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(temporary, UnixFileMode.UserRead | UnixFileMode.UserWrite);
             File.Move(temporary, _path, overwrite: true);
         }
     }
