@@ -158,4 +158,21 @@ public sealed class KubectlTests
         Assert.Empty((await k8s.CoreV1.ListNamespacedPodAsync("default")).Items);
         Assert.Contains("No resources found", (await cluster.KubectlAsync("get", "all")).Succeeded().Error);
     }
+
+    [Fact]
+    public async Task ServerDryRunsChangeNothing()
+    {
+        await using var cluster = await TestCluster.StartAsync();
+        var manifest = cluster.Manifest("web.yaml", Manifests.DeploymentYaml);
+
+        Assert.Contains("(server dry run)", (await cluster.KubectlAsync("apply", "--dry-run=server", "-f", manifest)).Succeeded().Output);
+        Assert.Empty((await cluster.Client.AppsV1.ListNamespacedDeploymentAsync("default")).Items);
+
+        (await cluster.KubectlAsync("apply", "-f", manifest)).Succeeded();
+        (await cluster.KubectlAsync("delete", "deployment", "web", "--dry-run=server")).Succeeded();
+        (await cluster.KubectlAsync("scale", "deployment", "web", "--replicas=9", "--dry-run=server")).Succeeded();
+
+        var kept = await cluster.Client.AppsV1.ReadNamespacedDeploymentAsync("web", "default");
+        Assert.Equal(2, kept.Spec.Replicas);
+    }
 }

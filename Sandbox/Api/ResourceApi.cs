@@ -239,7 +239,9 @@ internal sealed class ResourceApi(ClusterStore store, CancellationToken stopping
         if ((string?)preconditions?["resourceVersion"] is { Length: > 0 } rv && rv != (string?)current["metadata"]?["resourceVersion"])
             throw StoreException.Conflict(type, target.Name!, "the object has been modified; please apply your changes to the latest version and try again");
         var orphan = (string?)options["propagationPolicy"] == "Orphan" || (bool?)options["orphanDependents"] == true;
-        var deleted = IsDryRun(context) ? current : store.Delete(type, target.Namespace, target.Name!, orphan);
+        // kubectl sends dryRun for deletes in the DeleteOptions body rather than the query.
+        var dryRun = IsDryRun(context) || (options["dryRun"] as JsonArray)?.Any(d => (string?)d == "All") == true;
+        var deleted = dryRun ? current : store.Delete(type, target.Namespace, target.Name!, orphan);
         // Like the real registries: pods, services and namespaces answer with the object, the rest with a Status.
         var returnsObject = type == ResourceTypes.Pods || type == ResourceTypes.Services || type == ResourceTypes.Namespaces;
         await WriteAsync(context, 200, returnsObject ? deleted : ApiStatus.Success(type, deleted));
