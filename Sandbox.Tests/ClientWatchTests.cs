@@ -80,6 +80,9 @@ public sealed class ClientWatchTests
     {
         await using var cluster = await TestCluster.StartAsync();
         var k8s = cluster.Client;
+        // KubernetesClient 21 waits for the first line of a watch before its call returns, so each watch gets one object to see.
+        foreach (var ns in new[] { "default", "kube-system" })
+            await k8s.CoreV1.CreateNamespacedPodAsync(new V1Pod { Metadata = new V1ObjectMeta { Name = "p" }, Spec = new V1PodSpec { Containers = [new V1Container { Name = "c", Image = "busybox" }] } }, ns);
         using var cancel = new CancellationTokenSource();
         var watches = new[] { "default", "kube-system" }.Select(ns => Task.Run(async () =>
         {
@@ -94,6 +97,36 @@ public sealed class ClientWatchTests
         await cancel.CancelAsync();
         await Task.WhenAll(watches);
         await Eventually.TrueAsync(() => cluster.Host.Store.OpenWatchCount == 0, "the watches to close");
+    }
+
+    [Fact]
+    public async Task WatchEndsAfterItsTimeoutSeconds()
+    {
+        await using var cluster = await TestCluster.StartAsync();
+        await cluster.Client.CoreV1.CreateNamespacedConfigMapAsync(Manifests.ConfigMap("settings"), "default");
+        using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+        var events = new List<WatchEventType>();
+        await foreach (var (type, _) in cluster.Client.CoreV1.WatchListNamespacedConfigMapAsync("default", timeoutSeconds: 1, cancellationToken: cancel.Token))
+            events.Add(type);
+
+        Assert.Equal([WatchEventType.Added], events);
+        await Eventually.TrueAsync(() => cluster.Host.Store.OpenWatchCount == 0, "the watch to close");
+    }
+    [Fact]
+    public async Task WatchWithBookmarksOpensAtOnceEvenWhenNothingChanges()
+    {
+        await using var cluster = await TestCluster.StartAsync();
+        using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+        var start = (await cluster.Client.AppsV1.ListNamespacedDeploymentAsync("default")).Metadata.ResourceVersion;
+
+        await foreach (var (type, item) in cluster.Client.AppsV1.WatchListNamespacedDeploymentAsync("default", allowWatchBookmarks: true,
+            resourceVersion: start, cancellationToken: cancel.Token))
+        {
+            Assert.Equal(WatchEventType.Bookmark, type);
+            Assert.Equal(start, item.Metadata.ResourceVersion);
+            break;
+        }
+        await Eventually.TrueAsync(() => cluster.Host.Store.OpenWatchCount == 0, "the watch to close");
     }
 
     private static async Task<List<(WatchEventType Type, V1ConfigMap Object)>> ReadEventsAsync(Kubernetes k8s, string resourceVersion, int count)

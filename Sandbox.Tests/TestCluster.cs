@@ -19,7 +19,7 @@ internal sealed class TestCluster : IAsyncDisposable
     public string KubeconfigPath => Path.Combine(Directory, "kubeconfig");
     public Kubernetes Client { get; }
 
-    public static async Task<TestCluster> StartAsync(int watchHistory = 1000, TimeProvider? time = null, string? stateDirectory = null)
+    public static async Task<TestCluster> StartAsync(int watchHistory = 1000, TimeProvider? time = null, string? stateDirectory = null, bool controllers = false)
     {
         var directory = Path.Combine(Path.GetTempPath(), "sandbox-tests", Guid.NewGuid().ToString("n"));
         System.IO.Directory.CreateDirectory(directory);
@@ -29,6 +29,9 @@ internal sealed class TestCluster : IAsyncDisposable
             WatchHistory = watchHistory,
             Time = time ?? new FakeTimeProvider(new DateTimeOffset(2025, 1, 1, 12, 0, 0, TimeSpan.Zero)),
             StateDirectory = stateDirectory,
+            // API tests run without controllers so that only the test writes; controller tests start them explicitly.
+            RunControllers = controllers,
+            ConsoleLogging = Environment.GetEnvironmentVariable("SANDBOX_TEST_LOGS") == "1",
         });
         await host.StartAsync();
         var kubeconfig = Path.Combine(directory, "kubeconfig");

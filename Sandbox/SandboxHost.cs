@@ -3,6 +3,7 @@ using System.Text;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Sandbox.Api;
+using Sandbox.Controllers;
 using Sandbox.Security;
 using Sandbox.Store;
 
@@ -39,6 +40,9 @@ public sealed class SandboxHost : IAsyncDisposable
     /// <summary>The cluster's objects, for in-process inspection; clients should go through the API.</summary>
     public ClusterStore Store { get; }
 
+    /// <summary>The simulated controllers, once started (null when <see cref="SandboxOptions.RunControllers"/> is false).</summary>
+    public ControllerManager? Controllers { get; private set; }
+
     /// <summary>The bearer token the API requires.</summary>
     public string Token { get; }
 
@@ -74,6 +78,12 @@ public sealed class SandboxHost : IAsyncDisposable
         app.MapKubernetesApi(Store);
         await app.StartAsync(cancellationToken);
         _app = app;
+        if (_options.RunControllers)
+        {
+            Controllers = new ControllerManager(Store, _options.Simulation,
+                app.Services.GetRequiredService<ILoggerFactory>().CreateLogger<ControllerManager>());
+            Controllers.Start();
+        }
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         ServerUrl = $"https://127.0.0.1:{new Uri(address).Port}";
     }
@@ -117,6 +127,8 @@ public sealed class SandboxHost : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        Controllers?.Dispose();
+        Controllers = null;
         if (_app is not null)
         {
             await _app.StopAsync();

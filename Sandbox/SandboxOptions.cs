@@ -1,3 +1,5 @@
+using Sandbox.Controllers;
+
 namespace Sandbox;
 
 /// <summary>How a <see cref="SandboxHost"/> runs.</summary>
@@ -20,6 +22,15 @@ public sealed class SandboxOptions
 
     /// <summary>How many changes watches can resume from; an older resourceVersion gets 410 Gone.</summary>
     public int WatchHistory { get; init; } = 1000;
+
+    /// <summary>
+    /// Run the simulated controllers (deployment, replicaset, scheduler, kubelet, HPA) with the host. Default true;
+    /// tests of the API alone turn them off so nothing but the test writes objects.
+    /// </summary>
+    public bool RunControllers { get; init; } = true;
+
+    /// <summary>How the simulated cluster behaves (nodes, image rules, timings); see <see cref="SimulationOptions"/>.</summary>
+    public SimulationOptions Simulation { get; init; } = new();
 
     /// <summary>Write request logs to the console (the standalone entry point does).</summary>
     public bool ConsoleLogging { get; init; }

@@ -362,6 +362,9 @@ internal sealed class ResourceApi(ClusterStore store, CancellationToken stopping
 
     private static async Task<JsonObject> ReadObjectAsync(HttpContext context)
     {
+        if ((context.Request.ContentType ?? "").Contains("protobuf", StringComparison.OrdinalIgnoreCase))
+            throw new StoreException(415, "UnsupportedMediaType",
+                "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (the Sandbox speaks no protobuf)");
         var text = await ReadTextAsync(context);
         var contentType = context.Request.ContentType ?? "";
         var obj = contentType.Contains("yaml", StringComparison.OrdinalIgnoreCase) ? YamlDocument.ParseObject(text) : JsonNode.Parse(text) as JsonObject;

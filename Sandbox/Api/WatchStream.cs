@@ -63,6 +63,9 @@ internal static class WatchStream
             var pendingInitial = sendInitialEvents ? watch.InitialEvents : 0;
             var lastResourceVersion = from ?? watch.StartResourceVersion;
             if (sendInitialEvents && pendingInitial == 0) await WriteInitialEventsEndAsync(context, target.Type, lastResourceVersion);
+            // A bookmark right away (servers may send one at any time) gives clients that wait for the first line
+            // before returning from the watch call, such as KubernetesClient, an open watch even when nothing changes.
+            else if (bookmarks && !sendInitialEvents) await WriteEventAsync(context, "BOOKMARK", Bookmark(target.Type, lastResourceVersion, initialEventsEnd: false));
             try
             {
                 while (!token.IsCancellationRequested)
