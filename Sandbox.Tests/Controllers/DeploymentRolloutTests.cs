@@ -228,6 +228,27 @@ public sealed class DeploymentRolloutTests : IDisposable
     }
 
     [Fact]
+    public async Task APullLastsUntilASlowRegistryHasAnswered()
+    {
+        var answer = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var cluster = new SimulatedCluster(new SimulationOptions { ImageExists = (_, _) => answer.Task });
+        cluster.Store.Create(ResourceTypes.Deployments, SimulatedCluster.NewDeployment("web", "registry.local/web:1.0", replicas: 1));
+        // The registry has not answered, so the controllers are never fully idle: step the clock by hand.
+        for (var second = 0; second < 10; second++)
+        {
+            await cluster.Controllers.WhenIdleExceptRegistryLookups().WaitAsync(TimeSpan.FromSeconds(30));
+            cluster.Time.Advance(TimeSpan.FromSeconds(1));
+        }
+        await cluster.Controllers.WhenIdleExceptRegistryLookups().WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.NotEmpty(cluster.Events("Pulling"));
+        Assert.Empty(cluster.Events("Pulled"));
+        answer.SetResult(true);
+        await cluster.AdvanceUntil(() => cluster.RolledOut("web"), TimeSpan.FromSeconds(10));
+        Assert.Single(cluster.Events("Pulled"));
+    }
+
+    [Fact]
     public async Task TooLargeRequestsLeaveThePodUnschedulableWithAFailedSchedulingEvent()
     {
         _cluster.Store.Create(ResourceTypes.Deployments, SimulatedCluster.NewDeployment("huge", "nginx:1.25", replicas: 1, cpu: "8"));

@@ -1,5 +1,3 @@
-using Sandbox.Controllers;
-
 namespace Sandbox.Tests.Controllers;
 
 /// <summary>
@@ -10,20 +8,11 @@ public sealed class KubectlRolloutTests : IAsyncLifetime
 {
     private const double Speed = 20;
     private TestCluster _cluster = null!;
-    private ControllerManager? _controllers;
 
-    public async Task InitializeAsync()
-    {
-        _cluster = await TestCluster.StartAsync(time: new AcceleratedTimeProvider(Speed));
-        _controllers = new ControllerManager(_cluster.Host.Store, new SimulationOptions());
-        _controllers.Start();
-    }
+    public async Task InitializeAsync() =>
+        _cluster = await TestCluster.StartAsync(time: new AcceleratedTimeProvider(Speed), controllers: true);
 
-    public async Task DisposeAsync()
-    {
-        _controllers?.Dispose();
-        await _cluster.DisposeAsync();
-    }
+    public async Task DisposeAsync() => await _cluster.DisposeAsync();
 
     [Fact]
     public async Task RolloutStatusEndsWithSuccessfullyRolledOut()

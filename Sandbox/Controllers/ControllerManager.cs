@@ -71,6 +71,9 @@ public sealed class ControllerManager : IDisposable
     /// </summary>
     public Task WhenIdle() => _queue.WhenIdle();
 
+    /// <summary>Like <see cref="WhenIdle"/> but without waiting for registry lookups still under way.</summary>
+    internal Task WhenIdleExceptRegistryLookups() => _queue.WhenIdle(includeOutsideWork: false);
+
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 1) return;

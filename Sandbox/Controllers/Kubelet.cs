@@ -39,6 +39,8 @@ internal sealed class Kubelet(ClusterStore store, EventRecorder events, Simulati
         MatchSpec(context, now);
         foreach (var container in run.Containers)
         {
+            // A pull that waited for the registry's answer goes on as soon as it is there.
+            if (container.RegistryCheck is { IsCompleted: true } && container.Due == DateTimeOffset.MaxValue) container.Due = now;
             // Each step happens at the time it was due, so a large jump of the clock plays out every step in between.
             for (var steps = 0; container.Due <= now && steps < 1000; steps++) Step(context, container, container.Due);
         }

@@ -25,6 +25,7 @@ internal sealed class ReconcileQueue : IDisposable
     private readonly Action<WorkItem> _reconcile;
     private readonly Action<WorkItem, Exception> _failed;
     private TaskCompletionSource? _idle;
+    private TaskCompletionSource _queueDrained = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private bool _working;
     private int _outsideWork;
     private Task? _worker;
@@ -85,14 +86,32 @@ internal sealed class ReconcileQueue : IDisposable
         }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
-    /// <summary>Completes when nothing is queued or being worked on (timers still waiting do not count).</summary>
-    public Task WhenIdle()
+    /// <summary>
+    /// Completes when nothing is queued or being worked on (timers still waiting do not count), nor, unless
+    /// <paramref name="includeOutsideWork"/> is false, tracked outside work such as a registry lookup.
+    /// </summary>
+    public async Task WhenIdle(bool includeOutsideWork = true)
     {
-        lock (_gate)
+        while (true)
         {
-            if (IsIdleLocked) return Task.CompletedTask;
-            _idle ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            return _idle.Task;
+            Task idle;
+            lock (_gate)
+            {
+                if (_queue.Count == 0 && !_working && (!includeOutsideWork || _outsideWork == 0)) return;
+                _idle ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                idle = _idle.Task;
+            }
+            if (includeOutsideWork)
+            {
+                await idle.ConfigureAwait(false);
+                return;
+            }
+            // Outside work keeps the full idle signal from coming: look again whenever the queue empties.
+            await Task.WhenAny(idle, _queueDrained.Task).ConfigureAwait(false);
+            lock (_gate)
+            {
+                if (_queueDrained.Task.IsCompleted) _queueDrained = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            }
         }
     }
 
@@ -177,6 +196,7 @@ internal sealed class ReconcileQueue : IDisposable
     private void CheckIdle()
     {
         TaskCompletionSource? idle = null;
+        TaskCompletionSource? drained = null;
         lock (_gate)
         {
             if (IsIdleLocked)
@@ -184,7 +204,9 @@ internal sealed class ReconcileQueue : IDisposable
                 idle = _idle;
                 _idle = null;
             }
+            if (_queue.Count == 0 && !_working) drained = _queueDrained;
         }
         idle?.TrySetResult();
+        drained?.TrySetResult();
     }
 }
