@@ -1,0 +1,197 @@
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Sandbox.Store;
+
+namespace Sandbox.Controllers;
+
+/// <summary>
+/// The Sandbox's kube-controller-manager, scheduler and kubelets in one: watches the <see cref="ClusterStore"/> and
+/// reconciles Deployments, ReplicaSets, pod scheduling, simulated containers and HorizontalPodAutoscalers on the
+/// store's clock. All reconciling happens on one worker, one object at a time, so the controllers never race each other.
+/// </summary>
+public sealed class ControllerManager : IDisposable
+{
+    internal const string DeploymentController = "deployment";
+    internal const string ReplicaSetController = "replicaset";
+    internal const string SchedulerController = "scheduler";
+    internal const string KubeletController = "kubelet";
+    internal const string AutoscalerController = "hpa";
+    private const string HousekeepingController = "housekeeping";
+    private static readonly TimeSpan HousekeepingPeriod = TimeSpan.FromMinutes(10);
+
+    private readonly ClusterStore _store;
+    private readonly SimulationOptions _options;
+    private readonly ILogger _logger;
+    private readonly ReconcileQueue _queue;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly EventRecorder _events;
+    private readonly DeploymentController _deployments;
+    private readonly ReplicaSetController _replicaSets;
+    private readonly Scheduler _scheduler;
+    private readonly Kubelet _kubelet;
+    private readonly HorizontalPodAutoscalerController _autoscalers;
+    private IDisposable? _subscription;
+    private int _disposed;
+
+    public ControllerManager(ClusterStore store, SimulationOptions options) : this(store, options, null) { }
+
+    public ControllerManager(ClusterStore store, SimulationOptions options, ILogger<ControllerManager>? logger)
+    {
+        _store = store;
+        _options = options;
+        _logger = logger ?? (ILogger)NullLogger.Instance;
+        _queue = new ReconcileQueue(store.Time, Reconcile, Failed);
+        _events = new EventRecorder(store);
+        _deployments = new DeploymentController(store, _events);
+        _replicaSets = new ReplicaSetController(store, _events);
+        _scheduler = new Scheduler(store, _events);
+        _kubelet = new Kubelet(store, _events, options, _queue, _stopping.Token);
+        _autoscalers = new HorizontalPodAutoscalerController(store, _events, options);
+    }
+
+    /// <summary>Subscribes to the store, creates the default nodes if there are none, and reconciles everything there is.</summary>
+    public void Start()
+    {
+        if (_subscription is not null) return;
+        _subscription = _store.Subscribe(OnChange);
+        SimulatedNodes.EnsureCreated(_store, _options);
+        foreach (var d in _store.List(ResourceTypes.Deployments, null)) Enqueue(DeploymentController, d);
+        foreach (var rs in _store.List(ResourceTypes.ReplicaSets, null)) Enqueue(ReplicaSetController, rs);
+        foreach (var pod in _store.List(ResourceTypes.Pods, null))
+            Enqueue(Scheduler.NeedsScheduling(pod) ? SchedulerController : KubeletController, pod);
+        foreach (var hpa in _store.List(ResourceTypes.HorizontalPodAutoscalers, null)) Enqueue(AutoscalerController, hpa);
+        _queue.AddAfter(new WorkItem(HousekeepingController, "", ""), HousekeepingPeriod);
+        _queue.Start();
+    }
+
+    /// <summary>
+    /// Completes once every queued reconcile has run, including everything those caused (timers still waiting
+    /// for their time do not count). Tests advance a fake clock and wait for this between steps.
+    /// </summary>
+    public Task WhenIdle() => _queue.WhenIdle();
+
+    /// <summary>Like <see cref="WhenIdle"/> but without waiting for registry lookups still under way.</summary>
+    internal Task WhenIdleExceptRegistryLookups() => _queue.WhenIdle(includeOutsideWork: false);
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
+        _subscription?.Dispose();
+        _stopping.Cancel();
+        _queue.Dispose();
+        _stopping.Dispose();
+    }
+
+    private void OnChange(StoreEvent change)
+    {
+        var obj = change.Object;
+        var type = change.Resource;
+        if (type == ResourceTypes.Deployments)
+        {
+            Enqueue(DeploymentController, obj);
+        }
+        else if (type == ResourceTypes.ReplicaSets)
+        {
+            Enqueue(ReplicaSetController, obj);
+            EnqueueOwner(obj, "Deployment", DeploymentController);
+        }
+        else if (type == ResourceTypes.Pods)
+        {
+            OnPodChange(change.Type, obj);
+        }
+        else if (type == ResourceTypes.Nodes)
+        {
+            RetryUnschedulable();
+        }
+        else if (type == ResourceTypes.HorizontalPodAutoscalers)
+        {
+            // Like the real controller, an HPA is evaluated on its period; only a new or changed spec is looked at at once.
+            if (change.Type == StoreEventType.Added || (change.Type == StoreEventType.Modified && obj.Generation() != (obj.Number("status", "observedGeneration") ?? 0)))
+                Enqueue(AutoscalerController, obj);
+            else if (change.Type == StoreEventType.Deleted)
+                Enqueue(AutoscalerController, obj);
+        }
+    }
+
+    private void OnPodChange(StoreEventType changeType, JsonObject pod)
+    {
+        EnqueueOwner(pod, "ReplicaSet", ReplicaSetController);
+        if (changeType == StoreEventType.Deleted)
+        {
+            Enqueue(KubeletController, pod, deletedPod: pod);
+            if (!string.IsNullOrEmpty(pod.Text("spec", "nodeName"))) RetryUnschedulable();
+            return;
+        }
+        if (Scheduler.NeedsScheduling(pod))
+        {
+            // Our own "Unschedulable" status write is no reason to try again; capacity changes are.
+            if (changeType == StoreEventType.Added || !Scheduler.IsUnschedulable(pod)) Enqueue(SchedulerController, pod);
+        }
+        else if (!string.IsNullOrEmpty(pod.Text("spec", "nodeName")))
+        {
+            Enqueue(KubeletController, pod);
+            if (Scheduler.IsTerminal(pod)) RetryUnschedulable();
+        }
+    }
+
+    private readonly Dictionary<string, JsonObject> _deletedPods = new(StringComparer.Ordinal);
+
+    private void Enqueue(string controller, JsonObject obj, JsonObject? deletedPod = null)
+    {
+        if (deletedPod is not null)
+        {
+            lock (_deletedPods) _deletedPods[ObjectFields.Key(obj.Namespace(), obj.Name())] = deletedPod;
+        }
+        _queue.Add(new WorkItem(controller, obj.Namespace(), obj.Name()));
+    }
+
+    private void EnqueueOwner(JsonObject obj, string ownerKind, string controller)
+    {
+        if (obj.ControllerReference() is { } owner && owner.Text("kind") == ownerKind && owner.Text("name") is { } name)
+            _queue.Add(new WorkItem(controller, obj.Namespace(), name));
+    }
+
+    private void RetryUnschedulable()
+    {
+        foreach (var pod in _store.List(ResourceTypes.Pods, null).Where(Scheduler.NeedsScheduling))
+            _queue.Add(new WorkItem(SchedulerController, pod.Namespace(), pod.Name()));
+    }
+
+    private void Reconcile(WorkItem item)
+    {
+        TimeSpan? again = null;
+        switch (item.Controller)
+        {
+            case DeploymentController:
+                again = _deployments.Sync(item.Namespace, item.Name);
+                break;
+            case ReplicaSetController:
+                again = _replicaSets.Sync(item.Namespace, item.Name);
+                break;
+            case SchedulerController:
+                if (_scheduler.Schedule(item.Namespace, item.Name)) again = Scheduler.UnschedulableRetry;
+                break;
+            case KubeletController:
+                JsonObject? deleted;
+                lock (_deletedPods)
+                {
+                    if (_deletedPods.Remove(ObjectFields.Key(item.Namespace, item.Name), out deleted)) { }
+                }
+                if (deleted is not null) _kubelet.Forget(deleted);
+                again = _kubelet.Sync(item.Namespace, item.Name);
+                break;
+            case AutoscalerController:
+                again = _autoscalers.Sync(item.Namespace, item.Name);
+                break;
+            case HousekeepingController:
+                _events.Expire(_options.EventTimeToLive);
+                again = HousekeepingPeriod;
+                break;
+        }
+        if (again is { } delay) _queue.AddAfter(item, delay);
+    }
+
+    private void Failed(WorkItem item, Exception error) =>
+        _logger.LogWarning(error, "Sandbox controller failed to reconcile {Item}; retrying", item);
+}
