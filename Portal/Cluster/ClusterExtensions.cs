@@ -16,11 +16,23 @@ public static class ClusterExtensions
             })
             .ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<EnvironmentCatalog>, EnvironmentCatalogValidation>();
+
+        builder.Services.AddOptions<EmbeddedSandboxOptions>().BindConfiguration(EmbeddedSandboxOptions.Section)
+            .Validate(o => o.Speed is > 0 and <= 1000, "Sandbox:Speed must be above 0 and at most 1000.")
+            .Validate(o => o.Port is >= 0 and <= 65535, "Sandbox:Port must be between 0 and 65535.")
+            .ValidateOnStart();
+        builder.Services.AddSingleton<EmbeddedSandbox>();
+        if (ClusterConnections.UsesEmbeddedSandbox(builder.Configuration))
+        {
+            builder.Services.AddHostedService(services => services.GetRequiredService<EmbeddedSandbox>());
+        }
+
+        builder.Services.AddSingleton<ClusterConnections>();
     }
 }
 
 /// <summary>Names the bad key (<c>Environments:1:MaxReplicas</c>) so a wrong setting stops the app at start with a clear message.</summary>
-internal sealed class EnvironmentCatalogValidation : IValidateOptions<EnvironmentCatalog>
+internal sealed class EnvironmentCatalogValidation(IConfiguration configuration) : IValidateOptions<EnvironmentCatalog>
 {
     public ValidateOptionsResult Validate(string? name, EnvironmentCatalog options)
     {
@@ -57,6 +69,10 @@ internal sealed class EnvironmentCatalogValidation : IValidateOptions<Environmen
             if (string.IsNullOrWhiteSpace(environment.Cluster))
             {
                 failures.Add($"{key}:Cluster must name a cluster.");
+            }
+            else if (environment.Cluster != ClusterOptions.DefaultName && !configuration.GetSection($"{ClusterOptions.Section}:{environment.Cluster}").Exists())
+            {
+                failures.Add($"{key}:Cluster '{environment.Cluster}' is not configured under {ClusterOptions.Section}.");
             }
         }
 

@@ -4,6 +4,7 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 using Portal.Catalog;
 using Portal.Identity;
 using Portal.Requests;
+using Portal.Rollouts;
 
 namespace Portal.Data;
 
@@ -24,6 +25,8 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options) :
     public DbSet<SecretValue> SecretValues => Set<SecretValue>();
 
     public DbSet<PersonalAccessToken> PersonalAccessTokens => Set<PersonalAccessToken>();
+
+    public DbSet<RolloutRecord> RolloutRecords => Set<RolloutRecord>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

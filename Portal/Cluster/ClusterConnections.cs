@@ -1,0 +1,49 @@
+using System.Collections.Concurrent;
+using k8s;
+using Microsoft.Extensions.Options;
+
+namespace Portal.Cluster;
+
+/// <summary>One <see cref="IKubernetes"/> client per configured cluster, built from its kubeconfig (or in-cluster config).</summary>
+public sealed class ClusterConnections(IConfiguration configuration, EmbeddedSandbox sandbox) : IDisposable
+{
+    private readonly ConcurrentDictionary<string, Lazy<Task<IKubernetes>>> clients = new(StringComparer.Ordinal);
+
+    public static bool UsesEmbeddedSandbox(IConfiguration configuration) =>
+        !configuration.GetSection($"{ClusterOptions.Section}:{ClusterOptions.DefaultName}").Exists();
+
+    public Task<IKubernetes> ConnectAsync(string cluster) =>
+        clients.GetOrAdd(cluster, name => new Lazy<Task<IKubernetes>>(() => CreateAsync(name))).Value;
+
+    private async Task<IKubernetes> CreateAsync(string name)
+    {
+        var options = configuration.GetSection($"{ClusterOptions.Section}:{name}").Get<ClusterOptions>();
+        KubernetesClientConfiguration config;
+        if (options is null && name == ClusterOptions.DefaultName)
+        {
+            config = KubernetesClientConfiguration.BuildConfigFromConfigFile(await sandbox.KubeconfigAsync);
+        }
+        else if (options is null)
+        {
+            throw new InvalidOperationException($"No cluster named '{name}' is configured under {ClusterOptions.Section}.");
+        }
+        else if (options.InCluster)
+        {
+            config = KubernetesClientConfiguration.InClusterConfig();
+        }
+        else
+        {
+            config = KubernetesClientConfiguration.BuildConfigFromConfigFile(options.Kubeconfig, options.Context);
+        }
+
+        return new Kubernetes(config);
+    }
+
+    public void Dispose()
+    {
+        foreach (var client in clients.Values.Where(c => c.IsValueCreated && c.Value.IsCompletedSuccessfully))
+        {
+            client.Value.Result.Dispose();
+        }
+    }
+}

@@ -1,0 +1,178 @@
+using System.Text.RegularExpressions;
+using k8s.Models;
+
+namespace Portal.Rollouts;
+
+/// <summary>
+/// Judges a rollout from the cluster's objects exactly as <c>kubectl rollout status</c> does, and explains in plain
+/// language what holds it up.
+/// </summary>
+public static partial class RolloutVerdict
+{
+    private const string RevisionAnnotation = "deployment.kubernetes.io/revision";
+
+    [GeneratedRegex(@"Insufficient ([a-z.\-/]+)")]
+    private static partial Regex Insufficient();
+
+    public static RolloutSnapshot Evaluate(
+        int requestId,
+        V1Deployment? deployment,
+        long? appliedGeneration,
+        IReadOnlyList<V1ReplicaSet> replicaSets,
+        IReadOnlyList<V1Pod> pods,
+        IReadOnlyList<Corev1Event> events,
+        DateTimeOffset appliedAt,
+        DateTimeOffset now)
+    {
+        var elapsed = now - appliedAt;
+        if (deployment is null)
+        {
+            return RolloutSnapshot.Waiting(requestId, "Waiting for the Deployment to appear...", now) with { Phase = RolloutPhase.Progressing, Elapsed = elapsed };
+        }
+
+        var deadline = TimeSpan.FromSeconds(deployment.Spec.ProgressDeadlineSeconds ?? 600);
+        var owned = replicaSets.Where(rs => OwnedBy(rs.Metadata, deployment.Metadata.Uid)).ToList();
+        var revision = deployment.Metadata.Revision();
+        var newSet = owned.FirstOrDefault(rs => rs.Metadata.Revision() == revision);
+        var ownedNames = owned.Select(rs => rs.Metadata.Uid).ToHashSet();
+        var podStates = pods
+            .Where(p => p.Metadata.OwnerReferences?.Any(o => ownedNames.Contains(o.Uid)) == true)
+            .Select(p => Pod(p, newSet?.Metadata.Uid))
+            .OrderByDescending(p => p.IsNew).ThenBy(p => p.Name, StringComparer.Ordinal)
+            .ToList();
+        var status = deployment.Status ?? new V1DeploymentStatus();
+        var desired = deployment.Spec.Replicas ?? status.Replicas ?? 0;
+        var (phase, message) = Judge(deployment, appliedGeneration);
+        var blocking = phase == RolloutPhase.Succeeded ? null : Blocking(podStates, pods, phase == RolloutPhase.Failed);
+
+        var objectNames = owned.Select(rs => rs.Metadata.Name).Append(deployment.Metadata.Name).Concat(podStates.Select(p => p.Name)).ToHashSet(StringComparer.Ordinal);
+        var recent = events
+            .Where(e => e.InvolvedObject?.Name is { } name && objectNames.Contains(name))
+            .Select(e => new EventLine(When(e), e.Type ?? "Normal", e.Reason ?? "", $"{e.InvolvedObject.Kind?.ToLowerInvariant()}/{e.InvolvedObject.Name}", e.Message ?? "", e.Count ?? 1))
+            .OrderByDescending(e => e.At)
+            .Take(15)
+            .ToList();
+
+        return new RolloutSnapshot(
+            requestId,
+            phase,
+            message,
+            blocking,
+            desired,
+            status.UpdatedReplicas ?? 0,
+            status.ReadyReplicas ?? 0,
+            status.AvailableReplicas ?? 0,
+            [.. owned.OrderByDescending(rs => int.TryParse(rs.Metadata.Revision(), out var r) ? r : 0).Select(rs => new ReplicaSetState(
+                rs.Metadata.Name,
+                rs.Metadata.Revision() ?? "",
+                rs == newSet,
+                rs.Spec.Replicas ?? 0,
+                rs.Status?.ReadyReplicas ?? 0,
+                rs.Status?.AvailableReplicas ?? 0))],
+            podStates,
+            recent,
+            elapsed,
+            deadline,
+            now);
+    }
+
+    /// <summary>kubectl's DeploymentStatusViewer, word for word, plus: the apply we made must have been observed.</summary>
+    private static (RolloutPhase Phase, string Message) Judge(V1Deployment deployment, long? appliedGeneration)
+    {
+        var name = deployment.Metadata.Name;
+        var status = deployment.Status;
+        var observed = status?.ObservedGeneration ?? 0;
+        if (status is null || deployment.Metadata.Generation > observed || (appliedGeneration is { } applied && observed < applied))
+        {
+            return (RolloutPhase.Progressing, "Waiting for deployment spec update to be observed...");
+        }
+
+        var progressing = status.Conditions?.FirstOrDefault(c => c.Type == "Progressing");
+        if (progressing?.Reason == "ProgressDeadlineExceeded")
+        {
+            return (RolloutPhase.Failed, $"deployment \"{name}\" exceeded its progress deadline");
+        }
+
+        var updated = status.UpdatedReplicas ?? 0;
+        if (deployment.Spec.Replicas is { } replicas && updated < replicas)
+        {
+            return (RolloutPhase.Progressing, $"Waiting for deployment \"{name}\" rollout to finish: {updated} out of {replicas} new replicas have been updated...");
+        }
+
+        if ((status.Replicas ?? 0) > updated)
+        {
+            return (RolloutPhase.Progressing, $"Waiting for deployment \"{name}\" rollout to finish: {(status.Replicas ?? 0) - updated} old replicas are pending termination...");
+        }
+
+        if ((status.AvailableReplicas ?? 0) < updated)
+        {
+            return (RolloutPhase.Progressing, $"Waiting for deployment \"{name}\" rollout to finish: {status.AvailableReplicas ?? 0} of {updated} updated replicas are available...");
+        }
+
+        return (RolloutPhase.Succeeded, $"deployment \"{name}\" successfully rolled out");
+    }
+
+    private static string? Blocking(List<PodState> states, IReadOnlyList<V1Pod> pods, bool failed)
+    {
+        var fresh = states.Where(p => p.IsNew).ToList();
+        var crashing = fresh.Where(p => p.Reason == "CrashLoopBackOff").ToList();
+        if (crashing.Count > 0)
+        {
+            return $"new pods crash: CrashLoopBackOff ({crashing.Max(p => p.Restarts)} restarts)";
+        }
+
+        var pulling = fresh.FirstOrDefault(p => p.Reason is "ErrImagePull" or "ImagePullBackOff" or "InvalidImageName");
+        if (pulling is not null)
+        {
+            return $"image not found: {pulling.Reason}";
+        }
+
+        var unschedulable = fresh.Where(p => p.Reason == "Unschedulable").ToList();
+        if (unschedulable.Count > 0)
+        {
+            var message = pods.Where(p => p.Metadata.Name == unschedulable[0].Name)
+                .SelectMany(p => p.Status?.Conditions ?? []).FirstOrDefault(c => c.Type == "PodScheduled")?.Message ?? "";
+            var resources = Insufficient().Matches(message).Select(m => m.Groups[1].Value.ToLowerInvariant()).Distinct().ToList();
+            var why = resources.Count > 0 ? $"insufficient {string.Join(" and ", resources)}" : message.TrimEnd('.');
+            return $"{unschedulable.Count} new {Pods(unschedulable.Count)} cannot be scheduled: {why}";
+        }
+
+        var notReady = fresh.Where(p => p.Phase == "Running" && !p.Ready).ToList();
+        if (notReady.Count > 0 && failed)
+        {
+            return $"{notReady.Count} new {Pods(notReady.Count)} run but never became ready: check the readiness probe";
+        }
+
+        return failed ? "the rollout made no progress before its deadline" : null;
+    }
+
+    private static PodState Pod(V1Pod pod, string? newSetUid)
+    {
+        var containers = pod.Status?.ContainerStatuses ?? [];
+        var waiting = containers.Select(c => c.State?.Waiting?.Reason).FirstOrDefault(r => r is not null);
+        var terminated = containers.Select(c => c.State?.Terminated?.Reason).FirstOrDefault(r => r is not null);
+        var scheduled = pod.Status?.Conditions?.FirstOrDefault(c => c.Type == "PodScheduled");
+        var reason = scheduled is { Status: "False" } ? scheduled.Reason : waiting ?? terminated;
+        return new PodState(
+            pod.Metadata.Name,
+            pod.Metadata.OwnerReferences?.Any(o => o.Uid == newSetUid) == true,
+            pod.Status?.Phase ?? "Pending",
+            reason,
+            containers.Sum(c => c.RestartCount),
+            pod.Status?.Conditions?.Any(c => c.Type == "Ready" && c.Status == "True") == true,
+            pod.Spec?.NodeName);
+    }
+
+    private static string? Revision(this V1ObjectMeta meta) =>
+        meta.Annotations is { } annotations && annotations.TryGetValue(RevisionAnnotation, out var revision) ? revision : null;
+
+    private static bool OwnedBy(V1ObjectMeta meta, string uid) => meta.OwnerReferences?.Any(o => o.Uid == uid) == true;
+
+    private static DateTimeOffset? When(Corev1Event e)
+    {
+        var at = e.LastTimestamp ?? e.EventTime ?? e.FirstTimestamp ?? e.Metadata?.CreationTimestamp;
+        return at is null ? null : new DateTimeOffset(DateTime.SpecifyKind(at.Value, DateTimeKind.Utc));
+    }
+
+    private static string Pods(int count) => count == 1 ? "pod" : "pods";
+}
