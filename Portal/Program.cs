@@ -4,6 +4,7 @@ using Portal.Components;
 using Portal.Data;
 using Portal.Identity;
 using Portal.Operations;
+using Portal.Registry;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -11,6 +12,7 @@ builder.AddData();
 builder.AddPortalIdentity();
 builder.AddCluster();
 builder.AddCatalog();
+builder.AddRegistry();
 builder.AddPortalUi();
 
 var app = builder.Build();
