@@ -59,6 +59,17 @@ public sealed class BearerAuthTests(TokenRegistryFixture fixture) : IClassFixtur
     }
 
     [Fact]
+    public async Task APingWithoutScopeGetsATokenToo()
+    {
+        await using var feature = Feature();
+
+        var ping = await feature.Client.PingAsync(feature.Registry);
+
+        Assert.True(ping.Succeeded, ping.Message);
+        Assert.Equal(["GET /v2/", "GET /token?service=portal-tests-registry", "GET /v2/"], feature.Requests.All);
+    }
+
+    [Fact]
     public async Task ATokenIsReusedUntilItExpires()
     {
         await using var feature = Feature(extra: ("ImageCatalog:CacheSeconds", "30"));

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using Portal.Registry;
 
@@ -31,6 +32,12 @@ public sealed class RegistryFeature : IAsyncDisposable
     public CapturedLogs Logs { get; }
 
     public ImageCatalog Catalog => app.Services.GetRequiredService<ImageCatalog>();
+
+    /// <summary>A registry client as the HTTP client factory makes it (typed client, same handlers).</summary>
+    public RegistryClient Client => app.Services.GetRequiredService<RegistryClient>();
+
+    /// <summary>The first configured registry, as bound from the settings.</summary>
+    public RegistryEndpoint Registry => app.Services.GetRequiredService<IOptions<RegistryOptions>>().Value.Registries[0];
 
     public static RegistryFeature Create(params (string Key, string? Value)[] settings)
     {
