@@ -28,6 +28,22 @@ public sealed class RegistrySettingsTests
     }
 
     [Fact]
+    public async Task ACaFileWithoutACertificateStopsStartUp()
+    {
+        var file = Path.GetTempFileName();
+        await File.WriteAllTextAsync(file, "not a certificate");
+        var app = new PortalApp()
+            .With("Registries:0:Name", "harbor").With("Registries:0:Url", "https://registry.example.com")
+            .With("Registries:0:CaCertificateFile", file);
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(app.InitializeAsync);
+
+        Assert.Contains("Registries:0:CaCertificateFile holds no PEM certificate", error.Message);
+        await app.DisposeAsync();
+        File.Delete(file);
+    }
+
+    [Fact]
     public async Task TwoRegistriesForOneHostStopStartUp()
     {
         var app = new PortalApp()

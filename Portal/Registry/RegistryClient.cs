@@ -51,7 +51,7 @@ public sealed partial class RegistryClient(HttpClient http, RegistryTokenCache t
                 (response, ct) => ReadTagPageAsync(registry, response, ct), RegistryStatus.RepositoryNotFound, cancellationToken);
             if (!result.Succeeded)
             {
-                return result.Failed<TagNames>();
+                return result.FailureAs<TagNames>();
             }
 
             tags.AddRange(result.Value!.Tags);
@@ -79,7 +79,7 @@ public sealed partial class RegistryClient(HttpClient http, RegistryTokenCache t
             RegistryStatus.TagNotFound, cancellationToken);
         if (!head.Succeeded)
         {
-            return head.Failed<ManifestDescriptor>();
+            return head.FailureAs<ManifestDescriptor>();
         }
 
         if (head.Value is { } descriptor)
@@ -90,7 +90,7 @@ public sealed partial class RegistryClient(HttpClient http, RegistryTokenCache t
         var manifest = await GetManifestAsync(registry, repository, reference, cancellationToken);
         return manifest.Succeeded
             ? RegistryResult<ManifestDescriptor>.Ok(new ManifestDescriptor(manifest.Value!.Digest, manifest.Value.MediaType))
-            : manifest.Failed<ManifestDescriptor>();
+            : manifest.FailureAs<ManifestDescriptor>();
     }
 
     public Task<RegistryResult<Manifest>> GetManifestAsync(
@@ -118,7 +118,7 @@ public sealed partial class RegistryClient(HttpClient http, RegistryTokenCache t
 
         if (!manifest.Succeeded)
         {
-            return manifest.Failed<DateTimeOffset?>();
+            return manifest.FailureAs<DateTimeOffset?>();
         }
 
         if (manifest.Value!.ConfigDigest is not { } config)
@@ -159,7 +159,7 @@ public sealed partial class RegistryClient(HttpClient http, RegistryTokenCache t
                 var authorization = await AnswerChallengeAsync(registry, challenge, scope, what, cancellationToken);
                 if (!authorization.Succeeded)
                 {
-                    return authorization.Failed<T>();
+                    return authorization.FailureAs<T>();
                 }
 
                 response = await SendOnceAsync(createRequest, authorization.Value, cancellationToken);

@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
@@ -8,6 +10,8 @@ public static class RegistryExtensions
     public static void AddRegistry(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
+        // "Registries" is a list at the top level, which BindConfiguration cannot bind to a class; and data annotations
+        // are not applied to list items, so a validator names each bad key itself.
         services.AddOptions<RegistryOptions>()
             .Configure<IConfiguration>((options, configuration) => configuration.GetSection(RegistryOptions.Section).Bind(options.Registries))
             .ValidateOnStart();
@@ -81,13 +85,34 @@ internal sealed class RegistryOptionsValidation : IValidateOptions<RegistryOptio
                 failures.Add($"{key}:Username and {key}:Password must be set together.");
             }
 
-            if (!string.IsNullOrWhiteSpace(registry.CaCertificateFile) && !File.Exists(registry.CaCertificateFile))
+            if (!string.IsNullOrWhiteSpace(registry.CaCertificateFile))
             {
-                failures.Add($"{key}:CaCertificateFile names a file that does not exist.");
+                if (!File.Exists(registry.CaCertificateFile))
+                {
+                    failures.Add($"{key}:CaCertificateFile names a file that does not exist.");
+                }
+                else if (!HoldsCertificates(registry.CaCertificateFile))
+                {
+                    failures.Add($"{key}:CaCertificateFile holds no PEM certificate.");
+                }
             }
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static bool HoldsCertificates(string file)
+    {
+        try
+        {
+            var certificates = new X509Certificate2Collection();
+            certificates.ImportFromPemFile(file);
+            return certificates.Count > 0;
+        }
+        catch (Exception exception) when (exception is CryptographicException or IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
     }
 
     private static bool IsHostAndPort(string value) =>

@@ -44,6 +44,7 @@ public sealed record RegistryResult<T>(RegistryStatus Status, T? Value, string? 
 
     public static RegistryResult<T> Failed(RegistryStatus status, string message) => new(status, default, message);
 
-    public RegistryResult<TOther> Failed<TOther>() =>
+    /// <summary>This failure, as the result of a caller that returns another type.</summary>
+    public RegistryResult<TOther> FailureAs<TOther>() =>
         Succeeded ? throw new InvalidOperationException("A successful result has no failure to pass on.") : new(Status, default, Message);
 }
