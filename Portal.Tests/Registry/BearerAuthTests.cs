@@ -25,6 +25,10 @@ public sealed class TokenRegistryFixture : IAsyncLifetime
         Registry = await LocalRegistry.StartAsync(auth: await Tokens.RegistryAuthAsync(folder), folder: folder);
         using var pusher = new ImagePusher(Registry.Url, Tokens.PushAuthorization);
         Digest = await pusher.PushIndexAsync("team/app", "1.0.0", MediaTypes.OciIndex, ("linux", "amd64", "2024-01-01T00:00:00Z"));
+        for (var i = 1; i <= 4; i++)
+        {
+            await pusher.PushImageAsync("team/other", $"0.{i}", "2024-01-01T00:00:00Z");
+        }
     }
 
     public async Task DisposeAsync()
@@ -67,6 +71,19 @@ public sealed class BearerAuthTests(TokenRegistryFixture fixture) : IClassFixtur
 
         Assert.True(ping.Succeeded, ping.Message);
         Assert.Equal(["GET /v2/", "GET /token?service=portal-tests-registry", "GET /v2/"], feature.Requests.All);
+    }
+
+    [Fact]
+    public async Task RequestsRefusedTogetherShareOneTokenRequest()
+    {
+        await using var feature = Feature();
+        var before = fixture.Tokens.Requests;
+        var other = $"{fixture.Registry.Host}/team/other";
+
+        var resolutions = await Task.WhenAll(Enumerable.Range(1, 4).Select(i => feature.Catalog.ResolveAsync(other, $"0.{i}")));
+
+        Assert.All(resolutions, r => Assert.True(r.Succeeded, r.Message));
+        Assert.Equal(1, fixture.Tokens.Requests - before);
     }
 
     [Fact]

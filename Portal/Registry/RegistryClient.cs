@@ -151,12 +151,13 @@ public sealed partial class RegistryClient(HttpClient http, RegistryTokenCache t
         var what = repository ?? "its API";
         try
         {
-            var response = await SendOnceAsync(createRequest, tokens.Find(registry, scope), cancellationToken);
+            var sent = tokens.Find(registry, scope);
+            var response = await SendOnceAsync(createRequest, sent, cancellationToken);
             if (response.StatusCode == HttpStatusCode.Unauthorized)
             {
                 var challenge = AuthChallenge.From(response.Headers.WwwAuthenticate);
                 response.Dispose();
-                var authorization = await AnswerChallengeAsync(registry, challenge, scope, what, cancellationToken);
+                var authorization = await AnswerChallengeAsync(registry, challenge, scope, sent, what, cancellationToken);
                 if (!authorization.Succeeded)
                 {
                     return authorization.FailureAs<T>();
@@ -165,7 +166,7 @@ public sealed partial class RegistryClient(HttpClient http, RegistryTokenCache t
                 response = await SendOnceAsync(createRequest, authorization.Value, cancellationToken);
                 if (response.StatusCode == HttpStatusCode.Unauthorized)
                 {
-                    tokens.Forget(registry, scope);
+                    tokens.Forget(registry, scope, authorization.Value!);
                 }
             }
 
@@ -200,12 +201,23 @@ public sealed partial class RegistryClient(HttpClient http, RegistryTokenCache t
     }
 
     private async Task<RegistryResult<AuthenticationHeaderValue>> AnswerChallengeAsync(
-        RegistryEndpoint registry, AuthChallenge? challenge, string scope, string what, CancellationToken cancellationToken)
+        RegistryEndpoint registry, AuthChallenge? challenge, string scope, AuthenticationHeaderValue? rejected, string what, CancellationToken cancellationToken)
     {
         if (challenge is { IsBearer: true, Parameters: var parameters } && parameters.ContainsKey("realm"))
         {
-            tokens.Forget(registry, scope);
-            return await FetchTokenAsync(registry, challenge, scope, what, cancellationToken);
+            if (rejected is not null)
+            {
+                tokens.Forget(registry, scope, rejected);
+            }
+
+            // Requests that were refused together (a cold cache, many tags at once) ask the token service once.
+            if (tokens.Find(registry, scope) is { Scheme: "Bearer" } fetchedMeanwhile)
+            {
+                return RegistryResult<AuthenticationHeaderValue>.Ok(fetchedMeanwhile);
+            }
+
+            return await tokens.FetchOnceAsync(
+                registry, scope, () => FetchTokenAsync(registry, challenge, scope, what, CancellationToken.None), cancellationToken);
         }
 
         if (challenge is { IsBasic: true } && registry.HasCredentials)

@@ -33,6 +33,8 @@ public static class RegistryExtensions
             .ConfigurePrimaryHttpMessageHandler(provider => new HttpClientHandler
             {
                 ServerCertificateCustomValidationCallback = provider.GetRequiredService<RegistryTrust>().Validate,
+                // Registries are stateless APIs; a shared cookie jar would only carry one session into the next request.
+                UseCookies = false,
             })
             // Authorization carries registry passwords and tokens: never in a log, whatever the log level.
             .RedactLoggedHeaders(_ => true);

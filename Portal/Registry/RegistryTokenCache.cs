@@ -12,6 +12,7 @@ public sealed class RegistryTokenCache(TimeProvider time)
 {
     private readonly ConcurrentDictionary<(string Registry, string Scope), (string Token, DateTimeOffset ExpiresAt)> tokens = new();
     private readonly ConcurrentDictionary<string, bool> basicRegistries = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<(string Registry, string Scope), Lazy<Task<RegistryResult<AuthenticationHeaderValue>>>> fetches = new();
 
     /// <summary>The header to send up front, if this registry's scheme is known; null sends the request anonymously.</summary>
     internal AuthenticationHeaderValue? Find(RegistryEndpoint registry, string scope)
@@ -42,7 +43,34 @@ public sealed class RegistryTokenCache(TimeProvider time)
         return new AuthenticationHeaderValue("Bearer", token);
     }
 
-    internal void Forget(RegistryEndpoint registry, string scope) => tokens.TryRemove((registry.Name, scope), out _);
+    /// <summary>Drops a token the registry refused, unless another request has already replaced it.</summary>
+    internal void Forget(RegistryEndpoint registry, string scope, AuthenticationHeaderValue rejected)
+    {
+        var key = (registry.Name, scope);
+        if (tokens.TryGetValue(key, out var cached) && cached.Token == rejected.Parameter)
+        {
+            tokens.TryRemove(new(key, cached));
+        }
+    }
+
+    /// <summary>
+    /// Runs one token fetch per registry and scope at a time; concurrent callers wait for it. The fetch must not
+    /// depend on any one caller's cancellation, which only stops that caller's wait.
+    /// </summary>
+    internal async Task<RegistryResult<AuthenticationHeaderValue>> FetchOnceAsync(
+        RegistryEndpoint registry, string scope, Func<Task<RegistryResult<AuthenticationHeaderValue>>> fetch, CancellationToken cancellationToken)
+    {
+        var key = (registry.Name, scope);
+        var shared = fetches.GetOrAdd(key, _ => new(fetch));
+        try
+        {
+            return await shared.Value.WaitAsync(cancellationToken);
+        }
+        finally
+        {
+            fetches.TryRemove(new(key, shared));
+        }
+    }
 
     internal AuthenticationHeaderValue UseBasic(RegistryEndpoint registry)
     {
