@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
 # Runs every test: unit, bUnit, integration (real HTTP, SQLite, Sandbox), kubectl and browser tests.
-# Installs what it can that a fresh machine lacks (Debian's chromium for the browser tests; the pinned dotnet tools).
+# Installs what it can that a fresh machine lacks (Debian's chromium for the browser tests, docker-registry for the
+# registry tests; the pinned dotnet tools).
 set -euo pipefail
 cd "$(dirname "$0")"
 
-if ! command -v chromium >/dev/null 2>&1; then
+need=()
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+[ -x /usr/bin/docker-registry ] || need+=(docker-registry)
+if [ "${#need[@]}" -gt 0 ]; then
   if [ "$(id -u)" = "0" ]; then
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
   else
-    echo "chromium is missing: sudo apt-get install -y chromium" >&2
+    echo "missing: sudo apt-get install -y ${need[*]}" >&2
     exit 1
   fi
 fi

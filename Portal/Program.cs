@@ -5,6 +5,7 @@ using Portal.Data;
 using Portal.Identity;
 using Portal.Operations;
 using Portal.Requests;
+using Portal.Registry;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -13,6 +14,7 @@ builder.AddPortalIdentity();
 builder.AddCluster();
 builder.AddCatalog();
 builder.AddRequests();
+builder.AddRegistry();
 builder.AddPortalUi();
 
 var app = builder.Build();
