@@ -129,11 +129,11 @@ public sealed class SandboxHost : IAsyncDisposable
     {
         Controllers?.Dispose();
         Controllers = null;
-        if (_app is not null)
+        // Disposal may be asked for twice at once (host shutdown and container disposal): only one stops the app.
+        if (Interlocked.Exchange(ref _app, null) is { } app)
         {
-            await _app.StopAsync();
-            await _app.DisposeAsync();
-            _app = null;
+            await app.StopAsync();
+            await app.DisposeAsync();
         }
         Store.Dispose();
         _authority.Dispose();

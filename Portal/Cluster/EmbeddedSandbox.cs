@@ -35,10 +35,9 @@ public sealed class EmbeddedSandbox(IOptions<PortalOptions> portal, IOptions<Emb
 
     public async ValueTask DisposeAsync()
     {
-        if (host is not null)
+        if (Interlocked.Exchange(ref host, null) is { } running)
         {
-            await host.DisposeAsync();
-            host = null;
+            await running.DisposeAsync();
         }
     }
 }
