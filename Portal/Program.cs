@@ -6,6 +6,7 @@ using Portal.Identity;
 using Portal.Operations;
 using Portal.Requests;
 using Portal.Registry;
+using Portal.Rollouts;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -15,6 +16,7 @@ builder.AddCluster();
 builder.AddCatalog();
 builder.AddRequests();
 builder.AddRegistry();
+builder.AddRollouts();
 builder.AddPortalUi();
 
 var app = builder.Build();

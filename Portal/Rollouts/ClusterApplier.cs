@@ -1,0 +1,94 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using k8s;
+using k8s.Autorest;
+using k8s.Models;
+using Portal.Cluster;
+
+namespace Portal.Rollouts;
+
+/// <summary>Server-side applies a request's manifests (field manager <c>selfservice-portal</c>) and removes what it no longer has.</summary>
+public sealed class ClusterApplier(ClusterConnections connections)
+{
+    public const string FieldManager = "selfservice-portal";
+
+    /// <summary>Applies every object in order; returns the Deployment's generation after the apply.</summary>
+    public async Task<long?> ApplyAsync(string cluster, Manifests manifests, CancellationToken cancellationToken)
+    {
+        var client = await connections.ConnectAsync(cluster);
+        var ns = manifests.Deployment.Metadata.NamespaceProperty;
+        await client.CoreV1.PatchNamespaceAsync(Patch(manifests.Namespace), manifests.Namespace.Metadata.Name, fieldManager: FieldManager, force: true, cancellationToken: cancellationToken);
+        await client.CoreV1.PatchNamespacedConfigMapAsync(Patch(manifests.ConfigMap), manifests.ConfigMap.Metadata.Name, ns, fieldManager: FieldManager, force: true, cancellationToken: cancellationToken);
+        if (manifests.Secret is { } secret)
+        {
+            await client.CoreV1.PatchNamespacedSecretAsync(Patch(secret), secret.Metadata.Name, ns, fieldManager: FieldManager, force: true, cancellationToken: cancellationToken);
+        }
+        else
+        {
+            await DeleteIfPresentAsync(() => client.CoreV1.DeleteNamespacedSecretAsync(ManifestBuilder.SecretName(manifests.Deployment.Metadata.Name), ns, cancellationToken: cancellationToken));
+        }
+
+        var deployment = await client.AppsV1.PatchNamespacedDeploymentAsync(Patch(manifests.Deployment), manifests.Deployment.Metadata.Name, ns, fieldManager: FieldManager, force: true, cancellationToken: cancellationToken);
+        await client.CoreV1.PatchNamespacedServiceAsync(Patch(manifests.Service), manifests.Service.Metadata.Name, ns, fieldManager: FieldManager, force: true, cancellationToken: cancellationToken);
+        if (manifests.Autoscaler is { } autoscaler)
+        {
+            await client.AutoscalingV2.PatchNamespacedHorizontalPodAutoscalerAsync(Patch(autoscaler), autoscaler.Metadata.Name, ns, fieldManager: FieldManager, force: true, cancellationToken: cancellationToken);
+        }
+        else
+        {
+            // Autoscaling turned off: the HPA would go on resizing the Deployment.
+            await DeleteIfPresentAsync(() => client.AutoscalingV2.DeleteNamespacedHorizontalPodAutoscalerAsync(manifests.Deployment.Metadata.Name, ns, cancellationToken: cancellationToken));
+        }
+
+        return deployment.Metadata.Generation;
+    }
+
+    /// <summary>Connection failures, 5xx and 429 are worth another try; other answers are the cluster's verdict on the change.</summary>
+    public static bool IsTransient(Exception e) => e switch
+    {
+        HttpOperationException http => (int)http.Response.StatusCode >= 500 || http.Response.StatusCode == HttpStatusCode.TooManyRequests,
+        HttpRequestException or SocketException or IOException or TaskCanceledException => true,
+        _ => false,
+    };
+
+    /// <summary>What the API server said, without the request (which may hold secret data).</summary>
+    public static string Describe(Exception e)
+    {
+        if (e is HttpOperationException http)
+        {
+            var message = http.Response.Content;
+            try
+            {
+                using var status = JsonDocument.Parse(http.Response.Content ?? "");
+                message = status.RootElement.TryGetProperty("message", out var text) ? text.GetString() : message;
+            }
+            catch (JsonException)
+            {
+                // Not a Status body: keep the raw text.
+            }
+
+            return $"{(int)http.Response.StatusCode} {http.Response.ReasonPhrase}: {message}";
+        }
+
+        return e switch
+        {
+            HttpRequestException request => $"cannot reach the cluster: {request.Message}",
+            TaskCanceledException => "the cluster did not answer in time",
+            _ => e.Message,
+        };
+    }
+
+    private static V1Patch Patch(object manifest) => new(KubernetesJson.Serialize(manifest), V1Patch.PatchType.ApplyPatch);
+
+    private static async Task DeleteIfPresentAsync(Func<Task> delete)
+    {
+        try
+        {
+            await delete();
+        }
+        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
+        {
+        }
+    }
+}

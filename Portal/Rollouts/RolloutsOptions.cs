@@ -1,0 +1,17 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Portal.Rollouts;
+
+/// <summary>Settings under <c>Rollouts</c>.</summary>
+public sealed class RolloutsOptions
+{
+    public const string Section = "Rollouts";
+
+    /// <summary>Attempts at applying through transient errors (unreachable cluster, 5xx, 429) before the request fails.</summary>
+    [Range(1, 100, ErrorMessage = "Rollouts:MaxApplyAttempts must be between 1 and 100.")]
+    public int MaxApplyAttempts { get; set; } = 8;
+
+    /// <summary>How often the worker looks for approved requests when nothing told it about one.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00", ErrorMessage = "Rollouts:PollInterval must be between 100 ms and 10 minutes.")]
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(5);
+}
