@@ -26,6 +26,7 @@ await app.PrepareDatabaseAsync();
 app.MapHealth();
 app.MapAccountEndpoints();
 app.MapRequests();
+app.MapRollouts();
 app.MapPortalUi();
 
 app.Run();

@@ -24,11 +24,14 @@ namespace Portal.Tests.Infrastructure;
 public sealed partial class PortalApp : WebApplicationFactory<Program>, IAsyncLifetime
 {
     private readonly Dictionary<string, string?> settings = new();
+    private readonly bool keepData;
     private IServiceScope? scope;
 
-    public PortalApp()
+    /// <param name="dataDirectory">A data folder to reuse (to restart "the same" portal); a new temporary one by default.</param>
+    public PortalApp(string? dataDirectory = null)
     {
-        DataDirectory = Path.Combine(Path.GetTempPath(), "portal-tests", Guid.NewGuid().ToString("n"));
+        DataDirectory = dataDirectory ?? Path.Combine(Path.GetTempPath(), "portal-tests", Guid.NewGuid().ToString("n"));
+        keepData = dataDirectory is not null;
         settings["Portal:DataDirectory"] = DataDirectory;
         UseKestrel(0);
     }
@@ -97,6 +100,11 @@ public sealed partial class PortalApp : WebApplicationFactory<Program>, IAsyncLi
         scope = null;
         await base.DisposeAsync();
         SqliteConnection.ClearAllPools();
+        if (keepData)
+        {
+            return;
+        }
+
         try
         {
             Directory.Delete(DataDirectory, recursive: true);

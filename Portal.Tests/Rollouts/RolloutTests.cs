@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Net.Http.Json;
 using Microsoft.EntityFrameworkCore;
 using Portal.Requests;
 using Portal.Rollouts;
@@ -17,7 +18,11 @@ public sealed class RolloutTests : IAsyncLifetime
         ("Environments:0:Name", "staging"),
         ("Environments:0:ProgressDeadlineSeconds", "60"),
         ("Environments:1:Name", "production"),
-        ("Environments:1:RequiresApproval", "true"));
+        ("Environments:1:RequiresApproval", "true"),
+        ("Environments:1:RollbackSkipsApproval", "true"),
+        ("Environments:2:Name", "canary"),
+        ("Environments:2:ProgressDeadlineSeconds", "60"),
+        ("Environments:2:AutoRollback", "true"));
 
     public async Task DisposeAsync() => await app.DisposeAsync();
 
@@ -52,6 +57,109 @@ public sealed class RolloutTests : IAsyncLifetime
         Assert.Equal("deployment \"payments-api\" exceeded its progress deadline", record.LastSnapshot!.Message);
         Assert.StartsWith("new pods crash: CrashLoopBackOff", record.LastSnapshot.Blocking);
     }
+
+    [Fact]
+    public async Task MissingImageFailsWithAnImagePullExplanation()
+    {
+        var alice = await app.ClientAsync("alice");
+
+        var id = await (await alice.SubmitAsync("payments", "payments-api", "staging", new { imageTag = "v3-missing", replicas = 1 })).SubmittedIdAsync();
+
+        await WaitForStateAsync(id, RequestState.Failed, TimeSpan.FromSeconds(60));
+        var snapshot = (await RecordAsync(id)).LastSnapshot!;
+        Assert.StartsWith("image not found: ", snapshot.Blocking);
+        Assert.Contains(snapshot.Pods, p => p.Reason is "ErrImagePull" or "ImagePullBackOff");
+    }
+
+    [Fact]
+    public async Task PodsThatFitNoNodeAreExplainedAsInsufficientCpu()
+    {
+        var alice = await app.ClientAsync("alice");
+
+        var id = await (await alice.SubmitAsync("payments", "payments-api", "staging", new { imageTag = "v4", replicas = 2, resources = new { cpuRequest = "6", cpuLimit = "8" } })).SubmittedIdAsync();
+
+        await WaitForStateAsync(id, RequestState.Failed, TimeSpan.FromSeconds(60));
+        var snapshot = (await RecordAsync(id)).LastSnapshot!;
+        Assert.Equal("2 new pods cannot be scheduled: insufficient cpu", snapshot.Blocking);
+        Assert.Contains(snapshot.Events, e => e.Reason == "FailedScheduling");
+    }
+
+    [Fact]
+    public async Task ChangingASecretRollsANewReplicaSet()
+    {
+        var alice = await app.ClientAsync("alice");
+        var first = await (await alice.SubmitAsync("payments", "payments-api", "staging", new { imageTag = "v1", replicas = 1, setSecrets = new Dictionary<string, string> { ["DB_PASSWORD"] = "one" } })).SubmittedIdAsync();
+        await WaitForStateAsync(first, RequestState.Succeeded);
+
+        var second = await (await alice.SubmitAsync("payments", "payments-api", "staging", new { setSecrets = new Dictionary<string, string> { ["DB_PASSWORD"] = "two" } })).SubmittedIdAsync();
+
+        await WaitForStateAsync(second, RequestState.Succeeded);
+        var snapshot = (await RecordAsync(second)).LastSnapshot!;
+        Assert.Equal(2, snapshot.ReplicaSets.Count);
+        Assert.Equal("2", snapshot.ReplicaSets.Single(rs => rs.IsNew).Revision);
+        Assert.Contains("payments-api-secrets", Kubectl("get secrets -n payments-staging -o name"));
+    }
+
+    [Fact]
+    public async Task AutoscalingAppliesAnHpaAndLeavesReplicasOutThenTurningItOffRemovesIt()
+    {
+        var alice = await app.ClientAsync("alice");
+
+        var on = await (await alice.SubmitAsync("payments", "payments-api", "staging", new { imageTag = "v1", autoscaling = new { minReplicas = 2, maxReplicas = 5, cpuTargetPercent = 60 } })).SubmittedIdAsync();
+        await WaitForStateAsync(on, RequestState.Succeeded);
+        var hpa = Kubectl("get hpa payments-api -n payments-staging -o jsonpath={.spec.minReplicas}-{.spec.maxReplicas}");
+        var applied = (await RecordAsync(on)).AppliedManifests;
+
+        var off = await (await alice.SubmitAsync("payments", "payments-api", "staging", new { replicas = 3 })).SubmittedIdAsync();
+        await WaitForStateAsync(off, RequestState.Succeeded);
+
+        Assert.Equal("2-5", hpa);
+        Assert.DoesNotContain("replicas:", applied.Split("kind: HorizontalPodAutoscaler")[0].Split("kind: Deployment")[1].Split("template:")[0]);
+        Assert.Contains("NotFound", Kubectl("get hpa payments-api -n payments-staging"));
+        Assert.Equal("3", Kubectl("get deploy payments-api -n payments-staging -o jsonpath={.spec.replicas}"));
+    }
+
+    [Fact]
+    public async Task RollbackCopiesAnEarlierRevisionAndSkipsApprovalWhereConfigured()
+    {
+        var alice = await app.ClientAsync("alice");
+        var bob = await app.ClientAsync("bob");
+        var v1 = await (await alice.SubmitAsync("payments", "payments-api", "production", new { imageTag = "v1", replicas = 1, setSecrets = new Dictionary<string, string> { ["TOKEN"] = "t1" } })).SubmittedIdAsync();
+        await bob.DecideAsync(v1, "approve");
+        await WaitForStateAsync(v1, RequestState.Succeeded);
+        var v2 = await (await alice.SubmitAsync("payments", "payments-api", "production", new { imageTag = "v2" })).SubmittedIdAsync();
+        await bob.DecideAsync(v2, "approve");
+        await WaitForStateAsync(v2, RequestState.Succeeded);
+
+        var response = await alice.PostAsJsonAsync("/api/services/payments/payments-api/environments/production/rollback", new { revision = 1 });
+
+        var rollback = await response.SubmittedIdAsync();
+        await WaitForStateAsync(rollback, RequestState.Succeeded);
+        var (first, back) = await app.WithDbAsync(async db => (await db.DeploymentRequests.SingleAsync(r => r.Id == v1), await db.DeploymentRequests.SingleAsync(r => r.Id == rollback)));
+        Assert.Equal(first.Spec.ToJson(), back.Spec.ToJson());
+        Assert.Equal((1, 3), (back.RollbackOfRevision!.Value, back.Revision!.Value));
+        Assert.Equal("Rollback to revision 1, which was approved before.", await app.WithDbAsync(db => db.RequestDecisions.Where(d => d.RequestId == rollback).Select(d => d.Comment).SingleAsync()));
+        Assert.Contains(":v1", Kubectl("get deploy payments-api -n payments-production -o jsonpath={.spec.template.spec.containers[0].image}"));
+    }
+
+    [Fact]
+    public async Task FailedRolloutIsRolledBackAutomaticallyWhereConfigured()
+    {
+        var alice = await app.ClientAsync("alice");
+        var good = await (await alice.SubmitAsync("payments", "payments-api", "canary", new { imageTag = "v1", replicas = 1 })).SubmittedIdAsync();
+        await WaitForStateAsync(good, RequestState.Succeeded);
+
+        var bad = await (await alice.SubmitAsync("payments", "payments-api", "canary", new { imageTag = "v2-crash" })).SubmittedIdAsync();
+
+        await WaitForStateAsync(bad, RequestState.RolledBack, TimeSpan.FromSeconds(60));
+        var rollback = await app.WithDbAsync(db => db.DeploymentRequests.SingleAsync(r => r.RollbackOfRevision == 1 && r.Environment == "canary"));
+        await WaitForStateAsync(rollback.Id, RequestState.Succeeded);
+        var trail = await app.WithDbAsync(db => db.AuditEvents.Where(e => e.RequestId == bad).OrderBy(e => e.Id).Select(e => e.Comment).ToListAsync());
+        Assert.Equal($"Rolled back automatically by request #{rollback.Id} to revision 1.", trail[^1]);
+        Assert.Contains(":v1", Kubectl("get deploy payments-api -n payments-canary -o jsonpath={.spec.template.spec.containers[0].image}"));
+    }
+
+    private Task<RolloutRecord> RecordAsync(int id) => app.WithDbAsync(db => db.RolloutRecords.SingleAsync(r => r.RequestId == id));
 
     private string Kubectl(string arguments)
     {

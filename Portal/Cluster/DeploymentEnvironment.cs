@@ -15,6 +15,12 @@ public sealed class DeploymentEnvironment
 
     public int MaxReplicas { get; set; } = 10;
 
+    /// <summary>A rollback to a revision that was approved before needs no new approval.</summary>
+    public bool RollbackSkipsApproval { get; set; }
+
+    /// <summary>When a rollout fails, roll back to the last good revision at once, without asking.</summary>
+    public bool AutoRollback { get; set; }
+
     /// <summary>How long a rollout may make no progress before it fails; Kubernetes' default (600 s) when unset.</summary>
     public int? ProgressDeadlineSeconds { get; set; }
 

@@ -22,12 +22,21 @@ public sealed class PersonalAccessTokenHandler(
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         var header = Request.Headers.Authorization.ToString();
-        if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        string secret;
+        if (header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        {
+            secret = header["Bearer ".Length..].Trim();
+        }
+        else if (Request.Path.StartsWithSegments("/hubs") && Request.Query["access_token"] is [{ } token])
+        {
+            // Browsers cannot set headers on a WebSocket: SignalR clients send the token in the query string instead.
+            secret = token;
+        }
+        else
         {
             return AuthenticateResult.NoResult();
         }
 
-        var secret = header["Bearer ".Length..].Trim();
         if (!secret.StartsWith(PersonalAccessTokens.TokenPrefix, StringComparison.Ordinal))
         {
             return AuthenticateResult.NoResult();

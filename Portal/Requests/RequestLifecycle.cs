@@ -191,6 +191,9 @@ public sealed class RequestLifecycle(
     public async Task<Outcome<DeploymentRequest>> MarkFailedAsync(int requestId, string actor, string reason) =>
         await MoveAsync(requestId, RequestState.Failed, actor, reason);
 
+    public async Task<Outcome<DeploymentRequest>> MarkRolledBackAsync(int requestId, string actor, string reason) =>
+        await MoveAsync(requestId, RequestState.RolledBack, actor, reason);
+
     private async Task<Outcome<DeploymentRequest>> MoveAsync(int requestId, RequestState to, string actor, string? comment)
     {
         await using var db = await dbFactory.CreateDbContextAsync();

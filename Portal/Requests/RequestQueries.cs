@@ -46,6 +46,14 @@ public sealed class RequestQueries(IDbContextFactory<PortalDbContext> dbFactory,
         return current is null ? null : new CurrentRevision(current.Id, current.Revision!.Value, current.Spec);
     }
 
+    public static async Task<RequestSpec?> LastAppliedSpecAsync(PortalDbContext db, int serviceId, string environment) =>
+        await db.DeploymentRequests.AsNoTracking()
+            .Where(r => r.ServiceId == serviceId && r.Environment == environment)
+            .Where(r => r.State == RequestState.Applying || r.State == RequestState.RollingOut || r.State == RequestState.Succeeded || r.State == RequestState.Failed || r.State == RequestState.RolledBack)
+            .OrderByDescending(r => r.Id)
+            .Select(r => r.Spec)
+            .FirstOrDefaultAsync();
+
     public async Task<CurrentRevision?> CurrentRevisionAsync(int serviceId, string environment)
     {
         await using var db = await dbFactory.CreateDbContextAsync();

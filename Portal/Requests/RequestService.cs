@@ -10,7 +10,8 @@ using Portal.Identity;
 namespace Portal.Requests;
 
 /// <summary>What the request form needs: the service, its environment, the current revision and the form pre-filled from it.</summary>
-public sealed record RequestDraft(Service Service, DeploymentEnvironment Environment, CurrentRevision? Current, RequestForm Form, IReadOnlyDictionary<string, int> SecretSizes);
+/// <param name="LastApplied">The spec most recently applied in the environment (it may have failed): what runs there now.</param>
+public sealed record RequestDraft(Service Service, DeploymentEnvironment Environment, CurrentRevision? Current, RequestForm Form, IReadOnlyDictionary<string, int> SecretSizes, RequestSpec? LastApplied = null);
 
 public sealed record ReviewedRequest(RequestSpec Spec, IReadOnlyList<SecretChange> SecretChanges, Review Review);
 
@@ -54,7 +55,8 @@ public sealed class RequestService(
         var secretRows = await db.SecretValues.Where(v => valueIds.Contains(v.Id)).ToListAsync();
         var info = secretRows.ToDictionary(v => v.Id, v => new SecretValueInfo(v.Key, v.SetBy, v.SetAt));
         var form = current is null ? RequestForm.FirstDeploy(service.ContainerPort, environment.MaxReplicas) : RequestForm.From(current.Spec, info);
-        return Outcome<RequestDraft>.Ok(new RequestDraft(service, environment, current, form, secretRows.ToDictionary(v => v.Key, v => v.Size)));
+        var lastApplied = await RequestQueries.LastAppliedSpecAsync(db, service.Id, environment.Name);
+        return Outcome<RequestDraft>.Ok(new RequestDraft(service, environment, current, form, secretRows.ToDictionary(v => v.Key, v => v.Size), lastApplied));
     }
 
     /// <summary>Validates the form and shows what it would change, without storing anything (the review step).</summary>
@@ -70,7 +72,8 @@ public sealed class RequestService(
         // Placeholder ids for new values: the review compares keys, and the stored spec gets the real ids at submit.
         var spec = BuildSpec(draft, form, key => -1);
         var review = SpecReview.Compare(draft.Current?.Spec, spec, changes, draft.Environment);
-        if (review.ChangesNothing && draft.Current is not null)
+        // After a failed rollout the cluster runs the failed spec: going back to the current revision is a change then.
+        if (review.ChangesNothing && draft.Current is not null && (draft.LastApplied is null || draft.LastApplied.Equivalent(spec)))
         {
             return Outcome<ReviewedRequest>.Invalid("", $"Nothing changes compared to revision {draft.Current.Revision}.");
         }
@@ -145,23 +148,98 @@ public sealed class RequestService(
         db.DeploymentRequests.Add(request);
         await db.SaveChangesAsync();
         db.AuditEvents.Add(new AuditEvent { RequestId = request.Id, ServiceId = service.Id, Actor = actor, At = now, To = RequestState.Submitted, Comment = request.Comment });
-
-        if (ApprovalPolicy.RequiresApproval(draft.Environment))
-        {
-            RequestLifecycle.Move(db, request, RequestState.AwaitingApproval, RequestLifecycle.PolicyActor, $"{draft.Environment.Name} requires an approval.", now);
-        }
-        else
-        {
-            request.Decisions.Add(new RequestDecision { Kind = DecisionKind.Approved, DecidedBy = RequestLifecycle.PolicyActor, DecidedAt = now, SpecHash = request.SpecHash, BaseRevision = request.BaseRevision, Comment = $"{draft.Environment.Name} needs no approval." });
-            RequestLifecycle.Move(db, request, RequestState.Approved, RequestLifecycle.PolicyActor, $"{draft.Environment.Name} needs no approval.", now);
-        }
-
+        Route(db, request, ApprovalPolicy.RequiresApproval(draft.Environment) ? null : $"{draft.Environment.Name} needs no approval.", draft.Environment, now);
         await db.SaveChangesAsync();
         await transaction.CommitAsync();
         logger.LogInformation("Request {RequestId} submitted by {User} for {Team}/{Service} in {Environment}: {State}", request.Id, actor, service.Team.Name, service.Name, draft.Environment.Name, request.State);
         await notifier.NotifyAsync(request.Id);
         request.Service = service;
         return Outcome<DeploymentRequest>.Ok(request);
+    }
+
+    /// <summary>
+    /// A new request that copies revision <paramref name="revision"/> whole, secret values included (the same encrypted
+    /// values). <paramref name="user"/> is null for an automatic rollback, which needs no approval.
+    /// </summary>
+    public async Task<Outcome<DeploymentRequest>> RollbackAsync(ClaimsPrincipal? user, int serviceId, string environmentName, int revision, string? comment)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync();
+        var service = await db.Services.Include(s => s.Team).SingleOrDefaultAsync(s => s.Id == serviceId);
+        var environment = environments.Value.Find(environmentName);
+        if (service is null || environment is null)
+        {
+            return Outcome<DeploymentRequest>.NotFound("There is no such service or environment.");
+        }
+
+        if (user is not null && !await access.CanChangeAsync(user, service.TeamId))
+        {
+            return Outcome<DeploymentRequest>.Forbidden($"Only members of {service.Team.Name} can roll back {service.Name}.");
+        }
+
+        var target = await db.DeploymentRequests.AsNoTracking().SingleOrDefaultAsync(r => r.ServiceId == serviceId && r.Environment == environmentName && r.Revision == revision);
+        if (target is null)
+        {
+            return Outcome<DeploymentRequest>.NotFound($"{service.Name} has no revision {revision} in {environmentName}.");
+        }
+
+        var lastApplied = await RequestQueries.LastAppliedSpecAsync(db, serviceId, environmentName);
+        if (lastApplied is not null && lastApplied.Equivalent(target.Spec))
+        {
+            return Outcome<DeploymentRequest>.Conflict($"Revision {revision} is what runs in {environmentName} now.");
+        }
+
+        var current = await RequestQueries.CurrentRevisionAsync(db, serviceId, environmentName);
+        var now = time.GetUtcNow();
+        var actor = user?.Identity?.Name ?? RequestLifecycle.PolicyActor;
+        var before = lastApplied?.Secrets.ToDictionary(s => s.Key, s => s.ValueId) ?? [];
+        var after = target.Spec.Secrets.ToDictionary(s => s.Key, s => s.ValueId);
+        var request = new DeploymentRequest
+        {
+            ServiceId = serviceId,
+            Environment = environmentName,
+            State = RequestState.Submitted,
+            Spec = target.Spec,
+            SpecHash = target.Spec.Hash(),
+            ImageTag = target.Spec.ImageTag,
+            BaseRevision = current?.Revision,
+            RollbackOfRevision = revision,
+            RequestedById = (user is null ? null : TeamAccess.UserId(user)) ?? "",
+            RequestedBy = actor,
+            CreatedAt = now,
+            UpdatedAt = now,
+            Comment = string.IsNullOrWhiteSpace(comment) ? $"Roll back to revision {revision}." : comment.Trim(),
+            SecretChanges =
+            [
+                .. after.Where(a => !before.ContainsKey(a.Key)).Select(a => new SecretChange(a.Key, SecretChangeKind.Added)),
+                .. after.Where(a => before.TryGetValue(a.Key, out var id) && id != a.Value).Select(a => new SecretChange(a.Key, SecretChangeKind.Replaced)),
+                .. before.Keys.Where(k => !after.ContainsKey(k)).Select(k => new SecretChange(k, SecretChangeKind.Removed)),
+            ],
+        };
+        db.DeploymentRequests.Add(request);
+        await db.SaveChangesAsync();
+        db.AuditEvents.Add(new AuditEvent { RequestId = request.Id, ServiceId = serviceId, Actor = actor, At = now, To = RequestState.Submitted, Comment = request.Comment });
+        var skipReason = user is null ? "Automatic rollback after a failed rollout."
+            : !ApprovalPolicy.RequiresApproval(environment) ? $"{environment.Name} needs no approval."
+            : environment.RollbackSkipsApproval ? $"Rollback to revision {revision}, which was approved before."
+            : null;
+        Route(db, request, skipReason, environment, now);
+        await db.SaveChangesAsync();
+        logger.LogInformation("Rollback request {RequestId} to revision {Revision} of {Service} in {Environment} by {User}", request.Id, revision, service.Name, environmentName, actor);
+        await notifier.NotifyAsync(request.Id);
+        return Outcome<DeploymentRequest>.Ok(request);
+    }
+
+    /// <summary>The approval policy's decision: approved at once (with the reason) or waiting for an Approver.</summary>
+    private static void Route(PortalDbContext db, DeploymentRequest request, string? approvedBecause, DeploymentEnvironment environment, DateTimeOffset now)
+    {
+        if (approvedBecause is null)
+        {
+            RequestLifecycle.Move(db, request, RequestState.AwaitingApproval, RequestLifecycle.PolicyActor, $"{environment.Name} requires an approval.", now);
+            return;
+        }
+
+        request.Decisions.Add(new RequestDecision { Kind = DecisionKind.Approved, DecidedBy = RequestLifecycle.PolicyActor, DecidedAt = now, SpecHash = request.SpecHash, BaseRevision = request.BaseRevision, Comment = approvedBecause });
+        RequestLifecycle.Move(db, request, RequestState.Approved, RequestLifecycle.PolicyActor, approvedBecause, now);
     }
 
     private static List<SecretChange> SecretChanges(RequestForm form, RequestSpec? current)

@@ -11,7 +11,7 @@ public static partial class RolloutVerdict
 {
     private const string RevisionAnnotation = "deployment.kubernetes.io/revision";
 
-    [GeneratedRegex(@"Insufficient ([a-z.\-/]+)")]
+    [GeneratedRegex(@"Insufficient ([a-z][a-z0-9./-]*[a-z0-9])")]
     private static partial Regex Insufficient();
 
     public static RolloutSnapshot Evaluate(

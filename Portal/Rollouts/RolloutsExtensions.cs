@@ -12,6 +12,15 @@ public static class RolloutsExtensions
         builder.Services.AddSingleton<RolloutNotifier>();
         builder.Services.AddSingleton<RolloutTracker>();
         builder.Services.AddSingleton<ClusterApplier>();
+        builder.Services.AddScoped<RolloutStreams>();
         builder.Services.AddHostedService<ApplyWorker>();
+        builder.Services.AddHostedService<AutoRollback>();
+        builder.Services.AddSignalR();
+    }
+
+    public static void MapRollouts(this WebApplication app)
+    {
+        app.MapHub<RolloutHub>("/hubs/rollouts");
+        app.MapRollbackApi();
     }
 }

@@ -1,0 +1,58 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using Portal.Data;
+using Portal.Identity;
+using Portal.Requests;
+
+namespace Portal.Rollouts;
+
+public sealed record RollbackBody(int Revision, string? Comment = null);
+
+public static class RollbackApi
+{
+    public static void MapRollbackApi(this WebApplication app)
+    {
+        app.MapPost("/api/services/{team}/{service}/environments/{environment}/rollback", RollbackAsync)
+            .RequireAuthorization(Policies.Api)
+            .WithTags("Rollouts")
+            .WithSummary("Roll back to an earlier revision: a new request that copies it, secret values included.");
+        app.MapGet("/api/requests/{id:int}/rollout", GetAsync)
+            .RequireAuthorization(Policies.Api)
+            .WithTags("Rollouts")
+            .WithSummary("The latest rollout snapshot of a request.");
+    }
+
+    private static async Task<Results<Created<RequestResource>, ProblemHttpResult>> RollbackAsync(
+        string team, string service, string environment, RollbackBody body, ClaimsPrincipal user, RequestService requests, RequestQueries queries, IDbContextFactory<PortalDbContext> dbFactory)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync();
+        var serviceId = await db.Services.Where(s => s.Team.Name == team && s.Name == service).Select(s => (int?)s.Id).SingleOrDefaultAsync();
+        if (serviceId is null)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Not found", detail: $"There is no service {team}/{service}.");
+        }
+
+        var outcome = await requests.RollbackAsync(user, serviceId.Value, environment, body.Revision, body.Comment);
+        if (!outcome.Succeeded)
+        {
+            var status = outcome.Kind switch { OutcomeKind.Forbidden => 403, OutcomeKind.NotFound => 404, OutcomeKind.Conflict => 409, _ => 400 };
+            return TypedResults.Problem(statusCode: status, detail: outcome.Message);
+        }
+
+        var detail = (await queries.DetailAsync(user, outcome.Value!.Id))!;
+        return TypedResults.Created($"/api/requests/{detail.Request.Id}", RequestsApi.Resource(detail));
+    }
+
+    private static async Task<Results<Ok<RolloutSnapshot>, ProblemHttpResult>> GetAsync(int id, ClaimsPrincipal user, RolloutStreams streams, CancellationToken cancellationToken)
+    {
+        if (!await streams.CanWatchAsync(user, id, cancellationToken))
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, detail: $"There is no request #{id} you can see.");
+        }
+
+        return await streams.LatestAsync(id, cancellationToken) is { } snapshot
+            ? TypedResults.Ok(snapshot)
+            : TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, detail: $"Request #{id} has not been applied yet.");
+    }
+}

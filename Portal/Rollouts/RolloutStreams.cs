@@ -1,0 +1,56 @@
+using System.Runtime.CompilerServices;
+using System.Security.Claims;
+using System.Threading.Channels;
+using Microsoft.EntityFrameworkCore;
+using Portal.Data;
+using Portal.Identity;
+
+namespace Portal.Rollouts;
+
+/// <summary>The snapshots of one rollout as a stream, from the latest until it ends, for whoever may see the request.</summary>
+public sealed class RolloutStreams(RolloutNotifier notifier, IDbContextFactory<PortalDbContext> dbFactory, TeamAccess access)
+{
+    public async Task<bool> CanWatchAsync(ClaimsPrincipal user, int requestId, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var teamId = await db.DeploymentRequests.Where(r => r.Id == requestId).Select(r => (int?)r.Service.TeamId).SingleOrDefaultAsync(cancellationToken);
+        return teamId is { } team && await access.CanSeeAsync(user, team, cancellationToken);
+    }
+
+    /// <summary>The latest snapshot: live if the rollout is followed now, else the one stored when it was.</summary>
+    public async Task<RolloutSnapshot?> LatestAsync(int requestId, CancellationToken cancellationToken)
+    {
+        if (notifier.Latest(requestId) is { } live)
+        {
+            return live;
+        }
+
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        return await db.RolloutRecords.Where(r => r.RequestId == requestId).Select(r => r.LastSnapshot).SingleOrDefaultAsync(cancellationToken);
+    }
+
+    public async IAsyncEnumerable<RolloutSnapshot> WatchAsync(int requestId, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        // Only the newest snapshot matters to a viewer: a slow one skips to it instead of queueing.
+        var channel = Channel.CreateBounded<RolloutSnapshot>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropOldest });
+        using var subscription = notifier.Subscribe(requestId, snapshot => channel.Writer.WriteAsync(snapshot, cancellationToken).AsTask());
+        var latest = await LatestAsync(requestId, cancellationToken);
+        if (latest is not null)
+        {
+            yield return latest;
+            if (latest.IsFinal)
+            {
+                yield break;
+            }
+        }
+
+        await foreach (var snapshot in channel.Reader.ReadAllAsync(cancellationToken))
+        {
+            yield return snapshot;
+            if (snapshot.IsFinal)
+            {
+                yield break;
+            }
+        }
+    }
+}
