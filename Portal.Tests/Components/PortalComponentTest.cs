@@ -8,6 +8,7 @@ using MudBlazor.Services;
 using Portal.Catalog;
 using Portal.Cluster;
 using Portal.Identity;
+using Portal.Requests;
 using Portal.Tests.Infrastructure;
 
 namespace Portal.Tests.Components;
@@ -32,6 +33,11 @@ public abstract class PortalComponentTest : BunitContext, IClassFixture<PortalAp
         Services.AddSingleton(app.Get<TeamAccess>());
         Services.AddSingleton(app.Get<TeamDirectory>());
         Services.AddSingleton(app.Get<IOptions<EnvironmentCatalog>>());
+        Services.AddSingleton(app.Get<RequestService>());
+        Services.AddSingleton(app.Get<RequestLifecycle>());
+        Services.AddSingleton(app.Get<RequestQueries>());
+        Services.AddSingleton(app.Get<RequestNotifier>());
+        Services.AddSingleton(app.Get<PersonalAccessTokens>());
         Authorization = AddAuthorization();
     }
 
