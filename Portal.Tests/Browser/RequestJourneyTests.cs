@@ -46,8 +46,10 @@ public sealed partial class RequestJourneyTests(PortalApp app, Infrastructure.Br
         await bob.ClickAsync("nav >> text=Approvals");
         await Expect(bob.Locator("#page-title")).ToHaveTextAsync("Approvals");
         await Expect(bob.Locator($"#inbox-request-{id}")).ToBeVisibleAsync();
+        await Expect(bob.Locator("#inbox")).ToContainTextAsync("secret DB_PASSWORD added");
         await AssertNoSecretAsync(bob);
         await bob.FillAsync($"#comment-{id}", "Go ahead");
+        await Screenshot(bob, "bob-sees-the-request-in-his-inbox.png");
         await bob.ClickAsync($"#approve-{id}");
         await Expect(bob.Locator($"#inbox-request-{id}")).ToHaveCountAsync(0);
         await Expect(bob.Locator("#approvals-badge")).ToHaveCountAsync(0);

@@ -19,6 +19,8 @@ public sealed class ApprovalsAndRequestsTests(PortalApp app) : PortalComponentTe
         await SignInAsAsync("bob");
         var forBob = Render<ApprovalInbox>();
         forBob.WaitForAssertion(() => Assert.NotEmpty(forBob.FindAll($"#inbox-request-{request.Id}")));
+        Assert.Contains("first deploy to production: image inbox", forBob.Find("#inbox").TextContent);
+        Assert.Contains("First deploy to production.", forBob.Find("#inbox").TextContent);
 
         await SignInAsAsync("alice");
         var forAlice = Render<ApprovalInbox>();
