@@ -64,6 +64,15 @@ public sealed partial class RequestJourneyTests(PortalApp app, Infrastructure.Br
         await Screenshot(alice, "alice-sees-her-request-approved.png");
         await AssertNoSecretAsync(alice);
 
+        await alice.ClickAsync("nav >> text=Requests");
+        await Expect(alice.Locator("#page-title")).ToHaveTextAsync("Requests");
+        await Expect(alice.Locator("tr", new PageLocatorOptions { HasText = "v2.0.0" })).ToContainTextAsync("Approved");
+        await Screenshot(alice, "alice-requests-list.png");
+        await alice.GotoAsync("/services/payments/payments-api");
+        await Expect(alice.Locator("#history")).ToContainTextAsync($"#{id}");
+        await Screenshot(alice, "payments-api-service-page-with-history.png");
+        await AssertNoSecretAsync(alice);
+
         await bob.GotoAsync($"/requests/{id}");
         await Expect(bob.Locator("#state-chip")).ToHaveTextAsync("Approved");
         await AssertNoSecretAsync(bob);
