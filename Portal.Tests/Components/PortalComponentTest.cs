@@ -22,6 +22,8 @@ public abstract class PortalComponentTest : BunitContext, IClassFixture<PortalAp
     protected PortalComponentTest(PortalApp app)
     {
         App = app;
+        // Pages read the real database; on a busy two-core machine that can take longer than bUnit's 1 s default.
+        DefaultWaitTimeout = TimeSpan.FromSeconds(10);
         JSInterop.Mode = JSRuntimeMode.Loose;
         Services.AddMudServices(options =>
         {

@@ -162,7 +162,11 @@ public sealed class RequestFormTests(PortalApp app) : PortalComponentTest(app)
 
         cut.Find("#submit").Click();
 
-        cut.WaitForAssertion(() => Assert.Matches(@"/requests/\d+$", CurrentUri));
+        cut.WaitForAssertion(() =>
+        {
+            Assert.Matches(@"/requests/\d+$", CurrentUri);
+            Assert.Contains("Submitted. Opening the request", cut.Markup);
+        });
         Assert.DoesNotContain(value, cut.Markup);
         var id = int.Parse(CurrentUri[(CurrentUri.LastIndexOf('/') + 1)..]);
         foreach (var user in new[] { "alice", "bob" })
