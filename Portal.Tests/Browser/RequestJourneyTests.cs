@@ -78,6 +78,31 @@ public sealed partial class RequestJourneyTests(PortalApp app, Infrastructure.Br
         await AssertNoSecretAsync(bob);
     }
 
+    [Fact]
+    public async Task DaveOpensAccessTokensFromTheUserMenuCreatesOneAndSeesItOnlyOnce()
+    {
+        await using var context = await NewContextAsync();
+        var dave = await SignInAsync(context, "dave", "/services");
+        await Infrastructure.Browser.WaitUntilInteractiveAsync(dave);
+
+        await dave.ClickAsync("#user-menu");
+        await dave.ClickAsync("#menu-tokens");
+        await Expect(dave.Locator("#page-title")).ToHaveTextAsync("Access tokens");
+        await Infrastructure.Browser.WaitUntilInteractiveAsync(dave);
+        await dave.FillAsync("#token-name", "search CI");
+        await dave.ClickAsync("#create-token");
+
+        await Expect(dave.Locator("#new-token-alert")).ToContainTextAsync("shown only this once");
+        var token = await dave.Locator("#new-token").InputValueAsync();
+        Assert.StartsWith("pat_", token);
+        await Expect(dave.Locator("#tokens")).ToContainTextAsync(token[..10]);
+        await Screenshot(dave, "dave-creates-an-access-token.png");
+
+        await dave.ReloadAsync();
+        await Expect(dave.Locator("#tokens")).ToContainTextAsync("search CI");
+        Assert.DoesNotContain(token, await dave.ContentAsync());
+    }
+
     private async Task<IBrowserContext> NewContextAsync() =>
         await browser.Chromium.NewContextAsync(new BrowserNewContextOptions { BaseURL = app.BaseAddress.ToString(), ViewportSize = new ViewportSize { Width = 1400, Height = 900 } });
 

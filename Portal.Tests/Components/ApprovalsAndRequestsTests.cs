@@ -147,6 +147,19 @@ public sealed class ApprovalsAndRequestsTests(PortalApp app) : PortalComponentTe
     }
 
     [Fact]
+    public async Task AccessTokensPageIsAnInteractivePage()
+    {
+        var client = await App.SignedInClientAsync("dave");
+
+        var tokens = await client.GetAsync("/account/tokens");
+
+        Assert.Equal(System.Net.HttpStatusCode.OK, tokens.StatusCode);
+        var html = await tokens.Content.ReadAsStringAsync();
+        Assert.Contains("Create a token", html);
+        Assert.Contains("\"type\":\"server\"", html);
+    }
+
+    [Fact]
     public async Task TokenLifetimeAboveAYearIsRefusedNextToTheField()
     {
         await SignInAsAsync("dave");
