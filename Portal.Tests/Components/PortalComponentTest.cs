@@ -8,6 +8,7 @@ using MudBlazor.Services;
 using Portal.Catalog;
 using Portal.Cluster;
 using Portal.Identity;
+using Portal.Requests;
 using Portal.Tests.Infrastructure;
 
 namespace Portal.Tests.Components;
@@ -21,6 +22,8 @@ public abstract class PortalComponentTest : BunitContext, IClassFixture<PortalAp
     protected PortalComponentTest(PortalApp app)
     {
         App = app;
+        // Pages read the real database; on a busy two-core machine that can take longer than bUnit's 1 s default.
+        DefaultWaitTimeout = TimeSpan.FromSeconds(10);
         JSInterop.Mode = JSRuntimeMode.Loose;
         Services.AddMudServices(options =>
         {
@@ -32,6 +35,11 @@ public abstract class PortalComponentTest : BunitContext, IClassFixture<PortalAp
         Services.AddSingleton(app.Get<TeamAccess>());
         Services.AddSingleton(app.Get<TeamDirectory>());
         Services.AddSingleton(app.Get<IOptions<EnvironmentCatalog>>());
+        Services.AddSingleton(app.Get<RequestService>());
+        Services.AddSingleton(app.Get<RequestLifecycle>());
+        Services.AddSingleton(app.Get<RequestQueries>());
+        Services.AddSingleton(app.Get<RequestNotifier>());
+        Services.AddSingleton(app.Get<PersonalAccessTokens>());
         Authorization = AddAuthorization();
     }
 

@@ -1,0 +1,274 @@
+using AngleSharp.Dom;
+using Bunit;
+using Microsoft.EntityFrameworkCore;
+using Portal.Requests;
+using Portal.Requests.Pages;
+using Portal.Tests.Infrastructure;
+
+namespace Portal.Tests.Components;
+
+public sealed class RequestFormTests(PortalApp app) : PortalComponentTest(app)
+{
+    [Theory]
+    [InlineData("bad image tag", "#image-tag", "An image tag is up to 128 letters")]
+    [InlineData("replicas above the environment's maximum", "#replicas", "Replicas must be between 0 and 10 in staging.")]
+    [InlineData("autoscaling minimum above the maximum", "#max-replicas", "Maximum replicas (3) must be at least the minimum (5).")]
+    [InlineData("CPU target 0", "#cpu-target", "CPU target must be between 1 and 100 %.")]
+    [InlineData("CPU target 101", "#cpu-target", "CPU target must be between 1 and 100 %.")]
+    [InlineData("memory target 101", "#memory-target", "Memory target must be between 1 and 100 %, or empty.")]
+    [InlineData("bad CPU quantity", "#cpu-limit", "CPU limit must be a positive Kubernetes quantity")]
+    [InlineData("bad memory quantity", "#memory-request", "Memory request must be a positive Kubernetes quantity")]
+    [InlineData("request above its limit", "#cpu-request", "CPU request (2) must not be above the limit (500m).")]
+    [InlineData("bad env var name", "#env-name-0", "'1_BAD' is not a valid variable name")]
+    [InlineData("duplicate env var", "#env-name-1", "LOG_LEVEL is listed twice.")]
+    [InlineData("bad secret key", "#secret-key-0", "'bad key!' is not a valid secret key")]
+    [InlineData("new secret without a value", "#secret-value-0", "Give a value for the new secret API_KEY.")]
+    [InlineData("probe path without a slash", "#readiness-path", "Readiness probe path must start with '/'")]
+    [InlineData("probe port 0", "#readiness-port", "Readiness probe port must be between 1 and 65535.")]
+    [InlineData("container port 70000", "#container-port", "Container port must be between 1 and 65535.")]
+    public async Task BadInputShowsItsMessageNextToItsFieldAndStoresNothing(string input, string field, string message)
+    {
+        await SignInAsAsync("alice");
+        var before = await CountStoredAsync();
+        var cut = RenderForm("payments-api", "staging");
+        cut.Find("#image-tag").Change("v1");
+
+        Enter(cut, input);
+        cut.Find("form").Submit();
+
+        cut.WaitForAssertion(() =>
+        {
+            var control = cut.Find($".mud-input-control:has({field})");
+            Assert.Contains(message, control.QuerySelector(".mud-input-helper-text")?.TextContent ?? "");
+            Assert.Contains("mud-input-error", control.InnerHtml);
+        });
+        Assert.Empty(cut.FindAll("#review-step"));
+        Assert.Contains("Some fields need a fix", cut.Find("#form-message").TextContent);
+        Assert.Equal(before, await CountStoredAsync());
+    }
+
+    [Fact]
+    public async Task ReviewOfAFirstProductionDeployFlagsItAndSaysAnApprovalIsNeeded()
+    {
+        await App.RegisterServiceAsync("first-prod");
+        await SignInAsAsync("alice");
+        var cut = RenderForm("first-prod", "production");
+
+        cut.Find("#image-tag").Change("v1");
+        cut.Find("form").Submit();
+
+        cut.WaitForElement("#review-step");
+        Assert.Equal(["first deploy to production: image v1, 2 replicas"], Texts(cut, ".review-change"));
+        Assert.Equal(["First deploy to production."], Texts(cut, ".risk-flag"));
+        Assert.Contains("production requires an approval", cut.Find("#approval-note").TextContent);
+        Assert.Equal(0, await App.WithDbAsync(db => db.DeploymentRequests.CountAsync(r => r.Service.Name == "first-prod")));
+    }
+
+    [Fact]
+    public async Task ReviewShowsEachChangeAgainstTheCurrentRevisionAndFlagsScalingToZero()
+    {
+        await App.RegisterServiceAsync("review-diff");
+        var first = await App.SubmitRequestAsync("alice", "review-diff", "staging", form =>
+        {
+            form.ImageTag = "v1";
+            form.Replicas = 3;
+            form.Secrets.Add(new SecretRow { Key = "DB_PASSWORD", NewValue = "first-password" });
+        });
+        await App.MarkDeployedAsync(first.Id);
+        await SignInAsAsync("alice");
+        var cut = RenderForm("review-diff", "staging");
+
+        Assert.Contains("Starts from revision 1", cut.Find("#form-basis").TextContent);
+        Assert.Contains("set by alice", cut.Find("#secrets").TextContent);
+        Assert.Empty(cut.FindAll("#secret-value-0"));
+        cut.Find("#image-tag").Change("v2");
+        cut.Find("#replicas").Change("5");
+        cut.Find("#replace-secret-0").Click();
+        cut.Find("#secret-value-0").Change("second-password");
+        cut.Find("form").Submit();
+
+        cut.WaitForElement("#review-step");
+        Assert.Equal(["image v1 → v2", "replicas 3 → 5", "secret DB_PASSWORD changed"], Texts(cut, ".review-change"));
+        Assert.Empty(cut.FindAll(".risk-flag"));
+
+        cut.Find("#back").Click();
+        cut.Find("#replicas").Change("0");
+        cut.Find("form").Submit();
+
+        cut.WaitForElement("#review-step");
+        Assert.Contains("replicas 3 → 0", Texts(cut, ".review-change"));
+        Assert.Equal(["Scales to 0: the service stops serving."], Texts(cut, ".risk-flag"));
+    }
+
+    [Fact]
+    public async Task UnchangedFormIsRefusedWithAFormLevelMessage()
+    {
+        await App.RegisterServiceAsync("no-change");
+        await App.MarkDeployedAsync((await App.SubmitRequestAsync("alice", "no-change", "staging", form => form.ImageTag = "v1")).Id);
+        await SignInAsAsync("alice");
+        var cut = RenderForm("no-change", "staging");
+
+        cut.Find("form").Submit();
+
+        cut.WaitForAssertion(() => Assert.Equal("Nothing changes compared to revision 1.", cut.Find("#form-message").TextContent.Trim()));
+        Assert.Empty(cut.FindAll("#review-step"));
+    }
+
+    [Fact]
+    public async Task ValidSubmitStoresOneRequestAndOpensItsPage()
+    {
+        await SignInAsAsync("alice");
+        var before = await App.WithDbAsync(db => db.DeploymentRequests.CountAsync());
+        var cut = RenderForm("payments-api", "staging");
+        cut.Find("#image-tag").Change("v7");
+        cut.Find("#autoscaling").Change(true);
+        cut.Find("#min-replicas").Change("2");
+        cut.Find("#max-replicas").Change("6");
+        cut.Find("#preset-L").Click();
+        cut.Find("#add-env").Click();
+        cut.Find("#env-name-0").Change("LOG_LEVEL");
+        cut.Find("#env-value-0").Change("debug");
+        cut.Find("#comment").Change("Bigger and autoscaled");
+        cut.Find("form").Submit();
+        cut.WaitForElement("#review-step");
+
+        cut.Find("#submit").Click();
+
+        cut.WaitForAssertion(() => Assert.Matches(@"/requests/\d+$", CurrentUri));
+        Assert.Equal(before + 1, await App.WithDbAsync(db => db.DeploymentRequests.CountAsync()));
+        var id = int.Parse(CurrentUri[(CurrentUri.LastIndexOf('/') + 1)..]);
+        var stored = await App.WithDbAsync(db => db.DeploymentRequests.SingleAsync(r => r.Id == id));
+        Assert.Equal(("v7", new AutoscalingSpec(2, 6, 70, null), ResourcePreset.Large.CpuLimit, "Bigger and autoscaled"),
+            (stored.ImageTag, stored.Spec.Autoscaling, stored.Spec.Resources.CpuLimit, stored.Comment));
+        Assert.Equal([new EnvVarSpec("LOG_LEVEL", "debug")], stored.Spec.EnvVars);
+        Assert.Equal(RequestState.Approved, stored.State);
+    }
+
+    [Fact]
+    public async Task TypedSecretValuesAreGoneFromTheFormAfterSubmitAndNeverShownOnTheRequestPage()
+    {
+        const string value = "typed-secret-value-4711";
+        await App.RegisterServiceAsync("secret-form");
+        await SignInAsAsync("alice");
+        var cut = RenderForm("secret-form", "production");
+        cut.Find("#image-tag").Change("v1");
+        cut.Find("#add-secret").Click();
+        cut.Find("#secret-key-0").Change("API_TOKEN");
+        cut.Find("#secret-value-0").Change(value);
+        Assert.Equal("password", cut.Find("#secret-value-0").GetAttribute("type"));
+        cut.Find("form").Submit();
+        cut.WaitForElement("#review-step");
+        Assert.Contains("secret API_TOKEN added", cut.Markup);
+
+        cut.Find("#submit").Click();
+
+        cut.WaitForAssertion(() =>
+        {
+            Assert.Matches(@"/requests/\d+$", CurrentUri);
+            Assert.Contains("Submitted. Opening the request", cut.Markup);
+        });
+        Assert.DoesNotContain(value, cut.Markup);
+        var id = int.Parse(CurrentUri[(CurrentUri.LastIndexOf('/') + 1)..]);
+        foreach (var user in new[] { "alice", "bob" })
+        {
+            await SignInAsAsync(user);
+            var page = Render<RequestPage>(p => p.Add(x => x.Id, id));
+            page.WaitForAssertion(() => Assert.Contains("API_TOKEN", page.Find("#spec-secrets").TextContent));
+            Assert.Contains("set by alice", page.Find("#spec-secrets").TextContent);
+            Assert.DoesNotContain(value, page.Markup);
+        }
+    }
+
+    [Fact]
+    public async Task OtherTeamsMemberIsToldTheyCannotDeployTheService()
+    {
+        await SignInAsAsync("dave");
+
+        var cut = Render<RequestEditor>(p => p.Add(x => x.Team, "payments").Add(x => x.ServiceName, "payments-api").Add(x => x.EnvironmentName, "staging"));
+
+        cut.WaitForAssertion(() => Assert.Contains("Only members of payments can request deployments of payments-api.", cut.Find("#form-problem").TextContent));
+        Assert.Empty(cut.FindAll("form"));
+    }
+
+    private IRenderedComponent<RequestEditor> RenderForm(string service, string environment)
+    {
+        var cut = Render<RequestEditor>(p => p.Add(x => x.Team, "payments").Add(x => x.ServiceName, service).Add(x => x.EnvironmentName, environment));
+        cut.WaitForElement("#image-tag");
+        return cut;
+    }
+
+    private static void Enter(IRenderedComponent<RequestEditor> cut, string input)
+    {
+        switch (input)
+        {
+            case "bad image tag":
+                cut.Find("#image-tag").Change("-not a tag");
+                break;
+            case "replicas above the environment's maximum":
+                cut.Find("#replicas").Change("11");
+                break;
+            case "autoscaling minimum above the maximum":
+                cut.Find("#autoscaling").Change(true);
+                cut.Find("#min-replicas").Change("5");
+                cut.Find("#max-replicas").Change("3");
+                break;
+            case "CPU target 0":
+                cut.Find("#autoscaling").Change(true);
+                cut.Find("#cpu-target").Change("0");
+                break;
+            case "CPU target 101":
+                cut.Find("#autoscaling").Change(true);
+                cut.Find("#cpu-target").Change("101");
+                break;
+            case "memory target 101":
+                cut.Find("#autoscaling").Change(true);
+                cut.Find("#memory-target").Change("101");
+                break;
+            case "bad CPU quantity":
+                cut.Find("#cpu-limit").Change("lots");
+                break;
+            case "bad memory quantity":
+                cut.Find("#memory-request").Change("1 GB");
+                break;
+            case "request above its limit":
+                cut.Find("#cpu-request").Change("2");
+                break;
+            case "bad env var name":
+                cut.Find("#add-env").Click();
+                cut.Find("#env-name-0").Change("1_BAD");
+                break;
+            case "duplicate env var":
+                cut.Find("#add-env").Click();
+                cut.Find("#add-env").Click();
+                cut.Find("#env-name-0").Change("LOG_LEVEL");
+                cut.Find("#env-name-1").Change("LOG_LEVEL");
+                break;
+            case "bad secret key":
+                cut.Find("#add-secret").Click();
+                cut.Find("#secret-key-0").Change("bad key!");
+                cut.Find("#secret-value-0").Change("value");
+                break;
+            case "new secret without a value":
+                cut.Find("#add-secret").Click();
+                cut.Find("#secret-key-0").Change("API_KEY");
+                break;
+            case "probe path without a slash":
+                cut.Find("#readiness-path").Change("healthz");
+                break;
+            case "probe port 0":
+                cut.Find("#readiness-port").Change("0");
+                break;
+            case "container port 70000":
+                cut.Find("#container-port").Change("70000");
+                break;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(input), input, "No such case.");
+        }
+    }
+
+    private static List<string> Texts(IRenderedComponent<RequestEditor> cut, string selector) =>
+        [.. cut.FindAll(selector).Select(e => e.TextContent.Trim())];
+
+    private Task<(int Requests, int Secrets)> CountStoredAsync() =>
+        App.WithDbAsync(async db => (await db.DeploymentRequests.CountAsync(), await db.SecretValues.CountAsync()));
+}
