@@ -10,7 +10,7 @@ public sealed partial class RequestJourneyTests(PortalApp app, Infrastructure.Br
     private const string SecretValue = "browser-typed-secret-93c1f";
 
     [Fact]
-    public async Task AliceRequestsAProductionDeployWithASecretBobApprovesItFromTheInboxAndAliceSeesItApproved()
+    public async Task AliceRequestsAProductionDeployWithASecretBobApprovesItFromTheInboxAndAliceWatchesItRollOut()
     {
         await using var aliceContext = await NewContextAsync();
         var alice = await SignInAsync(aliceContext, "alice", "/services/payments/payments-api");
@@ -56,17 +56,17 @@ public sealed partial class RequestJourneyTests(PortalApp app, Infrastructure.Br
         await Screenshot(bob, "bob-approves-from-the-inbox.png");
         await AssertNoSecretAsync(bob);
 
-        // Alice's page follows the decision live, and shows the same after a reload.
-        await Expect(alice.Locator("#state-chip")).ToHaveTextAsync("Approved");
+        // Alice's page follows the decision and then the apply and rollout live, and shows the same after a reload.
+        await Expect(alice.Locator("#state-chip")).ToHaveTextAsync("Succeeded", new() { Timeout = 30_000 });
         await alice.ReloadAsync();
-        await Expect(alice.Locator("#state-chip")).ToHaveTextAsync("Approved");
+        await Expect(alice.Locator("#state-chip")).ToHaveTextAsync("Succeeded");
         await Expect(alice.Locator("#decisions")).ToContainTextAsync("Approved by bob");
         await Screenshot(alice, "alice-sees-her-request-approved.png");
         await AssertNoSecretAsync(alice);
 
         await alice.ClickAsync("nav >> text=Requests");
         await Expect(alice.Locator("#page-title")).ToHaveTextAsync("Requests");
-        await Expect(alice.Locator("tr", new PageLocatorOptions { HasText = "v2.0.0" })).ToContainTextAsync("Approved");
+        await Expect(alice.Locator("tr", new PageLocatorOptions { HasText = "v2.0.0" })).ToContainTextAsync("Succeeded");
         await Screenshot(alice, "alice-requests-list.png");
         await alice.GotoAsync("/services/payments/payments-api");
         await Expect(alice.Locator("#history")).ToContainTextAsync($"#{id}");
@@ -74,7 +74,7 @@ public sealed partial class RequestJourneyTests(PortalApp app, Infrastructure.Br
         await AssertNoSecretAsync(alice);
 
         await bob.GotoAsync($"/requests/{id}");
-        await Expect(bob.Locator("#state-chip")).ToHaveTextAsync("Approved");
+        await Expect(bob.Locator("#state-chip")).ToHaveTextAsync("Succeeded");
         await AssertNoSecretAsync(bob);
     }
 

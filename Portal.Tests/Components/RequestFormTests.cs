@@ -141,7 +141,9 @@ public sealed class RequestFormTests(PortalApp app) : PortalComponentTest(app)
         Assert.Equal(("v7", new AutoscalingSpec(2, 6, 70, null), ResourcePreset.Large.CpuLimit, "Bigger and autoscaled"),
             (stored.ImageTag, stored.Spec.Autoscaling, stored.Spec.Resources.CpuLimit, stored.Comment));
         Assert.Equal([new EnvVarSpec("LOG_LEVEL", "debug")], stored.Spec.EnvVars);
-        Assert.Equal(RequestState.Approved, stored.State);
+        // Staging needs no approval: approved by policy, then taken on by the apply worker.
+        Assert.NotEqual(RequestState.AwaitingApproval, stored.State);
+        Assert.Equal("policy", await App.WithDbAsync(db => db.RequestDecisions.Where(d => d.RequestId == id).Select(d => d.DecidedBy).SingleAsync()));
     }
 
     [Fact]

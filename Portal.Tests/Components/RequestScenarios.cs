@@ -32,12 +32,15 @@ public static class RequestScenarios
         return outcome.Value!;
     }
 
-    /// <summary>Takes an approved request through apply and rollout, as the apply worker will: it becomes the current revision.</summary>
+    /// <summary>Waits while the apply worker applies an approved request to the embedded Sandbox and the rollout succeeds.</summary>
     public static async Task MarkDeployedAsync(this PortalApp app, int requestId)
     {
-        var lifecycle = app.Get<RequestLifecycle>();
-        Assert.True((await lifecycle.StartApplyingAsync(requestId, "test")).Succeeded);
-        Assert.True((await lifecycle.MarkRollingOutAsync(requestId, "test")).Succeeded);
-        Assert.True((await lifecycle.MarkSucceededAsync(requestId, "test")).Succeeded);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        RequestState state;
+        while ((state = await app.WithDbAsync(db => Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.SingleAsync(db.DeploymentRequests.Where(r => r.Id == requestId).Select(r => r.State)))) != RequestState.Succeeded)
+        {
+            Assert.False(timeout.IsCancellationRequested, $"Request {requestId} is {state}, not Succeeded.");
+            await Task.Delay(50);
+        }
     }
 }

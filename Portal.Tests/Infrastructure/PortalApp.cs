@@ -27,16 +27,27 @@ public sealed partial class PortalApp : WebApplicationFactory<Program>, IAsyncLi
     private readonly bool keepData;
     private IServiceScope? scope;
 
-    /// <param name="dataDirectory">A data folder to reuse (to restart "the same" portal); a new temporary one by default.</param>
-    public PortalApp(string? dataDirectory = null)
+    public PortalApp()
+        : this(null)
+    {
+    }
+
+    /// <param name="dataDirectory">A data folder to reuse (to restart "the same" portal); null for a new temporary one.</param>
+    private PortalApp(string? dataDirectory)
     {
         DataDirectory = dataDirectory ?? Path.Combine(Path.GetTempPath(), "portal-tests", Guid.NewGuid().ToString("n"));
         keepData = dataDirectory is not null;
         settings["Portal:DataDirectory"] = DataDirectory;
+        // The embedded Sandbox plays rollouts 20 times faster, and the apply worker looks often, so tests stay quick.
+        settings["Sandbox:Speed"] = "20";
+        settings["Rollouts:PollInterval"] = "00:00:00.200";
         UseKestrel(0);
     }
 
     public string DataDirectory { get; }
+
+    /// <summary>A portal on an existing data folder: "the same" portal started again. The folder is left in place.</summary>
+    public static PortalApp Reusing(string dataDirectory) => new(dataDirectory);
 
     /// <summary>Everything the app logged, from any category and level.</summary>
     public CapturedLogs Logs { get; } = new();
