@@ -29,19 +29,27 @@ public sealed class RolloutStreams(RolloutNotifier notifier, IDbContextFactory<P
         return await db.RolloutRecords.Where(r => r.RequestId == requestId).Select(r => r.LastSnapshot).SingleOrDefaultAsync(cancellationToken);
     }
 
+    private async Task<RolloutSnapshot> NotAppliedYetAsync(int requestId, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var state = await db.DeploymentRequests.Where(r => r.Id == requestId).Select(r => r.State).SingleAsync(cancellationToken);
+        var snapshot = RolloutSnapshot.Waiting(requestId, $"Not applied yet: the request is {Requests.RequestLifecycle.Describe(state)}.", DateTimeOffset.UtcNow);
+        // A request that will never be applied ends the stream at once.
+        return state is Requests.RequestState.Rejected or Requests.RequestState.Cancelled or Requests.RequestState.Superseded or Requests.RequestState.Expired
+            ? snapshot with { Phase = RolloutPhase.Failed }
+            : snapshot;
+    }
+
     public async IAsyncEnumerable<RolloutSnapshot> WatchAsync(int requestId, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         // Only the newest snapshot matters to a viewer: a slow one skips to it instead of queueing.
         var channel = Channel.CreateBounded<RolloutSnapshot>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropOldest });
         using var subscription = notifier.Subscribe(requestId, snapshot => channel.Writer.WriteAsync(snapshot, cancellationToken).AsTask());
-        var latest = await LatestAsync(requestId, cancellationToken);
-        if (latest is not null)
+        var latest = await LatestAsync(requestId, cancellationToken) ?? await NotAppliedYetAsync(requestId, cancellationToken);
+        yield return latest;
+        if (latest.IsFinal)
         {
-            yield return latest;
-            if (latest.IsFinal)
-            {
-                yield break;
-            }
+            yield break;
         }
 
         await foreach (var snapshot in channel.Reader.ReadAllAsync(cancellationToken))

@@ -1,0 +1,178 @@
+using System.Net.Http.Headers;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.AspNetCore.SignalR.Client;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Portal.Cluster;
+using Portal.Identity;
+using Portal.Requests;
+using Portal.Rollouts;
+using Portal.Tests.Components;
+using Portal.Tests.Infrastructure;
+using Sandbox.Store;
+
+namespace Portal.Tests.Rollouts;
+
+public sealed class RolloutHubTests(PortalApp app) : IClassFixture<PortalApp>
+{
+    [Fact]
+    public async Task HundredHubSubscribersShareOneWatchPerKindAndAllSeeTheEnd()
+    {
+        var service = await app.RegisterServiceAsync("hub-hundred");
+        var alice = await app.ClientAsync("alice");
+        var bob = await app.ClientAsync("bob");
+        var token = await TokenAsync("alice");
+        // Production waits for bob: every viewer is connected before anything is applied.
+        var id = await (await alice.SubmitAsync("payments", service.Name, "production", new { imageTag = "v100-slow", replicas = 2 })).SubmittedIdAsync();
+        var connections = await Task.WhenAll(Enumerable.Range(0, 100).Select(_ => ConnectAsync(token)));
+        try
+        {
+            var firstSeen = connections.Select(_ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).ToArray();
+            var streams = connections.Select((connection, i) => Task.Run(async () =>
+            {
+                var snapshots = new List<RolloutSnapshot>();
+                await foreach (var snapshot in connection.StreamAsync<RolloutSnapshot>("WatchRollout", id))
+                {
+                    snapshots.Add(snapshot);
+                    firstSeen[i].TrySetResult();
+                }
+
+                return snapshots;
+            })).ToArray();
+            await Task.WhenAll(firstSeen.Select(f => f.Task)).WaitAsync(TimeSpan.FromSeconds(30));
+            await bob.DecideAsync(id, "approve");
+            await WaitForStateAsync(id, RequestState.RollingOut);
+
+            var store = Cluster().Store;
+            (int, int, int, int) Watching() => (store.OpenWatchCountFor(ResourceTypes.Deployments), store.OpenWatchCountFor(ResourceTypes.Pods), store.OpenWatchCountFor(ResourceTypes.ReplicaSets), store.OpenWatchCountFor(ResourceTypes.Events));
+            // The tracker opens its watches just after the apply; give them a moment to be established.
+            using (var settle = new CancellationTokenSource(TimeSpan.FromSeconds(5)))
+            {
+                while (Watching() is var (d, p, r, e) && Math.Min(Math.Min(d, p), Math.Min(r, e)) == 0 && !settle.IsCancellationRequested)
+                {
+                    await Task.Delay(10);
+                }
+            }
+
+            var watching = Watching();
+            var stillRollingOut = await app.WithDbAsync(db => db.DeploymentRequests.Where(r => r.Id == id).Select(r => r.State).SingleAsync()) == RequestState.RollingOut;
+            var all = await Task.WhenAll(streams).WaitAsync(TimeSpan.FromSeconds(60));
+
+            Assert.True(stillRollingOut, "the rollout ended before the watches were counted");
+            Assert.Equal((1, 1, 1, 1), watching);
+            Assert.All(all, snapshots => Assert.Equal(RolloutPhase.Succeeded, snapshots[^1].Phase));
+        }
+        finally
+        {
+            await Task.WhenAll(connections.Select(c => c.DisposeAsync().AsTask()));
+        }
+    }
+
+    [Fact]
+    public async Task HubRefusesAnotherTeamsRolloutAndAnonymousCallers()
+    {
+        var service = await app.RegisterServiceAsync("hub-denied");
+        var alice = await app.ClientAsync("alice");
+        var id = await (await alice.SubmitAsync("payments", service.Name, "staging", new { imageTag = "v-hub-denied", replicas = 1 })).SubmittedIdAsync();
+        await using var dave = await ConnectAsync(await TokenAsync("dave"));
+        var anonymous = new HubConnectionBuilder().WithUrl(new Uri(app.BaseAddress, "/hubs/rollouts")).Build();
+
+        var refused = await Assert.ThrowsAsync<HubException>(async () =>
+        {
+            await foreach (var _ in dave.StreamAsync<RolloutSnapshot>("WatchRollout", id))
+            {
+            }
+        });
+        var unauthenticated = await Assert.ThrowsAsync<HttpRequestException>(() => anonymous.StartAsync());
+
+        Assert.Contains("team you are not a member of", refused.Message);
+        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, unauthenticated.StatusCode);
+    }
+
+    [Fact]
+    public async Task FinishedRolloutStreamsItsStoredFinalSnapshotAndEnds()
+    {
+        var service = await app.RegisterServiceAsync("hub-done");
+        var alice = await app.ClientAsync("alice");
+        var id = await (await alice.SubmitAsync("payments", service.Name, "staging", new { imageTag = "v-done", replicas = 1 })).SubmittedIdAsync();
+        await WaitForStateAsync(id, RequestState.Succeeded);
+        app.Get<RolloutNotifier>().Forget(id);
+        await using var connection = await ConnectAsync(await TokenAsync("alice"));
+
+        var snapshots = new List<RolloutSnapshot>();
+        await foreach (var snapshot in connection.StreamAsync<RolloutSnapshot>("WatchRollout", id))
+        {
+            snapshots.Add(snapshot);
+        }
+
+        Assert.Equal(RolloutPhase.Succeeded, Assert.Single(snapshots).Phase);
+    }
+
+    [Fact]
+    public async Task KubectlShowsWhatThePortalApplied()
+    {
+        var service = await app.RegisterServiceAsync("kubectl-view");
+        var alice = await app.ClientAsync("alice");
+        var id = await (await alice.SubmitAsync("payments", service.Name, "staging", new
+        {
+            imageTag = "v-kubectl",
+            autoscaling = new { minReplicas = 1, maxReplicas = 3 },
+            setSecrets = new Dictionary<string, string> { ["API_KEY"] = "kubectl-secret-value" },
+        })).SubmittedIdAsync();
+        await WaitForStateAsync(id, RequestState.Succeeded);
+
+        var output = Kubectl("get deploy,svc,hpa,secret -n payments-staging -o name");
+        var managedBy = Kubectl("get deploy kubectl-view -n payments-staging -o jsonpath={.metadata.labels.app\\.kubernetes\\.io/managed-by}");
+        var requestId = Kubectl("get deploy kubectl-view -n payments-staging -o jsonpath={.metadata.annotations.selfservice\\.portal/request-id}");
+
+        Assert.Contains("deployment.apps/kubectl-view", output);
+        Assert.Contains("service/kubectl-view", output);
+        Assert.Contains("horizontalpodautoscaler.autoscaling/kubectl-view", output);
+        Assert.Contains("secret/kubectl-view-secrets", output);
+        Assert.Equal("selfservice-portal", managedBy);
+        Assert.Equal(id.ToString(), requestId);
+    }
+
+    private SandboxHostView Cluster() => new(app.Services.GetRequiredService<EmbeddedSandbox>().Host!);
+
+    private async Task<string> TokenAsync(string user) =>
+        (await app.Get<PersonalAccessTokens>().CreateAsync(await app.PrincipalAsync(user), "hub", 1)).Value!.Secret;
+
+    private async Task<HubConnection> ConnectAsync(string token)
+    {
+        var connection = new HubConnectionBuilder()
+            .WithUrl(new Uri(app.BaseAddress, "/hubs/rollouts"), options => options.Headers["Authorization"] = new AuthenticationHeaderValue("Bearer", token).ToString())
+            .Build();
+        await connection.StartAsync();
+        return connection;
+    }
+
+    private string Kubectl(string arguments)
+    {
+        using var process = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo(
+            "kubectl", $"--kubeconfig {Path.Combine(app.DataDirectory, "sandbox.kubeconfig")} --cache-dir {Path.Combine(app.DataDirectory, "kubectl-cache")} {arguments}")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        })!;
+        var output = process.StandardOutput.ReadToEnd() + process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        return output.Trim();
+    }
+
+    private async Task WaitForStateAsync(int id, RequestState expected)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        RequestState state;
+        while ((state = await app.WithDbAsync(db => db.DeploymentRequests.Where(r => r.Id == id).Select(r => r.State).SingleAsync())) != expected)
+        {
+            Assert.False(timeout.IsCancellationRequested, $"Request {id} is {state}, not {expected}.");
+            await Task.Delay(50);
+        }
+    }
+
+    private sealed record SandboxHostView(Sandbox.SandboxHost Host)
+    {
+        public ClusterStore Store => Host.Store;
+    }
+}
