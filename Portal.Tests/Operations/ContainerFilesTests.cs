@@ -67,6 +67,21 @@ public sealed class ContainerFilesTests
         Assert.Contains(finalStage, l => l.StartsWith("ENTRYPOINT", StringComparison.Ordinal) && l.Contains("Portal.dll"));
     }
 
+    [Fact]
+    public void DockerfileCopiesEveryProjectThePortalBuildsFrom()
+    {
+        var dockerfile = File.ReadAllText(Path.Combine(Root, "Portal", "Dockerfile"));
+        var references = System.Xml.Linq.XDocument.Load(Path.Combine(Root, "Portal", "Portal.csproj"))
+            .Descendants("ProjectReference").Select(r => r.Attribute("Include")!.Value.Replace("../", "", StringComparison.Ordinal)).ToList();
+        var compiled = System.Xml.Linq.XDocument.Load(Path.Combine(Root, "Portal", "Portal.csproj"))
+            .Descendants("Compile").Select(c => c.Attribute("Include")!.Value.Replace("../", "", StringComparison.Ordinal).Split('/')[0]).ToList();
+
+        Assert.NotEmpty(references);
+        Assert.All(references, project => Assert.Contains($"COPY {Path.GetDirectoryName(project)}/ {Path.GetDirectoryName(project)}/", dockerfile));
+        Assert.All(compiled, folder => Assert.Contains($"COPY {folder}/ {folder}/", dockerfile));
+        Assert.Contains("COPY Directory.Build.props Directory.Packages.props ./", dockerfile);
+    }
+
     private static YamlMappingNode Compose()
     {
         var yaml = new YamlStream();
