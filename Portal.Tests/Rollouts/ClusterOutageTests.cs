@@ -64,6 +64,23 @@ public sealed class ClusterOutageTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ChangeTheApiServerRefusesFailsAtOnceWithItsMessage()
+    {
+        // Credentials the API server does not accept: an answer, not an outage, so there is no retrying.
+        var wrong = Path.Combine(clusterState, "wrong-token.kubeconfig");
+        await File.WriteAllTextAsync(wrong, (await File.ReadAllTextAsync(kubeconfig)).Replace($"token: {cluster!.Token}", "token: not-the-token", StringComparison.Ordinal));
+        await using var app = await StartPortalAsync(("Clusters:default:Kubeconfig", wrong));
+        var alice = await app.ClientAsync("alice");
+
+        var id = await (await alice.SubmitAsync("payments", "payments-api", "staging", new { imageTag = "v1" })).SubmittedIdAsync();
+
+        await WaitForStateAsync(app, id, RequestState.Failed);
+        var reason = await app.WithDbAsync(db => db.AuditEvents.Where(e => e.RequestId == id && e.To == RequestState.Failed).Select(e => e.Comment).SingleAsync());
+        Assert.StartsWith("The cluster refused the change: 401", reason);
+        Assert.Equal(1, await app.WithDbAsync(db => db.RolloutRecords.Where(r => r.RequestId == id).Select(r => r.ApplyAttempts).SingleAsync()));
+    }
+
+    [Fact]
     public async Task PortalRestartedMidRolloutResumesFollowingIt()
     {
         var data = Path.Combine(Path.GetTempPath(), "portal-tests", Guid.NewGuid().ToString("n"));
