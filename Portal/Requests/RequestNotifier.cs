@@ -29,7 +29,14 @@ public sealed class RequestNotifier
 
         foreach (var handler in current)
         {
-            await handler(requestId);
+            try
+            {
+                await handler(requestId);
+            }
+            catch (Exception)
+            {
+                // A page that went away mid-notification must not fail the change that was already saved.
+            }
         }
     }
 
