@@ -41,6 +41,7 @@ public abstract class PortalComponentTest : BunitContext, IClassFixture<PortalAp
         Services.AddSingleton(app.Get<RequestNotifier>());
         Services.AddSingleton(app.Get<PersonalAccessTokens>());
         Services.AddSingleton(app.Get<Portal.Registry.ImageCatalog>());
+        Services.AddSingleton(app.Get<ImagePinning>());
         Authorization = AddAuthorization();
     }
 
