@@ -40,6 +40,8 @@ public abstract class PortalComponentTest : BunitContext, IClassFixture<PortalAp
         Services.AddSingleton(app.Get<RequestQueries>());
         Services.AddSingleton(app.Get<RequestNotifier>());
         Services.AddSingleton(app.Get<PersonalAccessTokens>());
+        Services.AddSingleton(app.Get<Portal.Registry.ImageCatalog>());
+        Services.AddSingleton(app.Get<ImagePinning>());
         Authorization = AddAuthorization();
     }
 

@@ -31,7 +31,7 @@ public sealed class RequestFormTests(PortalApp app) : PortalComponentTest(app)
         await SignInAsAsync("alice");
         var before = await CountStoredAsync();
         var cut = RenderForm("payments-api", "staging");
-        cut.Find("#image-tag").Change("v1");
+        TypeTag(cut, "v1");
 
         Enter(cut, input);
         cut.Find("form").Submit();
@@ -54,7 +54,7 @@ public sealed class RequestFormTests(PortalApp app) : PortalComponentTest(app)
         await SignInAsAsync("alice");
         var cut = RenderForm("first-prod", "production");
 
-        cut.Find("#image-tag").Change("v1");
+        TypeTag(cut, "v1");
         cut.Find("form").Submit();
 
         cut.WaitForElement("#review-step");
@@ -81,7 +81,7 @@ public sealed class RequestFormTests(PortalApp app) : PortalComponentTest(app)
         Assert.Contains("Starts from revision 1", cut.Find("#form-basis").TextContent);
         Assert.Contains("set by alice", cut.Find("#secrets").TextContent);
         Assert.Empty(cut.FindAll("#secret-value-0"));
-        cut.Find("#image-tag").Change("v2");
+        TypeTag(cut, "v2");
         cut.Find("#replicas").Change("5");
         cut.Find("#replace-secret-0").Click();
         cut.Find("#secret-value-0").Change("second-password");
@@ -120,7 +120,7 @@ public sealed class RequestFormTests(PortalApp app) : PortalComponentTest(app)
         await SignInAsAsync("alice");
         var before = await App.WithDbAsync(db => db.DeploymentRequests.CountAsync());
         var cut = RenderForm("payments-api", "staging");
-        cut.Find("#image-tag").Change("v7");
+        TypeTag(cut, "v7");
         cut.Find("#autoscaling").Change(true);
         cut.Find("#min-replicas").Change("2");
         cut.Find("#max-replicas").Change("6");
@@ -153,7 +153,7 @@ public sealed class RequestFormTests(PortalApp app) : PortalComponentTest(app)
         await App.RegisterServiceAsync("secret-form");
         await SignInAsAsync("alice");
         var cut = RenderForm("secret-form", "production");
-        cut.Find("#image-tag").Change("v1");
+        TypeTag(cut, "v1");
         cut.Find("#add-secret").Click();
         cut.Find("#secret-key-0").Change("API_TOKEN");
         cut.Find("#secret-value-0").Change(value);
@@ -199,12 +199,19 @@ public sealed class RequestFormTests(PortalApp app) : PortalComponentTest(app)
         return cut;
     }
 
+    /// <summary>Types a tag into the picker and leaves it, as a user typing a tag by hand does.</summary>
+    internal static void TypeTag(IRenderedComponent<RequestEditor> cut, string tag)
+    {
+        cut.Find("#image-tag").Input(tag);
+        cut.Find("#image-tag").Blur();
+    }
+
     private static void Enter(IRenderedComponent<RequestEditor> cut, string input)
     {
         switch (input)
         {
             case "bad image tag":
-                cut.Find("#image-tag").Change("-not a tag");
+                TypeTag(cut, "-not a tag");
                 break;
             case "replicas above the environment's maximum":
                 cut.Find("#replicas").Change("11");

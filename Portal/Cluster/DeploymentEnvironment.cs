@@ -24,6 +24,12 @@ public sealed class DeploymentEnvironment
     /// <summary>How long a rollout may make no progress before it fails; Kubernetes' default (600 s) when unset.</summary>
     public int? ProgressDeadlineSeconds { get; set; }
 
+    /// <summary>
+    /// Whether a tag the registry cannot confirm (no registry configured for the repository's host, or the registry is
+    /// unreachable) may still be requested, as typed. When false, only tags resolved to a digest are accepted.
+    /// </summary>
+    public bool AllowManualImageTag { get; set; } = true;
+
     public string NamespaceFor(string team) =>
         NamespacePattern.Replace("{team}", team, StringComparison.Ordinal).Replace("{environment}", Name, StringComparison.Ordinal);
 }

@@ -13,7 +13,8 @@ namespace Portal.Requests;
 /// <param name="LastApplied">The spec most recently applied in the environment (it may have failed): what runs there now.</param>
 public sealed record RequestDraft(Service Service, DeploymentEnvironment Environment, CurrentRevision? Current, RequestForm Form, IReadOnlyDictionary<string, int> SecretSizes, RequestSpec? LastApplied = null);
 
-public sealed record ReviewedRequest(RequestSpec Spec, IReadOnlyList<SecretChange> SecretChanges, Review Review);
+/// <param name="ImageWarning">Why the tag is not pinned to a digest (no registry for the repository, registry down), or null.</param>
+public sealed record ReviewedRequest(RequestSpec Spec, IReadOnlyList<SecretChange> SecretChanges, Review Review, string? ImageWarning = null);
 
 /// <summary>Turns a filled-in form into a stored, immutable deployment request, routed by the environment's approval policy.</summary>
 public sealed class RequestService(
@@ -21,6 +22,7 @@ public sealed class RequestService(
     TeamAccess access,
     SecretVault vault,
     RequestNotifier notifier,
+    ImagePinning pinning,
     IOptions<EnvironmentCatalog> environments,
     TimeProvider time,
     ILogger<RequestService> logger)
@@ -59,8 +61,12 @@ public sealed class RequestService(
         return Outcome<RequestDraft>.Ok(new RequestDraft(service, environment, current, form, secretRows.ToDictionary(v => v.Key, v => v.Size), lastApplied));
     }
 
-    /// <summary>Validates the form and shows what it would change, without storing anything (the review step).</summary>
-    public Outcome<ReviewedRequest> Review(RequestDraft draft, RequestForm form)
+    /// <summary>
+    /// Validates the form, resolves its tag to a digest and shows what it would change, without storing anything (the
+    /// review step). A tag the registry does not have is an error on <see cref="RequestForm.ImageTag"/>.
+    /// </summary>
+    /// <param name="maxAge">How old a cached tag resolution may be; submit passes <see cref="TimeSpan.Zero"/> to ask the registry now.</param>
+    public async Task<Outcome<ReviewedRequest>> ReviewAsync(RequestDraft draft, RequestForm form, TimeSpan? maxAge = null, CancellationToken cancellationToken = default)
     {
         var errors = RequestValidator.Validate(form, draft.Environment, draft.SecretSizes);
         if (errors.Count > 0)
@@ -68,9 +74,15 @@ public sealed class RequestService(
             return Outcome<ReviewedRequest>.Invalid(errors);
         }
 
+        var pin = await pinning.PinAsync(draft.Service.ImageRepository, form.ImageTag.Trim(), form.ImageDigest, draft.Environment, maxAge, cancellationToken);
+        if (!pin.Succeeded)
+        {
+            return new Outcome<ReviewedRequest>(pin.Kind, null, pin.Message, pin.FieldErrors);
+        }
+
         var changes = SecretChanges(form, draft.Current?.Spec);
         // Placeholder ids for new values: the review compares keys, and the stored spec gets the real ids at submit.
-        var spec = BuildSpec(draft, form, key => -1);
+        var spec = BuildSpec(draft, form, pin.Value!.Digest, key => -1);
         var review = SpecReview.Compare(draft.Current?.Spec, spec, changes, draft.Environment);
         // After a failed rollout the cluster runs the failed spec: going back to the current revision is a change then.
         if (review.ChangesNothing && draft.Current is not null && (draft.LastApplied is null || draft.LastApplied.Equivalent(spec)))
@@ -78,12 +90,16 @@ public sealed class RequestService(
             return Outcome<ReviewedRequest>.Invalid("", $"Nothing changes compared to revision {draft.Current.Revision}.");
         }
 
-        return Outcome<ReviewedRequest>.Ok(new ReviewedRequest(spec, changes, review));
+        return Outcome<ReviewedRequest>.Ok(new ReviewedRequest(spec, changes, review, pin.Value.Warning));
     }
 
-    public async Task<Outcome<DeploymentRequest>> SubmitAsync(ClaimsPrincipal user, RequestDraft draft, RequestForm form)
+    /// <summary>
+    /// Validates and stores the request; its tag is resolved to a digest now (not from a cache), and both are stored, so
+    /// the approved image is the deployed image. The form and the API both submit here.
+    /// </summary>
+    public async Task<Outcome<DeploymentRequest>> SubmitAsync(ClaimsPrincipal user, RequestDraft draft, RequestForm form, CancellationToken cancellationToken = default)
     {
-        var reviewed = Review(draft, form);
+        var reviewed = await ReviewAsync(draft, form, TimeSpan.Zero, cancellationToken);
         if (!reviewed.Succeeded)
         {
             return new Outcome<DeploymentRequest>(reviewed.Kind, null, reviewed.Message, reviewed.FieldErrors);
@@ -128,7 +144,7 @@ public sealed class RequestService(
         }
 
         await db.SaveChangesAsync();
-        var spec = BuildSpec(draft, form, key => newValues[key].Id);
+        var spec = BuildSpec(draft, form, reviewed.Value!.Spec.ImageDigest, key => newValues[key].Id);
         var request = new DeploymentRequest
         {
             ServiceId = service.Id,
@@ -263,7 +279,7 @@ public sealed class RequestService(
         return changes;
     }
 
-    private static RequestSpec BuildSpec(RequestDraft draft, RequestForm form, Func<string, int> newValueId)
+    private static RequestSpec BuildSpec(RequestDraft draft, RequestForm form, string? imageDigest, Func<string, int> newValueId)
     {
         var kept = draft.Current?.Spec.Secrets.ToDictionary(s => s.Key, s => s.ValueId, StringComparer.Ordinal) ?? [];
         var secrets = form.Secrets
@@ -275,7 +291,7 @@ public sealed class RequestService(
         {
             ImageRepository = draft.Service.ImageRepository,
             ImageTag = form.ImageTag.Trim(),
-            ImageDigest = string.IsNullOrWhiteSpace(form.ImageDigest) ? null : form.ImageDigest,
+            ImageDigest = imageDigest,
             Replicas = form.Autoscaling ? null : form.Replicas,
             Autoscaling = form.Autoscaling ? new AutoscalingSpec(form.MinReplicas, form.MaxReplicas, form.CpuTargetPercent, form.MemoryTargetPercent) : null,
             Resources = new ResourceSpec(form.CpuRequest.Trim(), form.CpuLimit.Trim(), form.MemoryRequest.Trim(), form.MemoryLimit.Trim()),

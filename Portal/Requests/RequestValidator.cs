@@ -19,6 +19,9 @@ public static partial class RequestValidator
     [GeneratedRegex("^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")]
     private static partial Regex ImageTagGrammar();
 
+    [GeneratedRegex("^sha256:[0-9a-f]{64}$")]
+    private static partial Regex ImageDigestGrammar();
+
     [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]*$")]
     private static partial Regex EnvNameGrammar();
 
@@ -46,6 +49,11 @@ public static partial class RequestValidator
         else if (!ImageTagGrammar().IsMatch(form.ImageTag))
         {
             Add(nameof(form.ImageTag), "An image tag is up to 128 letters, digits, '_', '.' and '-', not starting with '.' or '-'.");
+        }
+
+        if (form.ImageDigest is { Length: > 0 } digest && !ImageDigestGrammar().IsMatch(digest))
+        {
+            Add(nameof(form.ImageDigest), "An image digest is 'sha256:' followed by 64 lowercase hex digits.");
         }
 
         ValidateScaling(form, environment, Add);

@@ -76,7 +76,7 @@ public static class RequestsApi
     }
 
     private static async Task<Results<Created<RequestResource>, ProblemHttpResult, ValidationProblem>> SubmitAsync(
-        string team, string service, string environment, [FromBody] RequestChange change, ClaimsPrincipal user, RequestService requests, RequestQueries queries)
+        string team, string service, string environment, [FromBody] RequestChange change, ClaimsPrincipal user, RequestService requests, RequestQueries queries, CancellationToken cancellationToken)
     {
         var draft = await requests.DraftAsync(user, team, service, environment);
         if (!draft.Succeeded)
@@ -86,7 +86,7 @@ public static class RequestsApi
 
         var form = draft.Value!.Form;
         Apply(change, form);
-        var submitted = await requests.SubmitAsync(user, draft.Value, form);
+        var submitted = await requests.SubmitAsync(user, draft.Value, form, cancellationToken);
         if (!submitted.Succeeded)
         {
             return submitted.Kind == OutcomeKind.Invalid ? TypedResults.ValidationProblem(submitted.FieldErrors, title: submitted.Message) : Problem(submitted);

@@ -10,6 +10,7 @@ public static class RequestsExtensions
             .ValidateOnStart();
         builder.Services.AddSingleton<RequestNotifier>();
         builder.Services.AddSingleton<SecretVault>();
+        builder.Services.AddSingleton<ImagePinning>();
         builder.Services.AddScoped<RequestService>();
         builder.Services.AddScoped<RequestLifecycle>();
         builder.Services.AddScoped<RequestQueries>();
