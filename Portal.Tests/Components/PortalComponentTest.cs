@@ -40,6 +40,7 @@ public abstract class PortalComponentTest : BunitContext, IClassFixture<PortalAp
         Services.AddSingleton(app.Get<RequestQueries>());
         Services.AddSingleton(app.Get<RequestNotifier>());
         Services.AddSingleton(app.Get<PersonalAccessTokens>());
+        Services.AddSingleton(app.Get<Portal.Rollouts.EnvironmentStatus>());
         Authorization = AddAuthorization();
     }
 

@@ -1,3 +1,4 @@
+using System.Net;
 using Bunit;
 using Microsoft.Extensions.DependencyInjection;
 using Portal.Rollouts;
@@ -91,6 +92,24 @@ public sealed class RolloutPageTests : PortalComponentTest
         var cut = Render<RolloutPage>(p => p.Add(x => x.RequestId, 987654));
 
         cut.WaitForAssertion(() => Assert.Contains("There is no request #987654.", cut.Markup));
+    }
+
+    [Fact]
+    public async Task PrerenderedPageAnswers403ToAnotherTeamAnd404ForAnUnknownRequest()
+    {
+        var request = await App.SubmitRequestAsync("alice", "payments-api", "production", form => form.ImageTag = "prerender-status");
+        var dave = await App.SignedInClientAsync("dave");
+        var alice = await App.SignedInClientAsync("alice");
+
+        var forbidden = await dave.GetAsync($"/rollouts/{request.Id}");
+        var unknown = await alice.GetAsync("/rollouts/987655");
+        var own = await alice.GetAsync($"/rollouts/{request.Id}");
+
+        Assert.Equal(HttpStatusCode.Forbidden, forbidden.StatusCode);
+        Assert.Contains("Not your team", await forbidden.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, own.StatusCode);
+        Assert.Contains("waits for an approval", await own.Content.ReadAsStringAsync());
     }
 
     private static RolloutSnapshot Snapshot(int id, DateTimeOffset at, RolloutPhase phase, string message, string? blocking, int updated, int ready, int available, IReadOnlyList<PodState> pods) =>

@@ -17,7 +17,6 @@ public sealed class EnvironmentStatusTests : PortalComponentTest
     public EnvironmentStatusTests(PortalApp app)
         : base(app)
     {
-        Services.AddSingleton(app.Get<EnvironmentStatus>());
     }
 
     [Fact]
