@@ -96,6 +96,16 @@ public sealed class ManifestBuilderTests
     }
 
     [Fact]
+    public void YamlViewPutsEachDocumentSeparatorOnALineOfItsOwn()
+    {
+        var yaml = ManifestBuilder.ToYaml(Build(Spec));
+
+        var documents = yaml.Split("\n---\n");
+        Assert.Equal(Build(Spec).All().Count(), documents.Length);
+        Assert.All(documents, d => Assert.StartsWith("apiVersion: ", d));
+    }
+
+    [Fact]
     public void ServiceExposesTheContainerPortInsideTheCluster()
     {
         var service = Build(Spec).Service;

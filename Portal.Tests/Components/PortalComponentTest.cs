@@ -42,6 +42,7 @@ public abstract class PortalComponentTest : BunitContext, IClassFixture<PortalAp
         Services.AddSingleton(app.Get<PersonalAccessTokens>());
         Services.AddSingleton(app.Get<Portal.Registry.ImageCatalog>());
         Services.AddSingleton(app.Get<ImagePinning>());
+        Services.AddSingleton(app.Get<Portal.Rollouts.EnvironmentStatus>());
         Authorization = AddAuthorization();
     }
 

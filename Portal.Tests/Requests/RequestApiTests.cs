@@ -116,7 +116,8 @@ public sealed class RequestApiTests(PortalApp app) : IClassFixture<PortalApp>
     {
         var alice = await app.ClientAsync("alice");
         var bob = await app.ClientAsync("bob");
-        var id = await (await alice.SubmitAsync("payments", "payments-api", "staging", new { imageTag = "v7" })).SubmittedIdAsync();
+        // Production waits for an approval, so the apply worker cannot take the request before the cancel.
+        var id = await (await alice.SubmitAsync("payments", "payments-api", "production", new { imageTag = "v7" })).SubmittedIdAsync();
 
         var byBob = await bob.DecideAsync(id, "cancel");
         var byAlice = await alice.DecideAsync(id, "cancel", "wrong tag");

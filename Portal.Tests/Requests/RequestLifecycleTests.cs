@@ -2,6 +2,7 @@ using System.Net;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Time.Testing;
 using Portal.Requests;
+using Portal.Tests.Components;
 using Portal.Tests.Infrastructure;
 
 namespace Portal.Tests.Requests;
@@ -112,6 +113,8 @@ public sealed class RequestLifecycleTests : IAsyncLifetime
             // Approved, or already taken further by the apply worker.
             Assert.NotEqual(RequestState.AwaitingApproval, await StateAsync(id));
             Assert.Equal(DecisionKind.Approved, await app.WithDbAsync(db => db.RequestDecisions.Where(d => d.RequestId == id).Select(d => d.Kind).SingleAsync()));
+            // The next round's request must be made on the revision this one becomes, or approving it finds it superseded.
+            await app.MarkDeployedAsync(id);
         }
 
         Assert.NotNull(carolPrincipal);

@@ -149,7 +149,7 @@ public static class ManifestBuilder
     }
 
     public static string ToYaml(Manifests manifests) =>
-        string.Join("---\n", manifests.All().Select(o => KubernetesYaml.Serialize(o is V1Secret s ? Redacted(s) : o)));
+        string.Join("---\n", manifests.All().Select(o => KubernetesYaml.Serialize(o is V1Secret s ? Redacted(s) : o)).Select(yaml => yaml.EndsWith('\n') ? yaml : yaml + "\n"));
 
     private static V1Secret Redacted(V1Secret secret) => new()
     {

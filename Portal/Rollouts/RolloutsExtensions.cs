@@ -13,6 +13,8 @@ public static class RolloutsExtensions
         builder.Services.AddSingleton<RolloutTracker>();
         builder.Services.AddSingleton<ClusterApplier>();
         builder.Services.AddScoped<RolloutStreams>();
+        builder.Services.AddScoped<RolloutQueries>();
+        builder.Services.AddSingleton<EnvironmentStatus>();
         builder.Services.AddHostedService<ApplyWorker>();
         builder.Services.AddHostedService<AutoRollback>();
         builder.Services.AddSignalR();

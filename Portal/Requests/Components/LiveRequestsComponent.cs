@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Components;
+using Portal.Components.Shared;
 
 namespace Portal.Requests.Components;
 
@@ -6,7 +7,7 @@ namespace Portal.Requests.Components;
 /// A component that re-reads what it shows when a deployment request changes (lists, the approvals badge, a request's
 /// page). The subscription ends with the component.
 /// </summary>
-public abstract class LiveRequestsComponent : ComponentBase, IDisposable
+public abstract class LiveRequestsComponent : LiveComponent
 {
     private IDisposable? subscription;
 
@@ -14,27 +15,15 @@ public abstract class LiveRequestsComponent : ComponentBase, IDisposable
     private RequestNotifier Notifier { get; set; } = default!;
 
     /// <summary>Runs <paramref name="refresh"/> on the component's dispatcher for every changed request id, then re-renders.</summary>
-    protected void FollowRequests(Func<int, Task> refresh) => subscription ??= Notifier.Subscribe(requestId =>
-    {
-        // Not awaited: a slow page in someone else's browser must not hold up the person whose change is announced.
-        _ = InvokeAsync(async () =>
-        {
-            try
-            {
-                await refresh(requestId);
-                StateHasChanged();
-            }
-            catch (Exception e)
-            {
-                await DispatchExceptionAsync(e);
-            }
-        });
-        return Task.CompletedTask;
-    });
+    protected void FollowRequests(Func<int, Task> refresh) => subscription ??= Notifier.Subscribe(requestId => RefreshLater(() => refresh(requestId)));
 
-    public void Dispose()
+    protected override void Dispose(bool disposing)
     {
-        subscription?.Dispose();
-        GC.SuppressFinalize(this);
+        if (disposing)
+        {
+            subscription?.Dispose();
+        }
+
+        base.Dispose(disposing);
     }
 }

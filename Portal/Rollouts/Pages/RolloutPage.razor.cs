@@ -1,0 +1,106 @@
+using Microsoft.AspNetCore.Components;
+using Microsoft.AspNetCore.Components.Authorization;
+using MudBlazor;
+using Portal.Requests;
+using Portal.Requests.Components;
+
+namespace Portal.Rollouts.Pages;
+
+/// <summary>
+/// One rollout, live: the latest snapshot at once (live or stored), then every snapshot the tracker publishes through the
+/// in-process <see cref="RolloutNotifier"/>, and the request's own changes (approval, apply, final state).
+/// </summary>
+public partial class RolloutPage
+{
+    private RolloutView? view;
+    private RolloutSnapshot? snapshot;
+    private List<TimelineEntry> timeline = [];
+    private List<BreadcrumbItem> breadcrumbs = [];
+    private IDisposable? rollout;
+    private int? followed;
+    private bool loaded;
+    private bool forbidden;
+
+    [Parameter]
+    public int RequestId { get; set; }
+
+    [CascadingParameter]
+    private Task<AuthenticationState> AuthenticationState { get; set; } = default!;
+
+    /// <summary>Set only while prerendering: lets the response carry 403 or 404 like the API does.</summary>
+    [CascadingParameter]
+    private HttpContext? HttpContext { get; set; }
+
+    private string NotAppliedYet => view!.State switch
+    {
+        RequestState.Submitted or RequestState.AwaitingApproval => "Not applied yet: the request waits for an approval. This page follows it once it is applied.",
+        RequestState.Approved => "Approved: waiting for the apply worker.",
+        RequestState.Applying or RequestState.RollingOut => "Applying...",
+        _ => $"This request was never applied ({RequestStateChip.Text(view.State)}).",
+    };
+
+    protected override async Task OnParametersSetAsync()
+    {
+        breadcrumbs = [new("Requests", "/requests"), new($"#{RequestId}", $"/requests/{RequestId}"), new("Rollout", null, disabled: true)];
+        if (followed != RequestId)
+        {
+            // Subscribe before reading the latest snapshot so that nothing published in between is missed.
+            rollout?.Dispose();
+            snapshot = null;
+            followed = RequestId;
+            rollout = Notifier.Subscribe(RequestId, next => RefreshLater(() =>
+            {
+                Show(next);
+                return Task.CompletedTask;
+            }));
+        }
+
+        await LoadAsync();
+        if (view is null && HttpContext is { Response.HasStarted: false } http)
+        {
+            http.Response.StatusCode = forbidden ? StatusCodes.Status403Forbidden : StatusCodes.Status404NotFound;
+        }
+
+        FollowRequests(requestId => requestId == RequestId ? LoadAsync() : Task.CompletedTask);
+    }
+
+    private async Task LoadAsync()
+    {
+        (view, forbidden) = await Queries.FindAsync((await AuthenticationState).User, RequestId);
+        if (view is not null)
+        {
+            timeline = [.. view.Record?.Timeline ?? []];
+            if (await Streams.LatestAsync(RequestId, CancellationToken.None) is { } latest)
+            {
+                Show(latest);
+            }
+        }
+
+        loaded = true;
+    }
+
+    /// <summary>Shows <paramref name="next"/> unless a newer one is shown already; a new summary extends the timeline as the tracker's does.</summary>
+    private void Show(RolloutSnapshot next)
+    {
+        if (view is null || next.RequestId != RequestId || (snapshot is not null && next.At < snapshot.At))
+        {
+            return;
+        }
+
+        snapshot = next;
+        if (next.Phase != RolloutPhase.Applying && timeline.LastOrDefault()?.Summary != next.Summary)
+        {
+            timeline.Add(new TimelineEntry(next.At, next.Summary));
+        }
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            rollout?.Dispose();
+        }
+
+        base.Dispose(disposing);
+    }
+}
