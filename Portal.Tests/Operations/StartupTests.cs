@@ -27,15 +27,26 @@ public sealed class StartupTests
         var client = app.CreateBrowserlikeClient();
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/readyz")).StatusCode);
 
-        // A database file that cannot be opened: the folder is replaced by a file of the same name.
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        // A database that cannot be opened: the file is replaced by a folder of the same name. Background workers
+        // keep opening the database and may create the file again between the delete and the folder: try again then.
         var database = Path.Combine(app.DataDirectory, "portal.db");
-        foreach (var file in Directory.GetFiles(app.DataDirectory, "portal.db*"))
+        for (var attempt = 0; !Directory.Exists(database); attempt++)
         {
-            File.Delete(file);
-        }
+            Assert.True(attempt < 100, "could not replace the database file");
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            foreach (var file in Directory.GetFiles(app.DataDirectory, "portal.db*"))
+            {
+                File.Delete(file);
+            }
 
-        Directory.CreateDirectory(database);
+            try
+            {
+                Directory.CreateDirectory(database);
+            }
+            catch (IOException)
+            {
+            }
+        }
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, (await client.GetAsync("/readyz")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/healthz")).StatusCode);
