@@ -50,6 +50,26 @@ public sealed class ClusterOutageTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AnUnreachableClusterHoldsUpOnlyTheEnvironmentsOnIt()
+    {
+        var unreachable = Path.Combine(clusterState, "unreachable.kubeconfig");
+        await File.WriteAllTextAsync(unreachable, (await File.ReadAllTextAsync(kubeconfig)).Replace($":{port}", $":{FreePort()}", StringComparison.Ordinal));
+        await using var app = await StartPortalAsync(
+            ("Clusters:far:Kubeconfig", unreachable),
+            ("Environments:0:Name", "staging"),
+            ("Environments:1:Name", "remote"),
+            ("Environments:1:Cluster", "far"));
+        var alice = await app.ClientAsync("alice");
+
+        var stuck = await (await alice.SubmitAsync("payments", "payments-api", "remote", new { imageTag = "v1" })).SubmittedIdAsync();
+        await WaitUntilAsync(app, async db => (await db.RolloutRecords.SingleOrDefaultAsync(r => r.RequestId == stuck))?.ApplyAttempts >= 1);
+        var staging = await (await alice.SubmitAsync("payments", "payments-api", "staging", new { imageTag = "v1", replicas = 1 })).SubmittedIdAsync();
+
+        await WaitForStateAsync(app, staging, RequestState.Succeeded);
+        Assert.Equal(RequestState.Applying, await app.WithDbAsync(db => db.DeploymentRequests.Where(r => r.Id == stuck).Select(r => r.State).SingleAsync()));
+    }
+
+    [Fact]
     public async Task ApplyThatNeverGetsThroughFailsAfterTheConfiguredAttempts()
     {
         await using var app = await StartPortalAsync(("Rollouts:MaxApplyAttempts", "2"));

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Portal.Cluster;
@@ -8,7 +9,8 @@ namespace Portal.Rollouts;
 
 /// <summary>
 /// Applies approved requests, taking them from the database (the queue): one at a time per service and environment,
-/// through transient cluster errors with back-off, then hands each to the <see cref="RolloutTracker"/>. After a restart
+/// several pairs in parallel (so one unreachable cluster holds up only its own applies), through transient cluster
+/// errors with back-off, then hands each to the <see cref="RolloutTracker"/>. After a restart
 /// it re-applies what was being applied and resumes following what was rolling out.
 /// </summary>
 public sealed class ApplyWorker(
@@ -27,6 +29,7 @@ public sealed class ApplyWorker(
     public const string Actor = "apply-worker";
 
     private readonly SemaphoreSlim wake = new(0, 1);
+    private readonly ConcurrentDictionary<(int ServiceId, string Environment), Task> running = new();
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -46,10 +49,9 @@ public sealed class ApplyWorker(
         {
             try
             {
-                var next = await NextAsync(stoppingToken);
-                if (next is { } id)
+                if (running.Count < options.Value.MaxParallelApplies && await NextAsync(stoppingToken) is { } next)
                 {
-                    await ProcessAsync(id, stoppingToken);
+                    Start(next, stoppingToken);
                     continue;
                 }
             }
@@ -60,6 +62,35 @@ public sealed class ApplyWorker(
 
             await WaitAsync(stoppingToken);
         }
+
+        try
+        {
+            await Task.WhenAll(running.Values);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private void Start((int Id, int ServiceId, string Environment) next, CancellationToken cancellationToken)
+    {
+        var key = (next.ServiceId, next.Environment);
+        running[key] = Task.Run(async () =>
+        {
+            try
+            {
+                await ProcessAsync(next.Id, cancellationToken);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                logger.LogError(e, "Applying request {RequestId} failed unexpectedly", next.Id);
+            }
+            finally
+            {
+                running.TryRemove(key, out _);
+                Wake();
+            }
+        }, CancellationToken.None);
     }
 
     private void Wake()
@@ -106,15 +137,19 @@ public sealed class ApplyWorker(
     }
 
     /// <summary>The oldest approved request whose service and environment has nothing being applied or rolling out.</summary>
-    private async Task<int?> NextAsync(CancellationToken cancellationToken)
+    private async Task<(int Id, int ServiceId, string Environment)?> NextAsync(CancellationToken cancellationToken)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        return await db.DeploymentRequests
+        var candidates = await db.DeploymentRequests
             .Where(r => r.State == RequestState.Approved)
             .Where(r => !db.DeploymentRequests.Any(o => o.ServiceId == r.ServiceId && o.Environment == r.Environment && (o.State == RequestState.Applying || o.State == RequestState.RollingOut)))
             .OrderBy(r => r.Id)
-            .Select(r => (int?)r.Id)
-            .FirstOrDefaultAsync(cancellationToken);
+            .Select(r => new { r.Id, r.ServiceId, r.Environment })
+            .Take(100)
+            .ToListAsync(cancellationToken);
+        // A pair this worker has just started is not Applying in the database for a moment yet.
+        var next = candidates.FirstOrDefault(c => !running.ContainsKey((c.ServiceId, c.Environment)));
+        return next is null ? null : (next.Id, next.ServiceId, next.Environment);
     }
 
     private async Task ProcessAsync(int id, CancellationToken cancellationToken)

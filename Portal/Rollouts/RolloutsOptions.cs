@@ -11,6 +11,10 @@ public sealed class RolloutsOptions
     [Range(1, 100, ErrorMessage = "Rollouts:MaxApplyAttempts must be between 1 and 100.")]
     public int MaxApplyAttempts { get; set; } = 8;
 
+    /// <summary>How many services-and-environments are applied at once (each pair is always one at a time).</summary>
+    [Range(1, 64, ErrorMessage = "Rollouts:MaxParallelApplies must be between 1 and 64.")]
+    public int MaxParallelApplies { get; set; } = 4;
+
     /// <summary>How often the worker looks for approved requests when nothing told it about one.</summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00", ErrorMessage = "Rollouts:PollInterval must be between 100 ms and 10 minutes.")]
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(5);
