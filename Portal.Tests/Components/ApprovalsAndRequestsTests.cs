@@ -31,7 +31,9 @@ public sealed class ApprovalsAndRequestsTests(PortalApp app) : PortalComponentTe
     [Fact]
     public async Task ApprovingFromTheInboxRemovesTheRowAndStoresTheDecision()
     {
-        var request = await App.SubmitRequestAsync("alice", "payments-api", "production", form => form.ImageTag = "inbox-approve");
+        // Approved requests get applied: a service of its own keeps that from superseding other tests' requests.
+        var service = await App.RegisterServiceAsync("inbox-approve-svc");
+        var request = await App.SubmitRequestAsync("alice", service.Name, "production", form => form.ImageTag = "inbox-approve");
         await SignInAsAsync("bob");
         var cut = Render<ApprovalInbox>();
         cut.WaitForElement($"#approve-{request.Id}");

@@ -121,7 +121,7 @@ public sealed class RequestFormTests(PortalApp app) : PortalComponentTest(app)
         var before = await App.WithDbAsync(db => db.DeploymentRequests.CountAsync());
         var cut = RenderForm("payments-api", "staging");
         TypeTag(cut, "v7");
-        cut.Find("#autoscaling").Change(true);
+        TurnOnAutoscaling(cut);
         cut.Find("#min-replicas").Change("2");
         cut.Find("#max-replicas").Change("6");
         cut.Find("#preset-L").Click();
@@ -206,6 +206,12 @@ public sealed class RequestFormTests(PortalApp app) : PortalComponentTest(app)
         cut.Find("#image-tag").Blur();
     }
 
+    private static void TurnOnAutoscaling(IRenderedComponent<RequestEditor> cut)
+    {
+        cut.Find("#autoscaling").Change(true);
+        cut.WaitForElement("#min-replicas");
+    }
+
     private static void Enter(IRenderedComponent<RequestEditor> cut, string input)
     {
         switch (input)
@@ -217,20 +223,20 @@ public sealed class RequestFormTests(PortalApp app) : PortalComponentTest(app)
                 cut.Find("#replicas").Change("11");
                 break;
             case "autoscaling minimum above the maximum":
-                cut.Find("#autoscaling").Change(true);
+                TurnOnAutoscaling(cut);
                 cut.Find("#min-replicas").Change("5");
                 cut.Find("#max-replicas").Change("3");
                 break;
             case "CPU target 0":
-                cut.Find("#autoscaling").Change(true);
+                TurnOnAutoscaling(cut);
                 cut.Find("#cpu-target").Change("0");
                 break;
             case "CPU target 101":
-                cut.Find("#autoscaling").Change(true);
+                TurnOnAutoscaling(cut);
                 cut.Find("#cpu-target").Change("101");
                 break;
             case "memory target 101":
-                cut.Find("#autoscaling").Change(true);
+                TurnOnAutoscaling(cut);
                 cut.Find("#memory-target").Change("101");
                 break;
             case "bad CPU quantity":

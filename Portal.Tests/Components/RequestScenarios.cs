@@ -33,14 +33,5 @@ public static class RequestScenarios
     }
 
     /// <summary>Waits while the apply worker applies an approved request to the embedded Sandbox and the rollout succeeds.</summary>
-    public static async Task MarkDeployedAsync(this PortalApp app, int requestId)
-    {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        RequestState state;
-        while ((state = await app.WithDbAsync(db => Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.SingleAsync(db.DeploymentRequests.Where(r => r.Id == requestId).Select(r => r.State)))) != RequestState.Succeeded)
-        {
-            Assert.False(timeout.IsCancellationRequested, $"Request {requestId} is {state}, not Succeeded.");
-            await Task.Delay(50);
-        }
-    }
+    public static Task MarkDeployedAsync(this PortalApp app, int requestId) => app.WaitForStateAsync(requestId, RequestState.Succeeded);
 }

@@ -76,7 +76,7 @@ public sealed class PinnedImageTests(RegistryPortal fixture) : IClassFixture<Reg
 
         var id = await (await alice.SubmitAsync("payments", "applied-pinned", "staging", new { imageTag = "v1", replicas = 1 })).SubmittedIdAsync();
 
-        await WaitForStateAsync(id, RequestState.Succeeded);
+        await App.WaitForStateAsync(id, RequestState.Succeeded);
         var record = await App.WithDbAsync(db => db.RolloutRecords.SingleAsync(r => r.RequestId == id));
         Assert.Contains($"image: {fixture.Repository}:v1@{fixture.Digests["v1"]}", record.AppliedManifests);
     }
@@ -96,21 +96,10 @@ public sealed class PinnedImageTests(RegistryPortal fixture) : IClassFixture<Reg
         var bob = await App.ClientAsync("bob");
         (await bob.DecideAsync(id, "approve", "ship it")).EnsureSuccessStatusCode();
 
-        await WaitForStateAsync(id, RequestState.Failed, TimeSpan.FromSeconds(60));
+        await App.WaitForStateAsync(id, RequestState.Failed, TimeSpan.FromSeconds(60));
         var snapshot = (await App.WithDbAsync(db => db.RolloutRecords.SingleAsync(r => r.RequestId == id))).LastSnapshot!;
         Assert.Contains(snapshot.Pods, p => p.Reason is "ErrImagePull" or "ImagePullBackOff");
         Assert.StartsWith("image not found: ", snapshot.Blocking);
     }
 
-    private async Task WaitForStateAsync(int id, RequestState expected, TimeSpan? timeout = null)
-    {
-        using var deadline = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(30));
-        RequestState state;
-        while ((state = await App.WithDbAsync(db => db.DeploymentRequests.Where(r => r.Id == id).Select(r => r.State).SingleAsync())) != expected)
-        {
-            Assert.False(deadline.IsCancellationRequested, $"Request {id} is {state}, not {expected}.");
-            Assert.False(state is RequestState.Failed or RequestState.Succeeded or RequestState.Rejected, $"Request {id} ended {state}, not {expected}.");
-            await Task.Delay(100);
-        }
-    }
 }

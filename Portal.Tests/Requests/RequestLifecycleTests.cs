@@ -89,7 +89,7 @@ public sealed class RequestLifecycleTests : IAsyncLifetime
         // The hourly sweep of the background worker fires as the clock passes the 72 h mark.
         clock.Advance(TimeSpan.FromHours(2));
 
-        await WaitForStateAsync(id, RequestState.Expired);
+        await app.WaitForStateAsync(id, RequestState.Expired);
         Assert.Equal(RequestState.Expired, await StateAsync(young));
         Assert.Equal(RequestState.AwaitingApproval, await StateAsync(fresh));
         Assert.Equal("policy", await app.WithDbAsync(db => db.AuditEvents.Where(e => e.RequestId == id && e.To == RequestState.Expired).Select(e => e.Actor).SingleAsync()));
@@ -174,18 +174,7 @@ public sealed class RequestLifecycleTests : IAsyncLifetime
     }
 
     /// <summary>The apply worker applies the approved request to the embedded Sandbox and the tracker sees it through.</summary>
-    private async Task DeployAsync(int id) => await WaitForStateAsync(id, RequestState.Succeeded);
-
-    private async Task WaitForStateAsync(int id, RequestState expected)
-    {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        RequestState state;
-        while ((state = await StateAsync(id)) != expected)
-        {
-            Assert.False(timeout.IsCancellationRequested, $"Request {id} is {state}, not {expected}.");
-            await Task.Delay(20);
-        }
-    }
+    private async Task DeployAsync(int id) => await app.WaitForStateAsync(id, RequestState.Succeeded);
 
     private Task<RequestState> StateAsync(int id) => app.WithDbAsync(db => db.DeploymentRequests.Where(r => r.Id == id).Select(r => r.State).SingleAsync());
 

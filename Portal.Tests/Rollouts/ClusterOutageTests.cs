@@ -41,7 +41,7 @@ public sealed class ClusterOutageTests : IAsyncLifetime
         var waiting = app.Get<RolloutNotifier>().Latest(id);
         await StartClusterAsync();
 
-        await WaitForStateAsync(app, id, RequestState.Succeeded);
+        await app.WaitForStateAsync(id, RequestState.Succeeded);
         Assert.Equal(RolloutPhase.Applying, waiting!.Phase);
         Assert.StartsWith("Retrying in", waiting.Message);
         var record = await app.WithDbAsync(db => db.RolloutRecords.SingleAsync(r => r.RequestId == id));
@@ -65,7 +65,7 @@ public sealed class ClusterOutageTests : IAsyncLifetime
         await WaitUntilAsync(app, async db => (await db.RolloutRecords.SingleOrDefaultAsync(r => r.RequestId == stuck))?.ApplyAttempts >= 1);
         var staging = await (await alice.SubmitAsync("payments", "payments-api", "staging", new { imageTag = "v1", replicas = 1 })).SubmittedIdAsync();
 
-        await WaitForStateAsync(app, staging, RequestState.Succeeded);
+        await app.WaitForStateAsync(staging, RequestState.Succeeded);
         Assert.Equal(RequestState.Applying, await app.WithDbAsync(db => db.DeploymentRequests.Where(r => r.Id == stuck).Select(r => r.State).SingleAsync()));
     }
 
@@ -78,7 +78,7 @@ public sealed class ClusterOutageTests : IAsyncLifetime
 
         var id = await (await alice.SubmitAsync("payments", "payments-api", "staging", new { imageTag = "v1" })).SubmittedIdAsync();
 
-        await WaitForStateAsync(app, id, RequestState.Failed);
+        await app.WaitForStateAsync(id, RequestState.Failed);
         var reason = await app.WithDbAsync(db => db.AuditEvents.Where(e => e.RequestId == id && e.To == RequestState.Failed).Select(e => e.Comment).SingleAsync());
         Assert.StartsWith("The cluster could not be reached after 2 attempts", reason);
     }
@@ -94,7 +94,7 @@ public sealed class ClusterOutageTests : IAsyncLifetime
 
         var id = await (await alice.SubmitAsync("payments", "payments-api", "staging", new { imageTag = "v1" })).SubmittedIdAsync();
 
-        await WaitForStateAsync(app, id, RequestState.Failed);
+        await app.WaitForStateAsync(id, RequestState.Failed);
         var reason = await app.WithDbAsync(db => db.AuditEvents.Where(e => e.RequestId == id && e.To == RequestState.Failed).Select(e => e.Comment).SingleAsync());
         Assert.StartsWith("The cluster refused the change: 401", reason);
         Assert.Equal(1, await app.WithDbAsync(db => db.RolloutRecords.Where(r => r.RequestId == id).Select(r => r.ApplyAttempts).SingleAsync()));
@@ -109,12 +109,12 @@ public sealed class ClusterOutageTests : IAsyncLifetime
         {
             var alice = await first.ClientAsync("alice");
             id = await (await alice.SubmitAsync("payments", "payments-api", "staging", new { imageTag = "v1-slow", replicas = 2 })).SubmittedIdAsync();
-            await WaitForStateAsync(first, id, RequestState.RollingOut);
+            await first.WaitForStateAsync(id, RequestState.RollingOut);
         }
 
         await using var second = await StartPortalAsync(data);
 
-        await WaitForStateAsync(second, id, RequestState.Succeeded, TimeSpan.FromSeconds(60));
+        await second.WaitForStateAsync(id, RequestState.Succeeded, TimeSpan.FromSeconds(60));
         var record = await second.WithDbAsync(db => db.RolloutRecords.SingleAsync(r => r.RequestId == id));
         Assert.Equal(RolloutPhase.Succeeded, record.LastSnapshot!.Phase);
         Directory.Delete(data, recursive: true);
@@ -126,12 +126,12 @@ public sealed class ClusterOutageTests : IAsyncLifetime
         await using var app = await StartPortalAsync();
         var alice = await app.ClientAsync("alice");
         var id = await (await alice.SubmitAsync("payments", "payments-api", "staging", new { imageTag = "v1-slow", replicas = 1 })).SubmittedIdAsync();
-        await WaitForStateAsync(app, id, RequestState.RollingOut);
+        await app.WaitForStateAsync(id, RequestState.RollingOut);
 
         await StopClusterAsync();
         await StartClusterAsync();
 
-        await WaitForStateAsync(app, id, RequestState.Succeeded, TimeSpan.FromSeconds(90));
+        await app.WaitForStateAsync(id, RequestState.Succeeded, TimeSpan.FromSeconds(90));
     }
 
     private Task<PortalApp> StartPortalAsync(params (string, string?)[] settings) => StartPortalAsync(null, settings);
@@ -172,17 +172,6 @@ public sealed class ClusterOutageTests : IAsyncLifetime
         while (!await app.WithDbAsync(condition))
         {
             Assert.False(timeout.IsCancellationRequested, "The condition did not hold in time.");
-            await Task.Delay(50);
-        }
-    }
-
-    private static async Task WaitForStateAsync(PortalApp app, int id, RequestState expected, TimeSpan? within = null)
-    {
-        using var timeout = new CancellationTokenSource(within ?? TimeSpan.FromSeconds(30));
-        RequestState state;
-        while ((state = await app.WithDbAsync(db => db.DeploymentRequests.Where(r => r.Id == id).Select(r => r.State).SingleAsync())) != expected)
-        {
-            Assert.False(timeout.IsCancellationRequested, $"Request {id} is {state}, not {expected}.");
             await Task.Delay(50);
         }
     }

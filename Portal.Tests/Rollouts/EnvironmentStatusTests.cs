@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using Bunit;
 using Microsoft.EntityFrameworkCore;
@@ -30,7 +29,7 @@ public sealed class EnvironmentStatusTests : PortalComponentTest
         Assert.Contains("healthy", page);
         Assert.DoesNotContain("Drift:", page);
 
-        Kubectl("-n payments-staging set image deploy/drift-api drift-api=nginx:9");
+        App.KubectlSucceeds("-n payments-staging set image deploy/drift-api drift-api=nginx:9");
 
         var drift = "image is nginx:9 in the cluster, revision 1 says registry.example.com/payments/drift-api:v1";
         await EventuallyAsync(async () => Assert.Contains(drift, WebUtility.HtmlDecode(await client.GetStringAsync("/services/payments/drift-api"))));
@@ -81,20 +80,6 @@ public sealed class EnvironmentStatusTests : PortalComponentTest
         var id = int.Parse(CurrentUri.Split('/')[^1]);
         Assert.Equal(RequestState.AwaitingApproval, await App.WithDbAsync(db => db.DeploymentRequests.Where(r => r.Id == id).Select(r => r.State).SingleAsync()));
         snackbar.WaitForAssertion(() => Assert.Contains("production requires an approval, so it waits for an Approver of payments", snackbar.Markup));
-    }
-
-    private void Kubectl(string arguments)
-    {
-        var kubeconfig = Path.Combine(App.DataDirectory, "sandbox.kubeconfig");
-        var start = new ProcessStartInfo("kubectl", $"--kubeconfig {kubeconfig} --cache-dir {Path.Combine(App.DataDirectory, "kubectl-cache")} {arguments}")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEnd() + process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        Assert.True(process.ExitCode == 0, output);
     }
 
     private static async Task EventuallyAsync(Func<Task> assertion)

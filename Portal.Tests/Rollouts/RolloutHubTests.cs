@@ -41,7 +41,7 @@ public sealed class RolloutHubTests(PortalApp app) : IClassFixture<PortalApp>
             })).ToArray();
             await Task.WhenAll(firstSeen.Select(f => f.Task)).WaitAsync(TimeSpan.FromSeconds(30));
             await bob.DecideAsync(id, "approve");
-            await WaitForStateAsync(id, RequestState.RollingOut);
+            await app.WaitForStateAsync(id, RequestState.RollingOut);
 
             var store = Cluster().Store;
             (int, int, int, int) Watching() => (store.OpenWatchCountFor(ResourceTypes.Deployments), store.OpenWatchCountFor(ResourceTypes.Pods), store.OpenWatchCountFor(ResourceTypes.ReplicaSets), store.OpenWatchCountFor(ResourceTypes.Events));
@@ -95,7 +95,7 @@ public sealed class RolloutHubTests(PortalApp app) : IClassFixture<PortalApp>
         var service = await app.RegisterServiceAsync("hub-done");
         var alice = await app.ClientAsync("alice");
         var id = await (await alice.SubmitAsync("payments", service.Name, "staging", new { imageTag = "v-done", replicas = 1 })).SubmittedIdAsync();
-        await WaitForStateAsync(id, RequestState.Succeeded);
+        await app.WaitForStateAsync(id, RequestState.Succeeded);
         app.Get<RolloutNotifier>().Forget(id);
         await using var connection = await ConnectAsync(await TokenAsync("alice"));
 
@@ -119,11 +119,11 @@ public sealed class RolloutHubTests(PortalApp app) : IClassFixture<PortalApp>
             autoscaling = new { minReplicas = 1, maxReplicas = 3 },
             setSecrets = new Dictionary<string, string> { ["API_KEY"] = "kubectl-secret-value" },
         })).SubmittedIdAsync();
-        await WaitForStateAsync(id, RequestState.Succeeded);
+        await app.WaitForStateAsync(id, RequestState.Succeeded);
 
-        var output = Kubectl("get deploy,svc,hpa,secret -n payments-staging -o name");
-        var managedBy = Kubectl("get deploy kubectl-view -n payments-staging -o jsonpath={.metadata.labels.app\\.kubernetes\\.io/managed-by}");
-        var requestId = Kubectl("get deploy kubectl-view -n payments-staging -o jsonpath={.metadata.annotations.selfservice\\.portal/request-id}");
+        var output = app.Kubectl("get deploy,svc,hpa,secret -n payments-staging -o name");
+        var managedBy = app.Kubectl("get deploy kubectl-view -n payments-staging -o jsonpath={.metadata.labels.app\\.kubernetes\\.io/managed-by}");
+        var requestId = app.Kubectl("get deploy kubectl-view -n payments-staging -o jsonpath={.metadata.annotations.selfservice\\.portal/request-id}");
 
         Assert.Contains("deployment.apps/kubectl-view", output);
         Assert.Contains("service/kubectl-view", output);
@@ -145,30 +145,6 @@ public sealed class RolloutHubTests(PortalApp app) : IClassFixture<PortalApp>
             .Build();
         await connection.StartAsync();
         return connection;
-    }
-
-    private string Kubectl(string arguments)
-    {
-        using var process = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo(
-            "kubectl", $"--kubeconfig {Path.Combine(app.DataDirectory, "sandbox.kubeconfig")} --cache-dir {Path.Combine(app.DataDirectory, "kubectl-cache")} {arguments}")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        })!;
-        var output = process.StandardOutput.ReadToEnd() + process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        return output.Trim();
-    }
-
-    private async Task WaitForStateAsync(int id, RequestState expected)
-    {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        RequestState state;
-        while ((state = await app.WithDbAsync(db => db.DeploymentRequests.Where(r => r.Id == id).Select(r => r.State).SingleAsync())) != expected)
-        {
-            Assert.False(timeout.IsCancellationRequested, $"Request {id} is {state}, not {expected}.");
-            await Task.Delay(50);
-        }
     }
 
     private sealed record SandboxHostView(Sandbox.SandboxHost Host)

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net.Http.Json;
 using Microsoft.EntityFrameworkCore;
 using Portal.Requests;
@@ -33,14 +32,14 @@ public sealed class RolloutTests : IAsyncLifetime
 
         var id = await (await alice.SubmitAsync("payments", "payments-api", "staging", new { imageTag = "v1", replicas = 2 })).SubmittedIdAsync();
 
-        await WaitForStateAsync(id, RequestState.Succeeded);
+        await app.WaitForStateAsync(id, RequestState.Succeeded);
         var request = await app.WithDbAsync(db => db.DeploymentRequests.SingleAsync(r => r.Id == id));
         var record = await app.WithDbAsync(db => db.RolloutRecords.SingleAsync(r => r.RequestId == id));
         Assert.Equal(1, request.Revision);
         Assert.Equal(RolloutPhase.Succeeded, record.LastSnapshot!.Phase);
         Assert.Equal("deployment \"payments-api\" successfully rolled out", record.LastSnapshot.Message);
         Assert.Contains("kind: Deployment", record.AppliedManifests);
-        var kubectl = Kubectl("get deploy,svc,configmap -n payments-staging -o name");
+        var kubectl = app.Kubectl("get deploy,svc,configmap -n payments-staging -o name");
         Assert.Contains("deployment.apps/payments-api", kubectl);
         Assert.Contains("service/payments-api", kubectl);
     }
@@ -52,7 +51,7 @@ public sealed class RolloutTests : IAsyncLifetime
 
         var id = await (await alice.SubmitAsync("payments", "payments-api", "staging", new { imageTag = "v2-crash", replicas = 2 })).SubmittedIdAsync();
 
-        await WaitForStateAsync(id, RequestState.Failed, TimeSpan.FromSeconds(60));
+        await app.WaitForStateAsync(id, RequestState.Failed, TimeSpan.FromSeconds(60));
         var record = await app.WithDbAsync(db => db.RolloutRecords.SingleAsync(r => r.RequestId == id));
         Assert.Equal("deployment \"payments-api\" exceeded its progress deadline", record.LastSnapshot!.Message);
         Assert.StartsWith("new pods crash: CrashLoopBackOff", record.LastSnapshot.Blocking);
@@ -65,7 +64,7 @@ public sealed class RolloutTests : IAsyncLifetime
 
         var id = await (await alice.SubmitAsync("payments", "payments-api", "staging", new { imageTag = "v3-missing", replicas = 1 })).SubmittedIdAsync();
 
-        await WaitForStateAsync(id, RequestState.Failed, TimeSpan.FromSeconds(60));
+        await app.WaitForStateAsync(id, RequestState.Failed, TimeSpan.FromSeconds(60));
         var snapshot = (await RecordAsync(id)).LastSnapshot!;
         Assert.StartsWith("image not found: ", snapshot.Blocking);
         Assert.Contains(snapshot.Pods, p => p.Reason is "ErrImagePull" or "ImagePullBackOff");
@@ -78,7 +77,7 @@ public sealed class RolloutTests : IAsyncLifetime
 
         var id = await (await alice.SubmitAsync("payments", "payments-api", "staging", new { imageTag = "v4", replicas = 2, resources = new { cpuRequest = "6", cpuLimit = "8" } })).SubmittedIdAsync();
 
-        await WaitForStateAsync(id, RequestState.Failed, TimeSpan.FromSeconds(60));
+        await app.WaitForStateAsync(id, RequestState.Failed, TimeSpan.FromSeconds(60));
         var snapshot = (await RecordAsync(id)).LastSnapshot!;
         Assert.Equal("2 new pods cannot be scheduled: insufficient cpu", snapshot.Blocking);
         Assert.Contains(snapshot.Events, e => e.Reason == "FailedScheduling");
@@ -89,15 +88,15 @@ public sealed class RolloutTests : IAsyncLifetime
     {
         var alice = await app.ClientAsync("alice");
         var first = await (await alice.SubmitAsync("payments", "payments-api", "staging", new { imageTag = "v1", replicas = 1, setSecrets = new Dictionary<string, string> { ["DB_PASSWORD"] = "one" } })).SubmittedIdAsync();
-        await WaitForStateAsync(first, RequestState.Succeeded);
+        await app.WaitForStateAsync(first, RequestState.Succeeded);
 
         var second = await (await alice.SubmitAsync("payments", "payments-api", "staging", new { setSecrets = new Dictionary<string, string> { ["DB_PASSWORD"] = "two" } })).SubmittedIdAsync();
 
-        await WaitForStateAsync(second, RequestState.Succeeded);
+        await app.WaitForStateAsync(second, RequestState.Succeeded);
         var snapshot = (await RecordAsync(second)).LastSnapshot!;
         Assert.Equal(2, snapshot.ReplicaSets.Count);
         Assert.Equal("2", snapshot.ReplicaSets.Single(rs => rs.IsNew).Revision);
-        Assert.Contains("payments-api-secrets", Kubectl("get secrets -n payments-staging -o name"));
+        Assert.Contains("payments-api-secrets", app.Kubectl("get secrets -n payments-staging -o name"));
     }
 
     [Fact]
@@ -106,17 +105,17 @@ public sealed class RolloutTests : IAsyncLifetime
         var alice = await app.ClientAsync("alice");
 
         var on = await (await alice.SubmitAsync("payments", "payments-api", "staging", new { imageTag = "v1", autoscaling = new { minReplicas = 2, maxReplicas = 5, cpuTargetPercent = 60 } })).SubmittedIdAsync();
-        await WaitForStateAsync(on, RequestState.Succeeded);
-        var hpa = Kubectl("get hpa payments-api -n payments-staging -o jsonpath={.spec.minReplicas}-{.spec.maxReplicas}");
+        await app.WaitForStateAsync(on, RequestState.Succeeded);
+        var hpa = app.Kubectl("get hpa payments-api -n payments-staging -o jsonpath={.spec.minReplicas}-{.spec.maxReplicas}");
         var applied = (await RecordAsync(on)).AppliedManifests;
 
         var off = await (await alice.SubmitAsync("payments", "payments-api", "staging", new { replicas = 3 })).SubmittedIdAsync();
-        await WaitForStateAsync(off, RequestState.Succeeded);
+        await app.WaitForStateAsync(off, RequestState.Succeeded);
 
         Assert.Equal("2-5", hpa);
         Assert.DoesNotContain("replicas:", applied.Split("kind: HorizontalPodAutoscaler")[0].Split("kind: Deployment")[1].Split("template:")[0]);
-        Assert.Contains("NotFound", Kubectl("get hpa payments-api -n payments-staging"));
-        Assert.Equal("3", Kubectl("get deploy payments-api -n payments-staging -o jsonpath={.spec.replicas}"));
+        Assert.Contains("NotFound", app.Kubectl("get hpa payments-api -n payments-staging"));
+        Assert.Equal("3", app.Kubectl("get deploy payments-api -n payments-staging -o jsonpath={.spec.replicas}"));
     }
 
     [Fact]
@@ -126,20 +125,20 @@ public sealed class RolloutTests : IAsyncLifetime
         var bob = await app.ClientAsync("bob");
         var v1 = await (await alice.SubmitAsync("payments", "payments-api", "production", new { imageTag = "v1", replicas = 1, setSecrets = new Dictionary<string, string> { ["TOKEN"] = "t1" } })).SubmittedIdAsync();
         await bob.DecideAsync(v1, "approve");
-        await WaitForStateAsync(v1, RequestState.Succeeded);
+        await app.WaitForStateAsync(v1, RequestState.Succeeded);
         var v2 = await (await alice.SubmitAsync("payments", "payments-api", "production", new { imageTag = "v2" })).SubmittedIdAsync();
         await bob.DecideAsync(v2, "approve");
-        await WaitForStateAsync(v2, RequestState.Succeeded);
+        await app.WaitForStateAsync(v2, RequestState.Succeeded);
 
         var response = await alice.PostAsJsonAsync("/api/services/payments/payments-api/environments/production/rollback", new { revision = 1 });
 
         var rollback = await response.SubmittedIdAsync();
-        await WaitForStateAsync(rollback, RequestState.Succeeded);
+        await app.WaitForStateAsync(rollback, RequestState.Succeeded);
         var (first, back) = await app.WithDbAsync(async db => (await db.DeploymentRequests.SingleAsync(r => r.Id == v1), await db.DeploymentRequests.SingleAsync(r => r.Id == rollback)));
         Assert.Equal(first.Spec.ToJson(), back.Spec.ToJson());
         Assert.Equal((1, 3), (back.RollbackOfRevision!.Value, back.Revision!.Value));
         Assert.Equal("Rollback to revision 1, which was approved before.", await app.WithDbAsync(db => db.RequestDecisions.Where(d => d.RequestId == rollback).Select(d => d.Comment).SingleAsync()));
-        Assert.Contains(":v1", Kubectl("get deploy payments-api -n payments-production -o jsonpath={.spec.template.spec.containers[0].image}"));
+        Assert.Contains(":v1", app.Kubectl("get deploy payments-api -n payments-production -o jsonpath={.spec.template.spec.containers[0].image}"));
     }
 
     [Fact]
@@ -147,46 +146,18 @@ public sealed class RolloutTests : IAsyncLifetime
     {
         var alice = await app.ClientAsync("alice");
         var good = await (await alice.SubmitAsync("payments", "payments-api", "canary", new { imageTag = "v1", replicas = 1 })).SubmittedIdAsync();
-        await WaitForStateAsync(good, RequestState.Succeeded);
+        await app.WaitForStateAsync(good, RequestState.Succeeded);
 
         var bad = await (await alice.SubmitAsync("payments", "payments-api", "canary", new { imageTag = "v2-crash" })).SubmittedIdAsync();
 
-        await WaitForStateAsync(bad, RequestState.RolledBack, TimeSpan.FromSeconds(60));
+        await app.WaitForStateAsync(bad, RequestState.RolledBack, TimeSpan.FromSeconds(60));
         var rollback = await app.WithDbAsync(db => db.DeploymentRequests.SingleAsync(r => r.RollbackOfRevision == 1 && r.Environment == "canary"));
-        await WaitForStateAsync(rollback.Id, RequestState.Succeeded);
+        await app.WaitForStateAsync(rollback.Id, RequestState.Succeeded);
         var trail = await app.WithDbAsync(db => db.AuditEvents.Where(e => e.RequestId == bad).OrderBy(e => e.Id).Select(e => e.Comment).ToListAsync());
         Assert.Equal($"Rolled back automatically by request #{rollback.Id} to revision 1.", trail[^1]);
-        Assert.Contains(":v1", Kubectl("get deploy payments-api -n payments-canary -o jsonpath={.spec.template.spec.containers[0].image}"));
+        Assert.Contains(":v1", app.Kubectl("get deploy payments-api -n payments-canary -o jsonpath={.spec.template.spec.containers[0].image}"));
     }
 
     private Task<RolloutRecord> RecordAsync(int id) => app.WithDbAsync(db => db.RolloutRecords.SingleAsync(r => r.RequestId == id));
 
-    private string Kubectl(string arguments)
-    {
-        var kubeconfig = Path.Combine(app.DataDirectory, "sandbox.kubeconfig");
-        var start = new ProcessStartInfo("kubectl", $"--kubeconfig {kubeconfig} --cache-dir {Path.Combine(app.DataDirectory, "kubectl-cache")} {arguments}")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEnd() + process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        return output;
-    }
-
-    private async Task WaitForStateAsync(int id, RequestState expected, TimeSpan? within = null)
-    {
-        using var timeout = new CancellationTokenSource(within ?? TimeSpan.FromSeconds(30));
-        RequestState state;
-        while ((state = await app.WithDbAsync(db => db.DeploymentRequests.Where(r => r.Id == id).Select(r => r.State).SingleAsync())) != expected)
-        {
-            if (timeout.IsCancellationRequested)
-            {
-                throw new TimeoutException($"Request {id} is {state}, not {expected}.");
-            }
-
-            await Task.Delay(50);
-        }
-    }
 }
