@@ -175,4 +175,23 @@ public sealed class KubectlTests
         var kept = await cluster.Client.AppsV1.ReadNamespacedDeploymentAsync("web", "default");
         Assert.Equal(2, kept.Spec.Replicas);
     }
+
+    [Fact]
+    public async Task GeneratorCommandsCreateNamespacesConfigMapsAndSecrets()
+    {
+        await using var cluster = await TestCluster.StartAsync();
+
+        Assert.Contains("namespace/team-a created", (await cluster.KubectlAsync("create", "namespace", "team-a")).Succeeded().Output);
+        (await cluster.KubectlAsync("-n", "team-a", "create", "configmap", "settings", "--from-literal=MODE=fast", "--from-literal=LEVEL=3")).Succeeded();
+        (await cluster.KubectlAsync("-n", "team-a", "create", "secret", "generic", "db", "--from-literal=password=p4ss")).Succeeded();
+        var deployment = await cluster.KubectlAsync("-n", "team-a", "create", "deployment", "web", "--image=nginx");
+
+        var configMap = await cluster.Client.CoreV1.ReadNamespacedConfigMapAsync("settings", "team-a");
+        var secret = await cluster.Client.CoreV1.ReadNamespacedSecretAsync("db", "team-a");
+        Assert.Equal(new Dictionary<string, string> { ["LEVEL"] = "3", ["MODE"] = "fast" }, configMap.Data.OrderBy(d => d.Key).ToDictionary());
+        Assert.Equal(("Opaque", "p4ss"), (secret.Type, System.Text.Encoding.UTF8.GetString(secret.Data["password"])));
+        // Only these three kinds are read from protobuf; others are refused as before.
+        Assert.NotEqual(0, deployment.ExitCode);
+        Assert.Contains("Sandbox reads protobuf only for Namespace, ConfigMap and Secret", deployment.Error);
+    }
 }

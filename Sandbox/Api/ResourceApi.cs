@@ -365,8 +365,13 @@ internal sealed class ResourceApi(ClusterStore store, CancellationToken stopping
     private static async Task<JsonObject> ReadObjectAsync(HttpContext context)
     {
         if ((context.Request.ContentType ?? "").Contains("protobuf", StringComparison.OrdinalIgnoreCase))
-            throw new StoreException(415, "UnsupportedMediaType",
-                "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (the Sandbox speaks no protobuf)");
+        {
+            using var buffer = new MemoryStream();
+            await context.Request.Body.CopyToAsync(buffer, context.RequestAborted);
+            return ProtobufObject.TryDecode(buffer.ToArray()) ?? throw new StoreException(415, "UnsupportedMediaType",
+                "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (the Sandbox reads protobuf only for Namespace, ConfigMap and Secret)");
+        }
+
         var text = await ReadTextAsync(context);
         var contentType = context.Request.ContentType ?? "";
         var obj = contentType.Contains("yaml", StringComparison.OrdinalIgnoreCase) ? YamlDocument.ParseObject(text) : JsonNode.Parse(text) as JsonObject;

@@ -66,7 +66,8 @@ internal static class ObjectDefaults
         }
         else if (type == ResourceTypes.Secrets)
         {
-            obj.TryAdd("type", "Opaque");
+            // An empty type (kubectl create secret generic sends one) defaults like a missing one.
+            if (string.IsNullOrEmpty((string?)obj["type"])) obj["type"] = "Opaque";
             if (obj["stringData"] is JsonObject stringData)
             {
                 // stringData is write-only: folded into data as the real server does.
