@@ -104,9 +104,7 @@ public static class RequestsApi
             return TypedResults.Ok(Resource(detail));
         }
 
-        return await queries.ExistsAsync(id)
-            ? TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Not your team's request", detail: $"Request #{id} belongs to a team you are not a member of.")
-            : TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Not found", detail: $"There is no request #{id}.");
+        return await NotVisibleAsync(id, queries);
     }
 
     private static async Task<Results<Ok<RequestResource>, ProblemHttpResult, ValidationProblem>> DecideAsync(
@@ -114,9 +112,7 @@ public static class RequestsApi
     {
         if (await queries.DetailAsync(user, id) is null)
         {
-            return await queries.ExistsAsync(id)
-                ? TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Not your team's request", detail: $"Request #{id} belongs to a team you are not a member of.")
-                : TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Not found", detail: $"There is no request #{id}.");
+            return await NotVisibleAsync(id, queries);
         }
 
         var outcome = await decide();
@@ -128,7 +124,13 @@ public static class RequestsApi
         return outcome.Succeeded ? TypedResults.Ok(Resource((await queries.DetailAsync(user, id))!)) : Problem(outcome);
     }
 
-    private static ProblemHttpResult Problem<T>(Outcome<T> outcome) => outcome.Kind switch
+    /// <summary>403 for a request of another team, 404 for one that does not exist.</summary>
+    private static async Task<ProblemHttpResult> NotVisibleAsync(int id, RequestQueries queries) =>
+        await queries.ExistsAsync(id)
+            ? TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Not your team's request", detail: $"Request #{id} belongs to a team you are not a member of.")
+            : TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Not found", detail: $"There is no request #{id}.");
+
+    internal static ProblemHttpResult Problem<T>(Outcome<T> outcome) => outcome.Kind switch
     {
         OutcomeKind.Forbidden => TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Not allowed", detail: outcome.Message),
         OutcomeKind.NotFound => TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Not found", detail: outcome.Message),

@@ -36,8 +36,7 @@ public static class RollbackApi
         var outcome = await requests.RollbackAsync(user, serviceId.Value, environment, body.Revision, body.Comment);
         if (!outcome.Succeeded)
         {
-            var status = outcome.Kind switch { OutcomeKind.Forbidden => 403, OutcomeKind.NotFound => 404, OutcomeKind.Conflict => 409, _ => 400 };
-            return TypedResults.Problem(statusCode: status, detail: outcome.Message);
+            return RequestsApi.Problem(outcome);
         }
 
         var detail = (await queries.DetailAsync(user, outcome.Value!.Id))!;
