@@ -112,11 +112,11 @@ public sealed class ClusterStore : IDisposable
         }
     }
 
-    public JsonObject Create(ResourceType type, JsonObject obj)
-    {
-        var created = Write(() => CreateLocked(type, obj.DeepClone().AsObject()));
-        return created;
-    }
+    public JsonObject Create(ResourceType type, JsonObject obj) => Create(type, obj, dryRun: false);
+
+    /// <summary>Creates an object; with <paramref name="dryRun"/> everything is computed and checked but nothing stored.</summary>
+    public JsonObject Create(ResourceType type, JsonObject obj, bool dryRun) =>
+        Write(() => CreateLocked(type, obj.DeepClone().AsObject(), dryRun));
 
     /// <summary>
     /// Replaces the whole object except <c>.status</c>, which is kept from the stored one.
@@ -141,7 +141,7 @@ public sealed class ClusterStore : IDisposable
     /// <paramref name="change"/> gets the current object (or null) and returns the object to store, or null to leave it.
     /// Used by patches, which must be computed against exactly the version they replace.
     /// </summary>
-    public JsonObject? Change(ResourceType type, string? ns, string name, Func<JsonObject?, JsonObject?> change, bool statusOnly = false) =>
+    public JsonObject? Change(ResourceType type, string? ns, string name, Func<JsonObject?, JsonObject?> change, bool statusOnly = false, bool dryRun = false) =>
         Write(() =>
         {
             var current = this.objects[type].GetValueOrDefault(Key(type, ns, name))?.DeepClone().AsObject();
@@ -153,10 +153,10 @@ public sealed class ClusterStore : IDisposable
 
             if (current is null)
             {
-                return CreateLocked(type, next);
+                return CreateLocked(type, next, dryRun);
             }
 
-            return UpdateLocked(type, next, statusOnly);
+            return UpdateLocked(type, next, statusOnly, dryRun);
         });
 
     /// <summary>
@@ -289,7 +289,7 @@ public sealed class ClusterStore : IDisposable
         }
     }
 
-    private JsonObject CreateLocked(ResourceType type, JsonObject obj)
+    private JsonObject CreateLocked(ResourceType type, JsonObject obj, bool dryRun = false)
     {
         var metadata = obj["metadata"] as JsonObject ?? new JsonObject();
         obj["metadata"] = metadata;
@@ -328,30 +328,37 @@ public sealed class ClusterStore : IDisposable
             while (this.objects[type].ContainsKey(Key(type, ns, name)));
             metadata["name"] = name;
         }
-        ValidateName(type, name);
+        ObjectDefaults.Apply(type, obj, this.resourceVersion + 1);
+        ObjectValidation.Validate(type, obj, creating: true);
         if (this.objects[type].ContainsKey(Key(type, ns, name)))
         {
             throw StoreException.AlreadyExists(type, name);
         }
 
-        ObjectDefaults.Apply(type, obj, this.resourceVersion + 1);
         metadata["uid"] = Guid.NewGuid().ToString();
         metadata["creationTimestamp"] = Timestamp(Time.GetUtcNow());
         metadata["generation"] = 1;
         metadata.Remove("deletionTimestamp");
-        metadata["resourceVersion"] = (++this.resourceVersion).ToString(CultureInfo.InvariantCulture);
         if (type == ResourceTypes.Namespaces)
         {
             obj["status"] = new JsonObject { ["phase"] = "Active" };
         }
 
+        if (dryRun)
+        {
+            // As a real server's dry-run create: the object as it would be stored, without a resourceVersion.
+            metadata.Remove("resourceVersion");
+            return Normalized(obj);
+        }
+
+        metadata["resourceVersion"] = (++this.resourceVersion).ToString(CultureInfo.InvariantCulture);
         obj = Normalized(obj);
         this.objects[type][Key(type, ns, name)] = obj;
         Record(StoreEventType.Added, type, obj, null);
         return obj.DeepClone().AsObject();
     }
 
-    private JsonObject UpdateLocked(ResourceType type, JsonObject obj, bool statusOnly)
+    private JsonObject UpdateLocked(ResourceType type, JsonObject obj, bool statusOnly, bool dryRun = false)
     {
         var metadata = obj["metadata"] as JsonObject ?? throw StoreException.BadRequest("metadata is required");
         var name = (string?)metadata["name"] ?? throw StoreException.BadRequest("metadata.name is required");
@@ -434,6 +441,7 @@ public sealed class ClusterStore : IDisposable
                 }
             }
             ObjectDefaults.Apply(type, next, this.resourceVersion + 1);
+            ObjectValidation.Validate(type, next, creating: false);
             if (!metadata.ContainsKey("managedFields") && storedMetadata["managedFields"] is { } managed)
             {
                 metadata["managedFields"] = managed.DeepClone();
@@ -450,6 +458,11 @@ public sealed class ClusterStore : IDisposable
         if (JsonNode.DeepEquals(stored, next))
         {
             return stored.DeepClone().AsObject();
+        }
+
+        if (dryRun)
+        {
+            return next;
         }
 
         next["metadata"]!["resourceVersion"] = (++this.resourceVersion).ToString(CultureInfo.InvariantCulture);
@@ -564,18 +577,6 @@ public sealed class ClusterStore : IDisposable
 
     private static bool IsOwnedBy(JsonObject obj, string? uid) =>
         uid is not null && obj["metadata"]?["ownerReferences"] is JsonArray refs && refs.Any(r => (string?)r?["uid"] == uid);
-
-    private static void ValidateName(ResourceType type, string name)
-    {
-        var ok = name.Length <= 253 && name.Length > 0
-            && char.IsAsciiLetterOrDigit(name[0]) && char.IsAsciiLetterOrDigit(name[^1])
-            && name.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c is '-' or '.');
-        if (!ok)
-        {
-            throw StoreException.Invalid(type, name,
-                $"metadata.name: Invalid value: \"{name}\": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character");
-        }
-    }
 
     private static string RandomSuffix(int length)
     {
