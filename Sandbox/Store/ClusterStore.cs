@@ -28,6 +28,9 @@ public sealed class ClusterStore : IDisposable
     /// <summary>Namespaces a fresh cluster has, as a real one does.</summary>
     public static readonly IReadOnlyList<string> InitialNamespaces = ["default", "kube-system", "kube-public", "kube-node-lease"];
 
+    /// <summary>The StorageClass a fresh cluster has, marked as the default one.</summary>
+    public const string DefaultStorageClass = "standard";
+
     private readonly object gate = new();
     private readonly Dictionary<ResourceType, SortedDictionary<string, JsonObject>> objects = [];
     private readonly ClusterStoreOptions options;
@@ -70,6 +73,20 @@ public sealed class ClusterStore : IDisposable
             {
                 Create(ResourceTypes.Namespaces, new JsonObject { ["metadata"] = new JsonObject { ["name"] = ns } });
             }
+        }
+
+        if (this.objects[ResourceTypes.StorageClasses].Count == 0)
+        {
+            Create(ResourceTypes.StorageClasses, new JsonObject
+            {
+                ["metadata"] = new JsonObject
+                {
+                    ["name"] = DefaultStorageClass,
+                    ["annotations"] = new JsonObject { ["storageclass.kubernetes.io/is-default-class"] = "true" },
+                },
+                ["provisioner"] = "sandbox.local/hostpath",
+                ["allowVolumeExpansion"] = true,
+            });
         }
     }
 
@@ -342,6 +359,19 @@ public sealed class ClusterStore : IDisposable
         if (type == ResourceTypes.Namespaces)
         {
             obj["status"] = new JsonObject { ["phase"] = "Active" };
+        }
+        else if (type == ResourceTypes.PersistentVolumeClaims)
+        {
+            // Provisioned and bound at once, as a local-path provisioner with Immediate binding would do.
+            var spec = obj["spec"] as JsonObject ?? new JsonObject();
+            obj["spec"] = spec;
+            spec["volumeName"] = $"pvc-{metadata["uid"]}";
+            obj["status"] = new JsonObject
+            {
+                ["phase"] = "Bound",
+                ["accessModes"] = spec["accessModes"]?.DeepClone(),
+                ["capacity"] = new JsonObject { ["storage"] = spec["resources"]?["requests"]?["storage"]?.DeepClone() },
+            };
         }
 
         if (dryRun)
