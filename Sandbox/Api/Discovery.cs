@@ -97,6 +97,14 @@ internal static class Discovery
                     ["verbs"] = new JsonArray("get", "patch", "update"),
                 });
             }
+            if (type == ResourceTypes.Pods)
+            {
+                resources.Add(new JsonObject
+                {
+                    ["name"] = "pods/log", ["singularName"] = "", ["namespaced"] = true, ["kind"] = "Pod", ["verbs"] = new JsonArray("get"),
+                });
+            }
+
             if (type == ResourceTypes.Deployments || type == ResourceTypes.ReplicaSets)
             {
                 resources.Add(new JsonObject

@@ -30,6 +30,11 @@ internal sealed class ResourceApi(ClusterStore store, CancellationToken stopping
     {
         var method = context.Request.Method;
         var (type, name, sub) = (target.Type, target.Name, target.Subresource);
+        if (sub == "log" && type == ResourceTypes.Pods && name is not null && method == "GET")
+        {
+            return PodLogs.ServeAsync(context, store, target, stopping);
+        }
+
         if (sub is not null and not "status" and not "scale")
         {
             throw new StoreException(404, "NotFound", "the server could not find the requested resource");
