@@ -129,22 +129,23 @@ public sealed class ClusterStore : IDisposable
         }
     }
 
-    public JsonObject Create(ResourceType type, JsonObject obj) => Create(type, obj, dryRun: false);
-
-    /// <summary>Creates an object; with <paramref name="dryRun"/> everything is computed and checked but nothing stored.</summary>
-    public JsonObject Create(ResourceType type, JsonObject obj, bool dryRun) =>
-        Write(() => CreateLocked(type, obj.DeepClone().AsObject(), dryRun));
+    /// <summary>
+    /// Creates an object; with <paramref name="dryRun"/> everything is computed and checked but nothing stored.
+    /// A <paramref name="manager"/> (a controller's writes) is recorded in managedFields as an Update, as the API server does.
+    /// </summary>
+    public JsonObject Create(ResourceType type, JsonObject obj, bool dryRun = false, string? manager = null) =>
+        Write(() => CreateLocked(type, obj.DeepClone().AsObject(), dryRun, manager));
 
     /// <summary>
     /// Replaces the whole object except <c>.status</c>, which is kept from the stored one.
     /// A non-empty stale <c>metadata.resourceVersion</c> is refused with 409 Conflict; generation grows iff <c>.spec</c> changed.
     /// </summary>
-    public JsonObject Update(ResourceType type, JsonObject obj) =>
-        Write(() => UpdateLocked(type, obj.DeepClone().AsObject(), statusOnly: false));
+    public JsonObject Update(ResourceType type, JsonObject obj, string? manager = null) =>
+        Write(() => UpdateLocked(type, obj.DeepClone().AsObject(), statusOnly: false, manager: manager));
 
     /// <summary>Replaces <c>.status</c> only, with the same resourceVersion rule as <see cref="Update"/>.</summary>
-    public JsonObject UpdateStatus(ResourceType type, JsonObject obj) =>
-        Write(() => UpdateLocked(type, obj.DeepClone().AsObject(), statusOnly: true));
+    public JsonObject UpdateStatus(ResourceType type, JsonObject obj, string? manager = null) =>
+        Write(() => UpdateLocked(type, obj.DeepClone().AsObject(), statusOnly: true, manager: manager));
 
     /// <summary>Deletes an object and then, like the garbage collector, the objects it owns.</summary>
     public JsonObject Delete(ResourceType type, string? ns, string name) => Delete(type, ns, name, orphanDependents: false);
@@ -158,7 +159,7 @@ public sealed class ClusterStore : IDisposable
     /// <paramref name="change"/> gets the current object (or null) and returns the object to store, or null to leave it.
     /// Used by patches, which must be computed against exactly the version they replace.
     /// </summary>
-    public JsonObject? Change(ResourceType type, string? ns, string name, Func<JsonObject?, JsonObject?> change, bool statusOnly = false, bool dryRun = false) =>
+    public JsonObject? Change(ResourceType type, string? ns, string name, Func<JsonObject?, JsonObject?> change, bool statusOnly = false, bool dryRun = false, string? manager = null) =>
         Write(() =>
         {
             var current = this.objects[type].GetValueOrDefault(Key(type, ns, name))?.DeepClone().AsObject();
@@ -170,10 +171,10 @@ public sealed class ClusterStore : IDisposable
 
             if (current is null)
             {
-                return CreateLocked(type, next, dryRun);
+                return CreateLocked(type, next, dryRun, manager);
             }
 
-            return UpdateLocked(type, next, statusOnly, dryRun);
+            return UpdateLocked(type, next, statusOnly, dryRun, manager);
         });
 
     /// <summary>
@@ -306,7 +307,7 @@ public sealed class ClusterStore : IDisposable
         }
     }
 
-    private JsonObject CreateLocked(ResourceType type, JsonObject obj, bool dryRun = false)
+    private JsonObject CreateLocked(ResourceType type, JsonObject obj, bool dryRun = false, string? manager = null)
     {
         var metadata = obj["metadata"] as JsonObject ?? new JsonObject();
         obj["metadata"] = metadata;
@@ -352,6 +353,13 @@ public sealed class ClusterStore : IDisposable
             throw StoreException.AlreadyExists(type, name);
         }
 
+        if (type == ResourceTypes.Pods)
+        {
+            Controllers.ResourceQuotas.Admit(obj,
+                this.objects[ResourceTypes.ResourceQuotas].Values.Where(q => Namespace(q) == ns),
+                this.objects[ResourceTypes.Pods].Values.Where(p => Namespace(p) == ns));
+        }
+
         metadata["uid"] = Guid.NewGuid().ToString();
         metadata["creationTimestamp"] = Timestamp(Time.GetUtcNow());
         metadata["generation"] = 1;
@@ -374,6 +382,13 @@ public sealed class ClusterStore : IDisposable
             };
         }
 
+        if (manager is not null)
+        {
+            obj = Normalized(obj);
+            metadata = obj["metadata"]!.AsObject();
+            Patching.FieldOwnership.RecordUpdate(null, obj, manager, type.ApiVersion, null, Timestamp(Time.GetUtcNow()));
+        }
+
         if (dryRun)
         {
             // As a real server's dry-run create: the object as it would be stored, without a resourceVersion.
@@ -388,7 +403,7 @@ public sealed class ClusterStore : IDisposable
         return obj.DeepClone().AsObject();
     }
 
-    private JsonObject UpdateLocked(ResourceType type, JsonObject obj, bool statusOnly, bool dryRun = false)
+    private JsonObject UpdateLocked(ResourceType type, JsonObject obj, bool statusOnly, bool dryRun = false, string? manager = null)
     {
         var metadata = obj["metadata"] as JsonObject ?? throw StoreException.BadRequest("metadata is required");
         var name = (string?)metadata["name"] ?? throw StoreException.BadRequest("metadata.name is required");
@@ -484,6 +499,12 @@ public sealed class ClusterStore : IDisposable
         }
         next["metadata"]!["resourceVersion"] = storedMetadata["resourceVersion"]!.DeepClone();
         next = Normalized(next);
+        if (manager is not null)
+        {
+            Patching.FieldOwnership.RecordUpdate(stored, next, manager, type.ApiVersion, statusOnly ? "status" : null, Timestamp(Time.GetUtcNow()));
+            next = Normalized(next);
+        }
+
         // A write that changes nothing is not a change: no new resourceVersion, no watch event, as on a real server.
         if (JsonNode.DeepEquals(stored, next))
         {
