@@ -91,6 +91,10 @@ internal static class PodLogs
         {
             // The client went away or the server stops: the stream just ends, as a real follow does.
         }
+        catch (IOException)
+        {
+            // The connection broke while writing: nothing left to tell anyone.
+        }
     }
 
     private static string Container(JsonObject pod, string asked)

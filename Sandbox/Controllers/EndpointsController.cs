@@ -18,7 +18,7 @@ internal sealed class EndpointsController(ClusterStore store)
         var existing = store.Get(ResourceTypes.Endpoints, ns, name);
         if (service is null)
         {
-            if (existing is not null && existing.Annotation(Managed) is not null)
+            if (existing is not null && existing.Labels().GetValueOrDefault(ManagedBy) == Controller)
             {
                 try { store.Delete(ResourceTypes.Endpoints, ns, name); }
                 catch (StoreException e) when (e.Code == 404) { /* already gone */ }
@@ -71,9 +71,8 @@ internal sealed class EndpointsController(ClusterStore store)
         };
         var metadata = endpoints["metadata"]!.AsObject();
         var labels = service.At("metadata", "labels")?.DeepClone() as JsonObject ?? new JsonObject();
-        labels["endpoints.kubernetes.io/managed-by"] = "endpoint-controller";
+        labels[ManagedBy] = Controller;
         metadata["labels"] = labels;
-        metadata["annotations"] = new JsonObject { [Managed] = "true" };
         if (subsets.Count > 0)
         {
             endpoints["subsets"] = subsets;
@@ -98,7 +97,9 @@ internal sealed class EndpointsController(ClusterStore store)
         }
     }
 
-    private const string Managed = "sandbox.selfservice/endpoints-controller";
+    // The label the real controller puts on the Endpoints it maintains; one without it belongs to someone else.
+    private const string ManagedBy = "endpoints.kubernetes.io/managed-by";
+    private const string Controller = "endpoint-controller";
 
     private static JsonObject Address(JsonObject pod) => new()
     {
