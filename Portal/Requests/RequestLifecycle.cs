@@ -57,10 +57,15 @@ public sealed class RequestLifecycle(
     }
 
     public async Task<Outcome<DeploymentRequest>> ApproveAsync(ClaimsPrincipal user, int requestId, string? comment) =>
-        await DecideAsync(user, requestId, DecisionKind.Approved, comment);
+        CommentError(comment) ?? await DecideAsync(user, requestId, DecisionKind.Approved, comment);
 
     public async Task<Outcome<DeploymentRequest>> RejectAsync(ClaimsPrincipal user, int requestId, string? comment)
     {
+        if (CommentError(comment) is { } tooLong)
+        {
+            return tooLong;
+        }
+
         if (string.IsNullOrWhiteSpace(comment))
         {
             return Outcome<DeploymentRequest>.Invalid("Comment", "Say why you reject the request: the requester will read it.");
@@ -71,6 +76,11 @@ public sealed class RequestLifecycle(
 
     public async Task<Outcome<DeploymentRequest>> CancelAsync(ClaimsPrincipal user, int requestId, string? comment)
     {
+        if (CommentError(comment) is { } tooLong)
+        {
+            return tooLong;
+        }
+
         await using var db = await dbFactory.CreateDbContextAsync();
         var request = await db.DeploymentRequests.Include(r => r.Service).ThenInclude(s => s.Team).SingleOrDefaultAsync(r => r.Id == requestId);
         if (request is null || !await access.CanSeeAsync(user, request.Service.TeamId))
@@ -280,6 +290,10 @@ public sealed class RequestLifecycle(
 
     private static string SupersededReason(int? currentRevision, int? currentRequestId) =>
         $"Revision {currentRevision} (request #{currentRequestId}) was deployed after this request was made.";
+
+    /// <summary>The free-text rule for every comment a person gives with a transition.</summary>
+    internal static Outcome<DeploymentRequest>? CommentError(string? comment) =>
+        FreeText.Validate(comment, "The comment") is { } error ? Outcome<DeploymentRequest>.Invalid(nameof(RequestForm.Comment), error) : null;
 
     public static string Describe(RequestState state) => state switch
     {

@@ -179,6 +179,11 @@ public sealed class RequestService(
     /// </summary>
     public async Task<Outcome<DeploymentRequest>> RollbackAsync(ClaimsPrincipal? user, int serviceId, string environmentName, int revision, string? comment)
     {
+        if (RequestLifecycle.CommentError(comment) is { } tooLong)
+        {
+            return tooLong;
+        }
+
         await using var db = await dbFactory.CreateDbContextAsync();
         var service = await db.Services.Include(s => s.Team).SingleOrDefaultAsync(s => s.Id == serviceId);
         var environment = environments.Value.Find(environmentName);
