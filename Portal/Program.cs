@@ -24,8 +24,8 @@ var app = builder.Build();
 
 await app.PrepareDatabaseAsync();
 
-app.UseApiErrors();
 app.UsePageErrors();
+app.UseApiErrors();
 // After the status-code pages, so that a re-executed request (404 -> /not-found) is authorized too.
 app.UseAuthentication();
 app.UseAuthorization();

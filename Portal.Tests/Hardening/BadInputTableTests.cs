@@ -18,7 +18,7 @@ public sealed class BadInputTableTests(PortalApp app) : IClassFixture<PortalApp>
 
     /// <param name="Path">The API path, relative to the service's environment or a request.</param>
     /// <param name="Field">The field the answer must name (an <c>errors</c> key, compared ignoring case).</param>
-    public sealed record Case(string Name, string Path, string Body, string Field, string ContentType = "application/json");
+    public sealed record Case(string Name, string Path, string Body, string Field, string Environment = "staging");
 
     private static readonly string[] BadNames =
     [
@@ -50,15 +50,24 @@ public sealed class BadInputTableTests(PortalApp app) : IClassFixture<PortalApp>
     public static IEnumerable<Case> Cases()
     {
         const string submit = "requests";
-        foreach (var name in BadNames)
+        foreach (var environment in new[] { "staging", "production" })
         {
-            yield return new($"env name {Show(name)}", submit, Body(new { imageTag = "v1", setEnv = new Dictionary<string, string> { [name] = "x" } }), "EnvVars[0].Name");
-            yield return new($"secret key {Show(name)}", submit, Body(new { imageTag = "v1", setSecrets = new Dictionary<string, string> { [name] = "x" } }), "Secrets[0].Key");
+            foreach (var name in BadNames)
+            {
+                yield return new($"{environment}: env name {Show(name)}", submit, Body(new { imageTag = "v1", setEnv = new Dictionary<string, string> { [name] = "x" } }), "EnvVars[0].Name", environment);
+                yield return new($"{environment}: secret key {Show(name)}", submit, Body(new { imageTag = "v1", setSecrets = new Dictionary<string, string> { [name] = "x" } }), "Secrets[0].Key", environment);
+            }
+
+            foreach (var tag in BadTags)
+            {
+                yield return new($"{environment}: image tag {Show(tag)}", submit, Body(new { imageTag = tag }), "ImageTag", environment);
+            }
         }
 
-        foreach (var tag in BadTags)
+        // The bad name after good ones: the error names the row it is in.
+        foreach (var name in BadNames.Take(20))
         {
-            yield return new($"image tag {Show(tag)}", submit, Body(new { imageTag = tag }), "ImageTag");
+            yield return new($"third env name {Show(name)}", submit, Body(new { imageTag = "v1", setEnv = new Dictionary<string, string> { ["GOOD_1"] = "a", ["good.2"] = "b", [name] = "x" } }), "EnvVars[2].Name");
         }
 
         foreach (var digest in BadDigests)
@@ -227,10 +236,10 @@ public sealed class BadInputTableTests(PortalApp app) : IClassFixture<PortalApp>
             {
                 "#approve" or "#reject" => (bob, $"/api/requests/{waiting.Id}/{@case.Path[1..]}"),
                 "#cancel" => (alice, $"/api/requests/{waiting.Id}/cancel"),
-                var path => (alice, $"/api/services/payments/{Service}/environments/staging/{path}"),
+                var path => (alice, $"/api/services/payments/{Service}/environments/{@case.Environment}/{path}"),
             };
             var before = await CountsAsync();
-            var response = await client.PostAsync(url, new StringContent(@case.Body, Encoding.UTF8, @case.ContentType));
+            var response = await client.PostAsync(url, new StringContent(@case.Body, Encoding.UTF8, "application/json"));
             var text = await response.Content.ReadAsStringAsync();
             if (Problem(@case, response, text) is { } problem)
             {
@@ -266,7 +275,7 @@ public sealed class BadInputTableTests(PortalApp app) : IClassFixture<PortalApp>
         }
 
         using var json = JsonDocument.Parse(text);
-        if (!json.RootElement.TryGetProperty("errors", out var errors) || !errors.EnumerateObject().Any(e => string.Equals(e.Name, @case.Field, StringComparison.OrdinalIgnoreCase)))
+        if (!json.RootElement.TryGetProperty("errors", out var errors) || !errors.EnumerateObject().Any(e => string.Equals(e.Name, @case.Field, StringComparison.OrdinalIgnoreCase) || e.Name.StartsWith(@case.Field + "[", StringComparison.OrdinalIgnoreCase)))
         {
             return $"no error for {@case.Field}: {Shorten(text)}";
         }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
@@ -32,7 +33,12 @@ public static partial class ErrorResponses
         // Binding failures throw, in every environment, so that the middleware below answers them with the field named.
         builder.Services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
         // A misspelt field is an error, not silently ignored: CI scripts learn about typos at once.
-        builder.Services.Configure<Microsoft.AspNetCore.Http.Json.JsonOptions>(options => options.SerializerOptions.UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow);
+        // Numbers are numbers ("replicas": "2" is refused, naming the field).
+        builder.Services.Configure<Microsoft.AspNetCore.Http.Json.JsonOptions>(options =>
+        {
+            options.SerializerOptions.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
+            options.SerializerOptions.NumberHandling = JsonNumberHandling.Strict;
+        });
         builder.Services.Configure<CircuitOptions>(options => options.DetailedErrors = showDetails);
     }
 
@@ -136,7 +142,8 @@ public static partial class ErrorResponses
             return (named, "is not a field of this request");
         }
 
-        var expected = ConvertedTo().Match(json.Message) is { Success: true } converted ? Expected(converted.Groups["type"].Value) : null;
+        var expected = Expected(json.InnerException?.Message ?? "")
+            ?? (ConvertedTo().Match(json.Message) is { Success: true } converted ? Expected(converted.Groups["type"].Value) : null);
         return (field, expected is null ? "is not valid JSON here" : $"expected {expected}");
     }
 
@@ -152,17 +159,19 @@ public static partial class ErrorResponses
         return field.Length > 200 ? field[..200] + "…" : field;
     }
 
-    private static string Expected(string type)
+    /// <summary>What the field takes, from the reader's message or the target type's name; null when neither says.</summary>
+    private static string? Expected(string typeOrMessage)
     {
-        var inner = NullableOf().Match(type) is { Success: true } nullable ? nullable.Groups["inner"].Value : type;
+        var inner = NullableOf().Match(typeOrMessage) is { Success: true } nullable ? nullable.Groups["inner"].Value : typeOrMessage;
         return inner switch
         {
-            "System.String" => "a string",
-            "System.Int32" or "System.Int64" => "a whole number",
-            "System.Boolean" => "true or false",
+            _ when inner.Contains("as a string", StringComparison.Ordinal) || inner == "System.String" => "a string",
+            _ when inner.Contains("as a number", StringComparison.Ordinal) || inner.Contains("Int32", StringComparison.Ordinal) || inner.Contains("Int64", StringComparison.Ordinal) => "a whole number",
+            _ when inner.Contains("as a boolean", StringComparison.Ordinal) || inner == "System.Boolean" => "true or false",
             _ when inner.StartsWith("System.Collections.Generic.Dictionary", StringComparison.Ordinal) => "an object of string values",
             _ when inner.StartsWith("System.Collections.Generic.List", StringComparison.Ordinal) => "an array of strings",
-            _ => "an object",
+            _ when inner.StartsWith("Portal.", StringComparison.Ordinal) => "an object",
+            _ => null,
         };
     }
 
@@ -185,6 +194,7 @@ public static partial class ErrorResponses
         StatusCodes.Status403Forbidden => "You are not allowed to do this.",
         StatusCodes.Status404NotFound => $"There is no API endpoint {context.Request.Method} {context.Request.Path}.",
         StatusCodes.Status405MethodNotAllowed => $"{context.Request.Method} is not allowed on {context.Request.Path}.",
+        StatusCodes.Status415UnsupportedMediaType => "Send the body as JSON with Content-Type: application/json.",
         _ => TitleOf(context.Response.StatusCode) + ".",
     };
 
