@@ -67,7 +67,7 @@ public sealed class ApiErrorTests(PortalApp app) : IClassFixture<PortalApp>
             new ServiceForm { Name = "9lives", Team = "payments", ImageRepository = "registry.example.com/payments/nine", ContainerPort = 8080 });
 
         Assert.Equal(OutcomeKind.Invalid, outcome.Kind);
-        Assert.Contains("must start with a lowercase letter", outcome.FieldErrors[nameof(ServiceForm.Name)][0]);
+        Assert.Contains("starting with a letter", outcome.FieldErrors[nameof(ServiceForm.Name)][0]);
         Assert.Equal(before, await app.WithDbAsync(db => db.Services.CountAsync()));
     }
 

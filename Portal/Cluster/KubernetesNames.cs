@@ -80,7 +80,7 @@ public static partial class KubernetesNames
 
         return TooLong(value!, LabelMaxLength, what) ?? (Dns1035Label().IsMatch(value!)
             ? null
-            : $"{what} must start with a lowercase letter, then lowercase letters, digits and '-', ending with a letter or digit (e.g. 'payments-api').");
+            : $"{what} must be lowercase letters, digits and '-', starting with a letter and ending with a letter or digit (e.g. 'payments-api').");
     }
 
     /// <summary>IsValidLabelValue: empty, or up to 63 letters, digits, '-', '_' and '.', starting and ending with a letter or digit.</summary>

@@ -16,6 +16,7 @@ public sealed class RequestLifecycle(
     TeamAccess access,
     RequestNotifier notifier,
     IOptions<RequestsOptions> options,
+    IOptions<Cluster.EnvironmentCatalog> environments,
     TimeProvider time,
     ILogger<RequestLifecycle> logger)
 {
@@ -138,7 +139,7 @@ public sealed class RequestLifecycle(
     public async Task<Outcome<DeploymentRequest>> StartApplyingAsync(int requestId, string actor)
     {
         await using var db = await dbFactory.CreateDbContextAsync();
-        var request = await db.DeploymentRequests.SingleOrDefaultAsync(r => r.Id == requestId);
+        var request = await db.DeploymentRequests.Include(r => r.Decisions).SingleOrDefaultAsync(r => r.Id == requestId);
         if (request is null)
         {
             return Outcome<DeploymentRequest>.NotFound($"There is no request #{requestId}.");
@@ -149,8 +150,20 @@ public sealed class RequestLifecycle(
             return Outcome<DeploymentRequest>.Conflict($"Request #{requestId} is {Describe(request.State)}, not approved.");
         }
 
-        var current = await RequestQueries.CurrentRevisionAsync(db, request.ServiceId, request.Environment);
         var now = time.GetUtcNow();
+        var environment = environments.Value.Find(request.Environment);
+        var approval = environment is null
+            ? ApprovalAnswer.Refused($"Request #{requestId} names environment '{request.Environment}', which is no longer configured.")
+            : ApprovalPolicy.Decide(new ApprovalQuestion(environment, ApprovalAsk.Apply, now, Request: request));
+        if (approval.Route != ApprovalRoute.ApproveNow)
+        {
+            Move(db, request, RequestState.Applying, actor, null, now);
+            Move(db, request, RequestState.Failed, actor, approval.Reason, now);
+            await SaveAsync(db, request, "refused at apply time");
+            return Outcome<DeploymentRequest>.Conflict(approval.Reason);
+        }
+
+        var current = await RequestQueries.CurrentRevisionAsync(db, request.ServiceId, request.Environment);
         if (current?.Revision != request.BaseRevision)
         {
             Move(db, request, RequestState.Superseded, actor, SupersededReason(current?.Revision, current?.Id), now);
