@@ -72,6 +72,18 @@ public sealed class ApiErrorTests(PortalApp app) : IClassFixture<PortalApp>
     }
 
     [Fact]
+    public async Task TeamWhoseNamespaceWouldBeTooLongIsRefused()
+    {
+        var name = new string('t', 55);
+
+        var outcome = await app.Get<Portal.Identity.TeamDirectory>().CreateTeamAsync(await app.PrincipalAsync("carol"), name, "Long");
+
+        Assert.Equal(OutcomeKind.Invalid, outcome.Kind);
+        Assert.Contains("at most 63 characters", outcome.FieldErrors["Name"][0]);
+        Assert.Equal(0, await app.WithDbAsync(db => db.Teams.CountAsync(t => t.Name == name)));
+    }
+
+    [Fact]
     public async Task OneMegabyteCommentIsRefused()
     {
         var service = await app.RegisterServiceAsync("long-comments");

@@ -6,7 +6,7 @@ using Portal.Data;
 namespace Portal.Identity;
 
 /// <summary>Admin operations on teams and their members. Every method checks the caller is an Admin.</summary>
-public sealed class TeamDirectory(IDbContextFactory<PortalDbContext> dbFactory, AccessTokenCache tokenCache, TimeProvider time)
+public sealed class TeamDirectory(IDbContextFactory<PortalDbContext> dbFactory, AccessTokenCache tokenCache, Microsoft.Extensions.Options.IOptions<EnvironmentCatalog> environments, TimeProvider time)
 {
     public async Task<IReadOnlyList<TeamSummary>> TeamsAsync(CancellationToken cancellationToken = default)
     {
@@ -27,6 +27,16 @@ public sealed class TeamDirectory(IDbContextFactory<PortalDbContext> dbFactory, 
         if (KubernetesNames.ValidateLabel(name, "Team name") is { } error)
         {
             return Outcome<Team>.Invalid(nameof(Team.Name), error);
+        }
+
+        // The team's namespaces are DNS-1123 labels too: a long team name can make one too long for Kubernetes.
+        foreach (var environment in environments.Value.Environments)
+        {
+            var ns = environment.NamespaceFor(name);
+            if (KubernetesNames.ValidateLabel(ns, $"Namespace '{ns}'") is { } namespaceError)
+            {
+                return Outcome<Team>.Invalid(nameof(Team.Name), $"In {environment.Name} the team's namespace would be refused: {namespaceError}");
+            }
         }
 
         await using var db = await dbFactory.CreateDbContextAsync();
