@@ -21,6 +21,8 @@ public sealed class RolloutJourneyTests(PortalApp app, Infrastructure.Browser br
         var bob = await SignInAsync(bobContext, "bob", $"/requests/{id}");
         await Infrastructure.Browser.WaitUntilInteractiveAsync(bob);
         await bob.ClickAsync($"#approve-{id}");
+        await Expect(bob.Locator("#approve-confirm")).ToBeVisibleAsync();
+        await bob.ClickAsync("#confirm-ok");
         await Expect(bob.Locator("#state-chip")).Not.ToHaveTextAsync("Awaiting approval");
 
         await Expect(alice.Locator("#phase-chip")).ToHaveTextAsync("Succeeded", new() { Timeout = 30_000 });
@@ -37,7 +39,7 @@ public sealed class RolloutJourneyTests(PortalApp app, Infrastructure.Browser br
         await Expect(alice).ToHaveURLAsync(new Regex($"/requests/{id}$"));
         await Expect(alice.Locator("#rollout-link")).ToBeVisibleAsync();
         await alice.GotoAsync("/services/payments/payments-api");
-        await Expect(alice.Locator("#status-production")).ToHaveTextAsync("healthy");
+        await Expect(alice.Locator("#status-production")).ToHaveTextAsync("Healthy");
         await Expect(alice.Locator("#live-replicas-production")).ToContainTextAsync("2 of 2 ready");
         await Expect(alice.Locator("#rollout-link-production")).ToHaveAttributeAsync("href", $"/rollouts/{id}");
         await Screenshot(alice, "payments-api-service-page-live-in-production.png");
@@ -60,7 +62,7 @@ public sealed class RolloutJourneyTests(PortalApp app, Infrastructure.Browser br
         await Expect(alice.Locator("#pods")).ToContainTextAsync("CrashLoopBackOff");
         await Expect(alice.Locator("#phase-chip")).ToHaveTextAsync("Failed", new() { Timeout = 40_000 });
         await Expect(alice.Locator("#rollout-message")).ToContainTextAsync("exceeded its progress deadline");
-        await Expect(alice.Locator("#blocking")).ToContainTextAsync("new pods crash: CrashLoopBackOff");
+        await Expect(alice.Locator("#blocking")).ToContainTextAsync("crash-looping");
         await Expect(alice.Locator("#state-chip")).ToHaveTextAsync("Failed");
         await Screenshot(alice, "alice-sees-why-the-crashing-rollout-failed.png");
     }
