@@ -67,6 +67,34 @@ public sealed class RolloutJourneyTests(PortalApp app, Infrastructure.Browser br
         await Screenshot(alice, "alice-sees-why-the-crashing-rollout-failed.png");
     }
 
+    [Fact]
+    public async Task ACrashTagMakesTheServicePageSayFailedAndRollingBackRestoresThePreviousRevisionLive()
+    {
+        await Portal.Tests.Components.RequestScenarios.RegisterServiceAsync(app, "journey-crash");
+        var api = await app.ClientAsync("alice");
+        var v1 = await (await api.SubmitAsync("payments", "journey-crash", "staging", new { imageTag = "v1", replicas = 1 })).SubmittedIdAsync();
+        await app.WaitForStateAsync(v1, Requests.RequestState.Succeeded, TimeSpan.FromSeconds(60));
+        var crash = await (await api.SubmitAsync("payments", "journey-crash", "staging", new { imageTag = "v2-crash", replicas = 1 })).SubmittedIdAsync();
+        await app.WaitForStateAsync(crash, Requests.RequestState.Failed, TimeSpan.FromSeconds(90));
+        await using var context = await NewContextAsync(app);
+        var alice = await SignInAsync(context, "alice", "/services/payments/journey-crash");
+        await Infrastructure.Browser.WaitUntilInteractiveAsync(alice);
+
+        await Expect(alice.Locator("#status-staging")).ToHaveTextAsync("Failed");
+        await Expect(alice.Locator("#live-staging")).Not.ToContainTextAsync("Healthy");
+        await Expect(alice.Locator("#rollback-now-staging")).ToHaveTextAsync("Roll back to revision 1");
+        await Screenshot(alice, "crash-tag-service-page-says-failed.png");
+
+        await alice.ClickAsync("#rollback-now-staging");
+        await Expect(alice.Locator("#rollback-confirm")).ToContainTextAsync("revision 1 (v1)");
+        await alice.ClickAsync("#confirm-ok");
+
+        await Expect(alice.Locator("#status-staging")).ToHaveTextAsync("Healthy", new() { Timeout = 60_000 });
+        await Expect(alice.Locator("#live-image-staging")).ToContainTextAsync("journey-crash:v1");
+        await Expect(alice.Locator("#revision-staging")).ToContainTextAsync("revision 2 (v1)");
+        await Screenshot(alice, "rolled-back-service-page-healthy-again.png");
+    }
+
     private async Task<IBrowserContext> NewContextAsync(PortalApp portal) =>
         await browser.Chromium.NewContextAsync(new BrowserNewContextOptions { BaseURL = portal.BaseAddress.ToString(), ViewportSize = new ViewportSize { Width = 1400, Height = 900 } });
 

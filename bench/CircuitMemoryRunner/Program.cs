@@ -1,0 +1,8 @@
+namespace RolloutBench;
+
+// Run: dotnet run -c Release --project bench/CircuitMemoryRunner [-- 50 200]
+public static class CircuitMemoryRunner
+{
+    public static async Task Main(string[] args) =>
+        await CircuitMemory.RunAsync(args.Length > 0 ? [.. args.Select(int.Parse)] : [50, 200]);
+}
