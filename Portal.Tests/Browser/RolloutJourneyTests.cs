@@ -73,9 +73,9 @@ public sealed class RolloutJourneyTests(PortalApp app, Infrastructure.Browser br
         await Portal.Tests.Components.RequestScenarios.RegisterServiceAsync(app, "journey-crash");
         var api = await app.ClientAsync("alice");
         var v1 = await (await api.SubmitAsync("payments", "journey-crash", "staging", new { imageTag = "v1", replicas = 1 })).SubmittedIdAsync();
-        await app.WaitForStateAsync(v1, Requests.RequestState.Succeeded, TimeSpan.FromSeconds(60));
+        await app.WaitForStateAsync(v1, Portal.Requests.RequestState.Succeeded, TimeSpan.FromSeconds(60));
         var crash = await (await api.SubmitAsync("payments", "journey-crash", "staging", new { imageTag = "v2-crash", replicas = 1 })).SubmittedIdAsync();
-        await app.WaitForStateAsync(crash, Requests.RequestState.Failed, TimeSpan.FromSeconds(90));
+        await app.WaitForStateAsync(crash, Portal.Requests.RequestState.Failed, TimeSpan.FromSeconds(90));
         await using var context = await NewContextAsync(app);
         var alice = await SignInAsync(context, "alice", "/services/payments/journey-crash");
         await Infrastructure.Browser.WaitUntilInteractiveAsync(alice);

@@ -149,12 +149,14 @@ public static class CircuitMemory
         protected override void ConfigureWebHost(IWebHostBuilder builder)
         {
             builder.UseEnvironment("Production");
+            // Not published: serve MudBlazor's and Blazor's scripts from the build output, as `dotnet run` does.
+            builder.UseStaticWebAssets();
             builder.UseSetting("Portal:DataDirectory", data);
             builder.UseSetting("Environments:0:Name", "staging");
             builder.UseSetting("Environments:0:ProgressDeadlineSeconds", "36000");
             builder.UseSetting("Environments:1:Name", "production");
             builder.UseSetting("Environments:1:RequiresApproval", "true");
-            builder.ConfigureLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
+            builder.ConfigureLogging(logging => logging.ClearProviders().AddConsole().SetMinimumLevel(LogLevel.Warning));
         }
 
         public override async ValueTask DisposeAsync()
