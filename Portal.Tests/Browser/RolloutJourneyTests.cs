@@ -58,7 +58,7 @@ public sealed class RolloutJourneyTests(PortalApp app, Infrastructure.Browser br
         var alice = await SignInAsync(context, "alice", $"/rollouts/{id}");
         await Infrastructure.Browser.WaitUntilInteractiveAsync(alice);
 
-        await Expect(alice.Locator("#blocking")).ToContainTextAsync("CrashLoopBackOff", new() { Timeout = 30_000 });
+        await Expect(alice.Locator("#blocking")).ToContainTextAsync("crash-looping", new() { Timeout = 30_000 });
         await Expect(alice.Locator("#pods")).ToContainTextAsync("CrashLoopBackOff");
         await Expect(alice.Locator("#phase-chip")).ToHaveTextAsync("Failed", new() { Timeout = 40_000 });
         await Expect(alice.Locator("#rollout-message")).ToContainTextAsync("exceeded its progress deadline");

@@ -4,5 +4,7 @@ namespace RolloutBench;
 public static class CircuitMemoryRunner
 {
     public static async Task Main(string[] args) =>
-        await CircuitMemory.RunAsync(args.Length > 0 ? [.. args.Select(int.Parse)] : [50, 200]);
+        await CircuitMemory.RunAsync(
+            args.Any(a => a != "--empty") ? [.. args.Where(a => a != "--empty").Select(int.Parse)] : [50, 200],
+            emptyPage: args.Contains("--empty"));
 }

@@ -23,12 +23,13 @@ namespace RolloutBench;
 public static class CircuitMemory
 {
     /// <summary>Prints retained managed memory and RSS per live rollout circuit at each count in <paramref name="counts"/>.</summary>
-    public static async Task RunAsync(IReadOnlyList<int> counts, int rollouts = 10)
+    /// <param name="emptyPage">Open the rollout page of a request that does not exist instead: the layout and circuit alone.</param>
+    public static async Task RunAsync(IReadOnlyList<int> counts, int rollouts = 10, bool emptyPage = false)
     {
         await using var portal = new BenchPortal();
         portal.StartServer();
         var address = new Uri(portal.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().Replace("[::]", "127.0.0.1", StringComparison.Ordinal));
-        var ids = await StartRolloutsAsync(portal, address, rollouts);
+        var ids = emptyPage ? [999_999] : await StartRolloutsAsync(portal, address, rollouts);
 
         using var playwright = await Playwright.CreateAsync();
         await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
@@ -40,7 +41,9 @@ public static class CircuitMemory
         var context = await browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = address.ToString() });
         await SignInAsync(context, "alice");
 
-        Console.WriteLine($"(d) live rollout pages: {rollouts} rollouts in progress, pages spread over them; iframes in headless Chromium");
+        Console.WriteLine(emptyPage
+            ? "(d, reference) the rollout page of a request that does not exist: layout and circuit alone; iframes in headless Chromium"
+            : $"(d) live rollout pages: {rollouts} rollouts in progress, pages spread over them; iframes in headless Chromium");
         Console.WriteLine($"{"pages",6} {"managed before",15} {"managed after",14} {"per circuit",12} {"RSS per circuit",16} {"open time",10}");
         foreach (var count in counts)
         {
