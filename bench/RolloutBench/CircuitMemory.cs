@@ -67,12 +67,15 @@ public static class CircuitMemory
     private static async Task<IPage?> OpenAsync(IBrowserContext context, IReadOnlyList<int> ids, int count, bool close)
     {
         var page = await context.NewPageAsync();
-        var frames = string.Concat(Enumerable.Range(0, count).Select(i => $"<iframe src=\"/rollouts/{ids[i % ids.Count]}\" width=\"400\" height=\"300\"></iframe>"));
+        var html = string.Concat(Enumerable.Range(0, count).Select(i => $"<iframe src=\"/rollouts/{ids[i % ids.Count]}\" width=\"400\" height=\"300\"></iframe>"));
         await page.GotoAsync("/healthz");
-        await page.SetContentAsync($"<html><body>{frames}</body></html>");
-        foreach (var frame in page.Frames.Where(f => f != page.MainFrame))
+        // Hundreds of frames take minutes to load on a busy machine: wait for each frame's circuit instead of the load event.
+        await page.SetContentAsync($"<html><body>{html}</body></html>", new PageSetContentOptions { WaitUntil = WaitUntilState.Commit, Timeout = 0 });
+        await page.WaitForFunctionAsync($"document.querySelectorAll('iframe').length === {count}", null, new PageWaitForFunctionOptions { Timeout = 0 });
+        var frames = page.Locator("iframe");
+        for (var i = 0; i < count; i++)
         {
-            await frame.WaitForSelectorAsync("[data-interactive=true]", new FrameWaitForSelectorOptions { Timeout = 600_000, State = WaitForSelectorState.Attached });
+            await frames.Nth(i).ContentFrame.Locator("[data-interactive=true]").WaitForAsync(new LocatorWaitForOptions { Timeout = 0, State = WaitForSelectorState.Attached });
         }
 
         if (close)
