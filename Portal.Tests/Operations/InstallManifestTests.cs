@@ -36,7 +36,7 @@ public sealed class InstallManifestTests
         var kinds = Render(overlay).Select(o => Text(o["kind"])).ToHashSet();
 
         Assert.Superset(
-            ["Namespace", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding", "ConfigMap", "Deployment", "Service", "PodDisruptionBudget", "Ingress"],
+            new HashSet<string> { "Namespace", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding", "ConfigMap", "Deployment", "Service", "PodDisruptionBudget", "Ingress" },
             kinds);
         Assert.All(Render(overlay).Where(o => Text(o["kind"]) is not ("Namespace" or "ClusterRole" or "ClusterRoleBinding")),
             o => Assert.Equal("selfservice-portal", Text(o["metadata"]["namespace"])));
@@ -63,6 +63,7 @@ public sealed class InstallManifestTests
             ImageRepository = "registry.example.com/payments/api",
             ImageTag = "v2",
             Autoscaling = new AutoscalingSpec(2, 8, 70, null),
+            Resources = new ResourceSpec("250m", "500m", "256Mi", "512Mi"),
             Secrets = [new SecretRef("DB_PASSWORD", 1)],
             ContainerPort = 8080,
         };
