@@ -18,12 +18,14 @@ builder.AddRequests();
 builder.AddRegistry();
 builder.AddRollouts();
 builder.AddPortalUi();
+builder.AddObservability();
 
 var app = builder.Build();
 
 await app.PrepareDatabaseAsync();
 
 app.MapHealth();
+app.MapObservability();
 app.MapAccountEndpoints();
 app.MapRequests();
 app.MapRollouts();

@@ -1,0 +1,58 @@
+using Microsoft.AspNetCore.Components.Server.Circuits;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+using Portal.Data;
+using Portal.Rollouts;
+
+namespace Portal.Operations;
+
+public static class ObservabilityExtensions
+{
+    /// <summary>
+    /// OpenTelemetry metrics and traces (ASP.NET Core, HttpClient, EF Core and the portal's own meter), scraped on
+    /// <c>/metrics</c>, and sent over OTLP when <c>OpenTelemetry:OtlpEndpoint</c> or <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set.
+    /// </summary>
+    public static void AddObservability(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton<PortalGauges>();
+        builder.Services.AddSingleton<RequestTransitionMetrics>();
+        builder.Services.ConfigureDbContext<PortalDbContext>((services, options) => options.AddInterceptors(services.GetRequiredService<RequestTransitionMetrics>()), ServiceLifetime.Singleton);
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Scoped<CircuitHandler, CircuitMetrics>());
+        builder.Services.Configure<HubOptions<RolloutHub>>(options => options.AddFilter<HubConnectionMetrics>());
+        builder.Services.AddSingleton<HubConnectionMetrics>();
+
+        var telemetry = builder.Services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource.AddService("selfservice-portal"))
+            .WithMetrics(metrics => metrics
+                .AddMeter(PortalMetrics.MeterName)
+                .AddAspNetCoreInstrumentation()
+                .AddHttpClientInstrumentation()
+                .AddPrometheusExporter())
+            .WithTracing(tracing => tracing
+                .AddAspNetCoreInstrumentation(options => options.Filter = context => context.Request.Path != "/metrics")
+                .AddHttpClientInstrumentation()
+                .AddEntityFrameworkCoreInstrumentation());
+
+        var endpoint = builder.Configuration["OpenTelemetry:OtlpEndpoint"];
+        if (!string.IsNullOrEmpty(endpoint))
+        {
+            telemetry.UseOtlpExporter(OpenTelemetry.Exporter.OtlpExportProtocol.Grpc, new Uri(endpoint));
+        }
+        else if (!string.IsNullOrEmpty(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+        {
+            telemetry.UseOtlpExporter();
+        }
+    }
+
+    /// <summary><c>/metrics</c> in the Prometheus text format, outside sign-in like the health endpoints.</summary>
+    public static void MapObservability(this WebApplication app)
+    {
+        app.Services.GetRequiredService<PortalGauges>();
+        app.MapPrometheusScrapingEndpoint().AllowAnonymous();
+    }
+}
