@@ -2,7 +2,7 @@ using Microsoft.AspNetCore.SignalR;
 
 namespace Portal.Operations;
 
-/// <summary>Counts open connections of a hub for <c>portal_hub_connections</c>.</summary>
+/// <summary>Counts open connections by hub for <c>portal_hub_connections</c> (Blazor's own hub is one per circuit).</summary>
 public sealed class HubConnectionMetrics : IHubFilter
 {
     public async Task OnConnectedAsync(HubLifetimeContext context, Func<HubLifetimeContext, Task> next)

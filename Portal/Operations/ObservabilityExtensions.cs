@@ -7,7 +7,6 @@ using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
 using Portal.Data;
-using Portal.Rollouts;
 
 namespace Portal.Operations;
 
@@ -23,7 +22,7 @@ public static class ObservabilityExtensions
         builder.Services.AddSingleton<RequestTransitionMetrics>();
         builder.Services.ConfigureDbContext<PortalDbContext>((services, options) => options.AddInterceptors(services.GetRequiredService<RequestTransitionMetrics>()), ServiceLifetime.Singleton);
         builder.Services.TryAddEnumerable(ServiceDescriptor.Scoped<CircuitHandler, CircuitMetrics>());
-        builder.Services.Configure<HubOptions<RolloutHub>>(options => options.AddFilter<HubConnectionMetrics>());
+        builder.Services.Configure<HubOptions>(options => options.AddFilter<HubConnectionMetrics>());
         builder.Services.AddSingleton<HubConnectionMetrics>();
 
         var telemetry = builder.Services.AddOpenTelemetry()
