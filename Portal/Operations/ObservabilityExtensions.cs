@@ -38,11 +38,19 @@ public static class ObservabilityExtensions
                 .AddEntityFrameworkCoreInstrumentation());
 
         var endpoint = builder.Configuration["OpenTelemetry:OtlpEndpoint"];
+        var standardEndpoint = builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"];
+        if (string.IsNullOrEmpty(endpoint) && string.IsNullOrEmpty(standardEndpoint))
+        {
+            return;
+        }
+
+        // Logs go to the collector too, with their scopes (the request id).
+        telemetry.WithLogging(configureBuilder: null, configureOptions: options => options.IncludeScopes = true);
         if (!string.IsNullOrEmpty(endpoint))
         {
             telemetry.UseOtlpExporter(OpenTelemetry.Exporter.OtlpExportProtocol.Grpc, new Uri(endpoint));
         }
-        else if (!string.IsNullOrEmpty(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+        else
         {
             telemetry.UseOtlpExporter();
         }
