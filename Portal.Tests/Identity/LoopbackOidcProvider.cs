@@ -14,6 +14,9 @@ public sealed class LoopbackOidcProvider : IAsyncDisposable
     public const string ClientId = "selfservice-portal";
     public const string ClientSecret = "loopback-client-secret";
 
+    // Test classes run in parallel: one npm install at a time into the shared tools folder.
+    private static readonly SemaphoreSlim Installing = new(1, 1);
+
     private readonly Process process;
     private readonly string directory;
 
@@ -48,7 +51,17 @@ public sealed class LoopbackOidcProvider : IAsyncDisposable
             usersFile = Path.Combine(directory, "users.json"),
         }));
 
-        var tools = await InstallAsync();
+        string tools;
+        await Installing.WaitAsync();
+        try
+        {
+            tools = await InstallAsync();
+        }
+        finally
+        {
+            Installing.Release();
+        }
+
         var start = new ProcessStartInfo("node") { WorkingDirectory = tools, RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         start.ArgumentList.Add(Path.Combine(tools, "provider.mjs"));
         start.ArgumentList.Add(Path.Combine(directory, "settings.json"));

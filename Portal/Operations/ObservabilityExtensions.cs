@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using Microsoft.AspNetCore.Components.Server.Circuits;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.EntityFrameworkCore;
@@ -25,6 +26,7 @@ public static class ObservabilityExtensions
         builder.Services.Configure<HubOptions>(options => options.AddFilter<HubConnectionMetrics>());
         builder.Services.AddSingleton<HubConnectionMetrics>();
 
+        builder.Services.ConfigureOpenTelemetryMeterProvider((services, metrics) => metrics.AddView(OnlyThisHost(services.GetRequiredService<IMeterFactory>())));
         var telemetry = builder.Services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService("selfservice-portal"))
             .WithMetrics(metrics => metrics
@@ -55,6 +57,10 @@ public static class ObservabilityExtensions
             telemetry.UseOtlpExporter();
         }
     }
+
+    // Meters made by another host's factory in the same process (tests run several portals) are not this instance's.
+    private static Func<Instrument, MetricStreamConfiguration?> OnlyThisHost(IMeterFactory own) =>
+        instrument => instrument.Meter.Scope is IMeterFactory factory && factory != own ? MetricStreamConfiguration.Drop : null;
 
     /// <summary><c>/metrics</c> in the Prometheus text format, outside sign-in like the health endpoints.</summary>
     public static void MapObservability(this WebApplication app)
