@@ -82,20 +82,5 @@ public sealed class EnvironmentStatusTests : PortalComponentTest
         snackbar.WaitForAssertion(() => Assert.Contains("production requires an approval, so it waits for an Approver of payments", snackbar.Markup));
     }
 
-    private static async Task EventuallyAsync(Func<Task> assertion)
-    {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
-        while (true)
-        {
-            try
-            {
-                await assertion();
-                return;
-            }
-            catch (Xunit.Sdk.XunitException) when (!timeout.IsCancellationRequested)
-            {
-                await Task.Delay(100);
-            }
-        }
-    }
+    private static Task EventuallyAsync(Func<Task> assertion) => Poll.UntilPassesAsync(assertion, TimeSpan.FromSeconds(15), TimeSpan.FromMilliseconds(100));
 }
