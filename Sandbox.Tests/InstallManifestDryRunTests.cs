@@ -11,12 +11,14 @@ public sealed class InstallManifestDryRunTests
         await using var cluster = await TestCluster.StartAsync();
         var rendered = (await cluster.KubectlAsync("kustomize", Path.Combine(FindRoot(), "deploy", "overlays", overlay))).Succeeded().Output;
         var manifest = cluster.Manifest($"{overlay}.yaml", rendered);
+        // As on any cluster, a dry run does not create the namespace the other objects go in: it must exist (README).
+        (await cluster.KubectlAsync("create", "namespace", "selfservice-portal")).Succeeded();
 
         var applied = (await cluster.KubectlAsync("apply", "--dry-run=server", "-f", manifest)).Succeeded().Output;
 
         var objects = rendered.Split("\n---\n").Length;
         Assert.Equal(objects, applied.Split('\n', StringSplitOptions.RemoveEmptyEntries).Count(l => l.EndsWith("(server dry run)", StringComparison.Ordinal)));
-        foreach (var kind in new[] { "namespace/selfservice-portal", "serviceaccount/selfservice-portal", "clusterrole.rbac.authorization.k8s.io/selfservice-portal-deployer",
+        foreach (var kind in new[] { "serviceaccount/selfservice-portal", "clusterrole.rbac.authorization.k8s.io/selfservice-portal-deployer",
             "role.rbac.authorization.k8s.io/selfservice-portal-leader-election", "deployment.apps/selfservice-portal", "poddisruptionbudget.policy/selfservice-portal",
             "ingress.networking.k8s.io/selfservice-portal" })
         {
