@@ -208,18 +208,21 @@ public sealed class ApplyWorker(
 
     private async Task ApplyAsync(int id, CancellationToken cancellationToken)
     {
+        using var requestScope = logger.BeginScope(new Dictionary<string, object> { ["RequestId"] = id });
         var (manifests, cluster) = await PrepareAsync(id, cancellationToken);
         var maxAttempts = options.Value.MaxApplyAttempts;
         for (var attempt = 1; ; attempt++)
         {
             try
             {
+                Operations.PortalMetrics.ApplyAttempted();
                 var generation = await applier.ApplyAsync(cluster, manifests, cancellationToken);
                 await RecordAppliedAsync(id, attempt, generation, cancellationToken);
                 break;
             }
             catch (Exception e) when (!cancellationToken.IsCancellationRequested && ClusterApplier.IsTransient(e) && attempt < maxAttempts)
             {
+                Operations.PortalMetrics.ApplyFailed(transient: true);
                 var delay = TimeSpan.FromSeconds(Math.Min(30, Math.Pow(2, attempt - 1)));
                 var why = ClusterApplier.Describe(e);
                 logger.LogWarning("Applying request {RequestId} failed (attempt {Attempt} of {Max}): {Error}; retrying in {Delay}", id, attempt, maxAttempts, why, delay);
@@ -229,6 +232,7 @@ public sealed class ApplyWorker(
             }
             catch (Exception e) when (!cancellationToken.IsCancellationRequested)
             {
+                Operations.PortalMetrics.ApplyFailed(ClusterApplier.IsTransient(e));
                 var why = ClusterApplier.Describe(e);
                 var reason = ClusterApplier.IsTransient(e) ? $"The cluster could not be reached after {attempt} attempts: {why}" : $"The cluster refused the change: {why}";
                 logger.LogWarning("Applying request {RequestId} failed: {Reason}", id, reason);

@@ -93,6 +93,7 @@ public sealed class SharedWatch : IAsyncDisposable
 
                     resourceVersion = listVersion;
                     Relists++;
+                    Operations.PortalMetrics.WatchListed(kind.Name, Relists);
                     synced.TrySetResult();
                     Changed();
                 }
