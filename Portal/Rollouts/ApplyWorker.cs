@@ -38,11 +38,11 @@ public sealed class ApplyWorker(
             Wake();
             return Task.CompletedTask;
         });
-        tracker.Finished += (_, _) =>
+        using var finished = tracker.WhenFinished((_, _) =>
         {
             Wake();
             return Task.CompletedTask;
-        };
+        });
 
         await ResumeAsync(stoppingToken);
         while (!stoppingToken.IsCancellationRequested)
@@ -170,13 +170,17 @@ public sealed class ApplyWorker(
     private async Task ApplyAsync(int id, CancellationToken cancellationToken)
     {
         var (manifests, cluster) = await PrepareAsync(id, cancellationToken);
+        // The watches are open before the apply, so the tracker sees the first states it causes.
+        using var rollout = await tracker.PrepareAsync(id, cluster, manifests.Deployment.Metadata.NamespaceProperty, manifests.Deployment.Metadata.Name, cancellationToken);
         var maxAttempts = options.Value.MaxApplyAttempts;
         for (var attempt = 1; ; attempt++)
         {
             try
             {
                 var generation = await applier.ApplyAsync(cluster, manifests, cancellationToken);
-                await RecordAppliedAsync(id, attempt, generation, cancellationToken);
+                var appliedAt = time.GetUtcNow();
+                rollout.Applied(generation, appliedAt);
+                await RecordAppliedAsync(id, attempt, generation, appliedAt, cancellationToken);
                 break;
             }
             catch (Exception e) when (!cancellationToken.IsCancellationRequested && ClusterApplier.IsTransient(e) && attempt < maxAttempts)
@@ -206,7 +210,7 @@ public sealed class ApplyWorker(
             await scope.ServiceProvider.GetRequiredService<RequestLifecycle>().MarkRollingOutAsync(id, Actor);
         }
 
-        await tracker.TrackAsync(id);
+        rollout.Recorded();
     }
 
     private async Task<(Manifests Manifests, string Cluster)> PrepareAsync(int id, CancellationToken cancellationToken)
@@ -233,13 +237,13 @@ public sealed class ApplyWorker(
         return (manifests, environment.Cluster);
     }
 
-    private async Task RecordAppliedAsync(int id, int attempts, long? generation, CancellationToken cancellationToken)
+    private async Task RecordAppliedAsync(int id, int attempts, long? generation, DateTimeOffset appliedAt, CancellationToken cancellationToken)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var record = await db.RolloutRecords.SingleAsync(r => r.RequestId == id, cancellationToken);
         record.ApplyAttempts = attempts;
         record.AppliedGeneration = generation;
-        record.AppliedAt = time.GetUtcNow();
+        record.AppliedAt = appliedAt;
         record.Timeline = [.. record.Timeline, new TimelineEntry(record.AppliedAt.Value, attempts == 1 ? "Applied" : $"Applied after {attempts} attempts")];
         await db.SaveChangesAsync(cancellationToken);
     }

@@ -17,15 +17,17 @@ public sealed class AutoRollback(
     IOptions<EnvironmentCatalog> environments,
     ILogger<AutoRollback> logger) : IHostedService
 {
+    private IDisposable? observation;
+
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        tracker.Finished += OnFinishedAsync;
+        observation = tracker.WhenFinished(OnFinishedAsync);
         return Task.CompletedTask;
     }
 
     public Task StopAsync(CancellationToken cancellationToken)
     {
-        tracker.Finished -= OnFinishedAsync;
+        observation?.Dispose();
         return Task.CompletedTask;
     }
 
