@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using System.Text.Json;
 using k8s;
 using k8s.Autorest;
+using k8s.Exceptions;
 using k8s.Models;
 using Portal.Cluster;
 
@@ -16,7 +17,7 @@ public sealed class ClusterApplier(ClusterConnections connections)
     /// <summary>Applies every object in order; returns the Deployment's generation after the apply.</summary>
     public async Task<long?> ApplyAsync(string cluster, Manifests manifests, CancellationToken cancellationToken)
     {
-        var client = await connections.ConnectAsync(cluster);
+        var client = await ConnectAsync(cluster);
         var ns = manifests.Deployment.Metadata.NamespaceProperty;
         await client.CoreV1.PatchNamespaceAsync(Patch(manifests.Namespace), manifests.Namespace.Metadata.Name, fieldManager: FieldManager, force: true, cancellationToken: cancellationToken);
         await client.CoreV1.PatchNamespacedConfigMapAsync(Patch(manifests.ConfigMap), manifests.ConfigMap.Metadata.Name, ns, fieldManager: FieldManager, force: true, cancellationToken: cancellationToken);
@@ -42,6 +43,20 @@ public sealed class ClusterApplier(ClusterConnections connections)
         }
 
         return deployment.Metadata.Generation;
+    }
+
+    private async Task<IKubernetes> ConnectAsync(string cluster)
+    {
+        try
+        {
+            return await connections.ConnectAsync(cluster);
+        }
+        catch (KubeConfigException e)
+        {
+            // A kubeconfig that is not there yet (a cluster still starting, a secret not mounted yet) may be there at the
+            // next attempt: the connection is tried again, never cached as failed.
+            throw new HttpRequestException($"no usable kubeconfig for cluster '{cluster}': {e.Message}", e);
+        }
     }
 
     /// <summary>Connection failures, 5xx and 429 are worth another try; other answers are the cluster's verdict on the change.</summary>

@@ -26,9 +26,6 @@ public sealed class RolloutTracker(
     // How long the first list of a watch may take before an apply goes ahead anyway (an unreachable cluster).
     private static readonly TimeSpan SyncWait = TimeSpan.FromSeconds(5);
 
-    // How long the other watches get to deliver the events in flight before a list settles it.
-    private static readonly TimeSpan CatchUpGrace = TimeSpan.FromMilliseconds(100);
-
     private readonly ConcurrentDictionary<int, TrackedRollout> tracked = new();
     private readonly Lock observersGate = new();
     private Func<int, RolloutPhase, Task>[] observers = [];
@@ -157,7 +154,7 @@ public sealed class RolloutTracker(
         {
             try
             {
-                await Task.WhenAll(rollout.Leases.Take(3).Select(l => l.Watch.CatchUpAsync(deciding, CatchUpGrace, cancellationToken)));
+                await Task.WhenAll(rollout.Leases.Take(3).Select(l => l.Watch.CatchUpAsync(deciding, cancellationToken)));
                 break;
             }
             catch (Exception e) when (e is not OperationCanceledException && attempt < 5)

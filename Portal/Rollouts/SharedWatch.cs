@@ -68,11 +68,11 @@ public sealed class SharedWatch : IAsyncDisposable
     }
 
     /// <summary>
-    /// Brings the cache at least to <paramref name="resourceVersion"/>: at once when the watch has seen it, else after the
-    /// events in flight arrive or, when this kind has none (a quiet watch gets a bookmark only about once a minute), from
-    /// a fresh list. Either way every change of this kind up to that version is in the cache afterwards.
+    /// Brings the cache at least to <paramref name="resourceVersion"/>: at once when the watch has seen it, else when the
+    /// events in flight arrive or a fresh list comes back, whichever is first. A quiet watch gets a bookmark only about
+    /// once a minute, so the list is what settles it when nothing more of this kind is on its way.
     /// </summary>
-    public async Task CatchUpAsync(long resourceVersion, TimeSpan grace, CancellationToken cancellationToken)
+    public async Task CatchUpAsync(long resourceVersion, CancellationToken cancellationToken)
     {
         if (resourceVersion <= 0 || ResourceVersion >= resourceVersion)
         {
@@ -85,6 +85,7 @@ public sealed class SharedWatch : IAsyncDisposable
             waiters.Add((resourceVersion, reached));
         }
 
+        using var listing = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         try
         {
             if (ResourceVersion >= resourceVersion)
@@ -92,20 +93,22 @@ public sealed class SharedWatch : IAsyncDisposable
                 return;
             }
 
-            try
+            var list = ListAndMergeAsync(listing.Token);
+            if (await Task.WhenAny(reached.Task, list) == list)
             {
-                await reached.Task.WaitAsync(grace, time, cancellationToken);
+                await list;
                 return;
             }
-            catch (TimeoutException)
-            {
-                // Nothing more of this kind is on its way: a list says so for certain.
-            }
 
-            var client = await connect();
-            var (items, listVersion) = await kind.List(client, ns, cancellationToken);
-            Merge(items, Parse(listVersion));
-            Changed();
+            await listing.CancelAsync();
+            try
+            {
+                await list;
+            }
+            catch (Exception) when (!cancellationToken.IsCancellationRequested)
+            {
+                // The watch got there first: a late or failed list changes nothing.
+            }
         }
         finally
         {
@@ -114,6 +117,14 @@ public sealed class SharedWatch : IAsyncDisposable
                 waiters.Remove((resourceVersion, reached));
             }
         }
+    }
+
+    private async Task ListAndMergeAsync(CancellationToken cancellationToken)
+    {
+        var client = await connect();
+        var (items, listVersion) = await kind.List(client, ns, cancellationToken);
+        Merge(items, Parse(listVersion));
+        Changed();
     }
 
     public async ValueTask DisposeAsync()
