@@ -33,7 +33,7 @@ public sealed class ApplyWorker(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var subscription = requests.Subscribe(_ =>
+        using var subscription = requests.Subscribe(RequestTopic.All, _ =>
         {
             Wake();
             return Task.CompletedTask;
