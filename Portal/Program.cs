@@ -4,8 +4,8 @@ using Portal.Components;
 using Portal.Data;
 using Portal.Identity;
 using Portal.Operations;
-using Portal.Requests;
 using Portal.Registry;
+using Portal.Requests;
 using Portal.Rollouts;
 
 var builder = WebApplication.CreateBuilder(args);

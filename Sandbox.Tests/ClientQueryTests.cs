@@ -55,7 +55,9 @@ public sealed class ClientQueryTests
         await using var cluster = await TestCluster.StartAsync();
         var k8s = cluster.Client;
         foreach (var name in new[] { "a", "b", "c", "d", "e" })
+        {
             await k8s.CoreV1.CreateNamespacedConfigMapAsync(Manifests.ConfigMap(name), "default");
+        }
 
         var seen = new List<string>();
         string? token = null;

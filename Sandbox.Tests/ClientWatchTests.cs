@@ -42,7 +42,10 @@ public sealed class ClientWatchTests
             await foreach (var (type, item) in stream)
             {
                 received.Add((type, item.Metadata.Name));
-                if (received.Count == 3) break;
+                if (received.Count == 3)
+                {
+                    break;
+                }
             }
         });
         await Eventually.TrueAsync(() => cluster.Host.Store.OpenWatchCount == 1, "the watch to open");
@@ -66,7 +69,9 @@ public sealed class ClientWatchTests
         var k8s = cluster.Client;
         var old = (await k8s.CoreV1.ListNamespacedConfigMapAsync("default")).Metadata.ResourceVersion;
         foreach (var name in new[] { "a", "b", "c", "d", "e" })
+        {
             await k8s.CoreV1.CreateNamespacedConfigMapAsync(Manifests.ConfigMap(name), "default");
+        }
 
         var failure = await Assert.ThrowsAsync<KubernetesException>(() => ReadEventsAsync(k8s, old, 1));
 
@@ -82,7 +87,10 @@ public sealed class ClientWatchTests
         var k8s = cluster.Client;
         // KubernetesClient 21 waits for the first line of a watch before its call returns, so each watch gets one object to see.
         foreach (var ns in new[] { "default", "kube-system" })
+        {
             await k8s.CoreV1.CreateNamespacedPodAsync(new V1Pod { Metadata = new V1ObjectMeta { Name = "p" }, Spec = new V1PodSpec { Containers = [new V1Container { Name = "c", Image = "busybox" }] } }, ns);
+        }
+
         using var cancel = new CancellationTokenSource();
         var watches = new[] { "default", "kube-system" }.Select(ns => Task.Run(async () =>
         {
@@ -107,7 +115,9 @@ public sealed class ClientWatchTests
         using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(15));
         var events = new List<WatchEventType>();
         await foreach (var (type, _) in cluster.Client.CoreV1.WatchListNamespacedConfigMapAsync("default", timeoutSeconds: 1, cancellationToken: cancel.Token))
+        {
             events.Add(type);
+        }
 
         Assert.Equal([WatchEventType.Added], events);
         await Eventually.TrueAsync(() => cluster.Host.Store.OpenWatchCount == 0, "the watch to close");
@@ -139,9 +149,16 @@ public sealed class ClientWatchTests
             onError: e => failure = e, cancellationToken: cancel.Token))
         {
             events.Add((type, item));
-            if (events.Count == count) break;
+            if (events.Count == count)
+            {
+                break;
+            }
         }
-        if (failure is not null) throw failure;
+        if (failure is not null)
+        {
+            throw failure;
+        }
+
         return events;
     }
 }

@@ -34,7 +34,9 @@ public sealed class ClusterStoreTests
         {
             seen.Add($"{e.Type} {e.Object["metadata"]!["name"]}");
             if (e.Type == StoreEventType.Added && (string?)e.Object["metadata"]!["name"] == "a")
+            {
                 store.Create(ResourceTypes.ConfigMaps, ConfigMap("b"));
+            }
         });
 
         store.Create(ResourceTypes.ConfigMaps, ConfigMap("a"));
@@ -47,7 +49,7 @@ public sealed class ClusterStoreTests
     public void DeletingAnOwnerDeletesItsDependentsTransitively()
     {
         using var store = new ClusterStore(Clock);
-        JsonObject Owned(string name, JsonObject owner)
+        static JsonObject Owned(string name, JsonObject owner)
         {
             var obj = ConfigMap(name);
             obj["metadata"]!["ownerReferences"] = new JsonArray(new JsonObject

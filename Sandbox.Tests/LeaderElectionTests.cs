@@ -22,25 +22,32 @@ public sealed class LeaderElectionTests
                 RenewDeadline = TimeSpan.FromSeconds(1),
                 RetryPeriod = TimeSpan.FromMilliseconds(200),
             });
-            elector.OnStartedLeading += () => { lock (gate) leaders.Add(identity); };
+            elector.OnStartedLeading += () => { lock (gate) { leaders.Add(identity); } };
             return elector;
         }
 
         using var first = Elector("first");
         using var stopFirst = new CancellationTokenSource();
         var firstRun = first.RunUntilLeadershipLostAsync(stopFirst.Token);
-        await Eventually.TrueAsync(() => { lock (gate) return leaders.Count == 1; }, "the first elector to lead");
+        await Eventually.TrueAsync(() => { lock (gate) { return leaders.Count == 1; } }, "the first elector to lead");
 
         using var second = Elector("second");
         using var stopSecond = new CancellationTokenSource();
         var secondRun = second.RunUntilLeadershipLostAsync(stopSecond.Token);
         await Eventually.TrueAsync(async () =>
             (await cluster.Client.CoordinationV1.ReadNamespacedLeaseAsync("portal-leader", "default")).Spec.RenewTime is not null, "the lease to be renewed");
-        lock (gate) Assert.Equal(["first"], leaders);
+        lock (gate)
+        {
+            Assert.Equal(["first"], leaders);
+        }
 
         await stopFirst.CancelAsync();
-        await Eventually.TrueAsync(() => { lock (gate) return leaders.Count == 2; }, "the second elector to take over", timeoutSeconds: 20);
-        lock (gate) Assert.Equal(["first", "second"], leaders);
+        await Eventually.TrueAsync(() => { lock (gate) { return leaders.Count == 2; } }, "the second elector to take over", timeoutSeconds: 20);
+        lock (gate)
+        {
+            Assert.Equal(["first", "second"], leaders);
+        }
+
         var lease = await cluster.Client.CoordinationV1.ReadNamespacedLeaseAsync("portal-leader", "default");
         Assert.Equal("second", lease.Spec.HolderIdentity);
 

@@ -12,7 +12,11 @@ public sealed class ServerSideApplyTests
     private static string Applied(string image, int replicas, string? extraLabel = null)
     {
         var labels = new JsonObject { ["app"] = "web" };
-        if (extraLabel is not null) labels[extraLabel] = "yes";
+        if (extraLabel is not null)
+        {
+            labels[extraLabel] = "yes";
+        }
+
         return new JsonObject
         {
             ["apiVersion"] = "apps/v1",

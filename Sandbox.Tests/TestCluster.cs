@@ -54,7 +54,11 @@ internal sealed class TestCluster : IAsyncDisposable
         start.ArgumentList.Add(KubeconfigPath);
         start.ArgumentList.Add("--cache-dir");
         start.ArgumentList.Add(Path.Combine(Directory, "kubectl-cache"));
-        foreach (var arg in args) start.ArgumentList.Add(arg);
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
         start.Environment.Remove("KUBECONFIG");
         using var process = Process.Start(start)!;
         process.StandardInput.Close();
@@ -107,7 +111,11 @@ internal static class Eventually
         var deadline = Stopwatch.StartNew();
         while (!await condition())
         {
-            if (deadline.Elapsed > TimeSpan.FromSeconds(timeoutSeconds)) Assert.Fail($"timed out waiting for {what}");
+            if (deadline.Elapsed > TimeSpan.FromSeconds(timeoutSeconds))
+            {
+                Assert.Fail($"timed out waiting for {what}");
+            }
+
             await Task.Delay(50);
         }
     }

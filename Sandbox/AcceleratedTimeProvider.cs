@@ -6,31 +6,35 @@ namespace Sandbox;
 /// </summary>
 public sealed class AcceleratedTimeProvider : TimeProvider
 {
-    private readonly TimeProvider _inner;
-    private readonly DateTimeOffset _start;
-    private readonly long _startTimestamp;
+    private readonly TimeProvider inner;
+    private readonly DateTimeOffset start;
+    private readonly long startTimestamp;
 
     public AcceleratedTimeProvider(double speed, TimeProvider? inner = null)
     {
-        if (speed <= 0) throw new ArgumentOutOfRangeException(nameof(speed), "the speed must be positive");
+        if (speed <= 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(speed), "the speed must be positive");
+        }
+
         Speed = speed;
-        _inner = inner ?? System;
-        _start = _inner.GetUtcNow();
-        _startTimestamp = _inner.GetTimestamp();
+        this.inner = inner ?? System;
+        start = this.inner.GetUtcNow();
+        startTimestamp = this.inner.GetTimestamp();
     }
 
     public double Speed { get; }
 
-    public override DateTimeOffset GetUtcNow() => _start + (_inner.GetUtcNow() - _start) * Speed;
+    public override DateTimeOffset GetUtcNow() => start + (this.inner.GetUtcNow() - start) * Speed;
 
-    public override long GetTimestamp() => _startTimestamp + (long)((_inner.GetTimestamp() - _startTimestamp) * Speed);
+    public override long GetTimestamp() => startTimestamp + (long)((this.inner.GetTimestamp() - startTimestamp) * Speed);
 
-    public override long TimestampFrequency => _inner.TimestampFrequency;
+    public override long TimestampFrequency => this.inner.TimestampFrequency;
 
-    public override TimeZoneInfo LocalTimeZone => _inner.LocalTimeZone;
+    public override TimeZoneInfo LocalTimeZone => this.inner.LocalTimeZone;
 
     public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period) =>
-        new ScaledTimer(_inner.CreateTimer(callback, state, Scale(dueTime), Scale(period)), this);
+        new ScaledTimer(this.inner.CreateTimer(callback, state, Scale(dueTime), Scale(period)), this);
 
     private TimeSpan Scale(TimeSpan span) => span == Timeout.InfiniteTimeSpan || span == TimeSpan.Zero ? span : span / Speed;
 

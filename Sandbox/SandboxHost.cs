@@ -18,23 +18,27 @@ public sealed class SandboxHost : IAsyncDisposable
     private const string TokenFile = "token";
     private const string StateFileName = "state.json";
 
-    private readonly SandboxOptions _options;
-    private readonly CertificateAuthority _authority;
-    private WebApplication? _app;
+    private readonly SandboxOptions options;
+    private readonly CertificateAuthority authority;
+    private WebApplication? app;
 
     public SandboxHost(SandboxOptions? options = null)
     {
-        _options = options ?? new SandboxOptions();
-        var directory = _options.StateDirectory is null ? null : Path.GetFullPath(_options.StateDirectory);
-        if (directory is not null) Directory.CreateDirectory(directory);
-        Store = new ClusterStore(_options.Time, new ClusterStoreOptions
+        this.options = options ?? new SandboxOptions();
+        var directory = this.options.StateDirectory is null ? null : Path.GetFullPath(this.options.StateDirectory);
+        if (directory is not null)
+        {
+            Directory.CreateDirectory(directory);
+        }
+
+        Store = new ClusterStore(this.options.Time, new ClusterStoreOptions
         {
             StateFile = directory is null ? null : Path.Combine(directory, StateFileName),
-            WatchHistory = _options.WatchHistory,
+            WatchHistory = this.options.WatchHistory,
         });
-        _authority = CertificateAuthority.LoadOrCreate(directory);
-        Token = _options.Token ?? LoadOrCreateToken(directory);
-        CaPem = _authority.CertificatePem;
+        this.authority = CertificateAuthority.LoadOrCreate(directory);
+        Token = this.options.Token ?? LoadOrCreateToken(directory);
+        CaPem = this.authority.CertificatePem;
     }
 
     /// <summary>The cluster's objects, for in-process inspection; clients should go through the API.</summary>
@@ -55,7 +59,11 @@ public sealed class SandboxHost : IAsyncDisposable
     /// <summary>Starts serving; returns once the API answers.</summary>
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
-        if (_app is not null) throw new InvalidOperationException("The Sandbox is already started.");
+        if (this.app is not null)
+        {
+            throw new InvalidOperationException("The Sandbox is already started.");
+        }
+
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
             ApplicationName = typeof(SandboxHost).Assembly.GetName().Name,
@@ -63,11 +71,15 @@ public sealed class SandboxHost : IAsyncDisposable
             Args = [],
         });
         builder.Logging.ClearProviders();
-        if (_options.ConsoleLogging) builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
-        var certificate = _authority.IssueServerCertificate();
+        if (this.options.ConsoleLogging)
+        {
+            builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
+        }
+
+        var certificate = this.authority.IssueServerCertificate();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
-            kestrel.Listen(IPAddress.Loopback, _options.Port, listen => listen.UseHttps(certificate));
+            kestrel.Listen(IPAddress.Loopback, this.options.Port, listen => listen.UseHttps(certificate));
             kestrel.Limits.MaxRequestBodySize = 16 * 1024 * 1024;
         });
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));
@@ -77,10 +89,10 @@ public sealed class SandboxHost : IAsyncDisposable
         app.UseBearerToken(Token);
         app.MapKubernetesApi(Store);
         await app.StartAsync(cancellationToken);
-        _app = app;
-        if (_options.RunControllers)
+        this.app = app;
+        if (this.options.RunControllers)
         {
-            Controllers = new ControllerManager(Store, _options.Simulation,
+            Controllers = new ControllerManager(Store, this.options.Simulation,
                 app.Services.GetRequiredService<ILoggerFactory>().CreateLogger<ControllerManager>());
             Controllers.Start();
         }
@@ -91,7 +103,11 @@ public sealed class SandboxHost : IAsyncDisposable
     /// <summary>A kubeconfig whose cluster, user and context are all named <c>sandbox</c>, carrying the CA data and the token.</summary>
     public string KubeconfigYaml()
     {
-        if (ServerUrl.Length == 0) throw new InvalidOperationException("Start the Sandbox first.");
+        if (ServerUrl.Length == 0)
+        {
+            throw new InvalidOperationException("Start the Sandbox first.");
+        }
+
         var ca = Convert.ToBase64String(Encoding.UTF8.GetBytes(CaPem));
         return $"""
             apiVersion: v1
@@ -122,7 +138,10 @@ public sealed class SandboxHost : IAsyncDisposable
         var full = Path.GetFullPath(path);
         Directory.CreateDirectory(Path.GetDirectoryName(full)!);
         await File.WriteAllTextAsync(full, KubeconfigYaml(), cancellationToken);
-        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(full, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(full, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
     }
 
     public async ValueTask DisposeAsync()
@@ -130,13 +149,13 @@ public sealed class SandboxHost : IAsyncDisposable
         Controllers?.Dispose();
         Controllers = null;
         // Disposal may be asked for twice at once (host shutdown and container disposal): only one stops the app.
-        if (Interlocked.Exchange(ref _app, null) is { } app)
+        if (Interlocked.Exchange(ref this.app, null) is { } app)
         {
             await app.StopAsync();
             await app.DisposeAsync();
         }
         Store.Dispose();
-        _authority.Dispose();
+        this.authority.Dispose();
     }
 
     private sealed class EmbeddedLifetime : IHostLifetime
@@ -148,12 +167,19 @@ public sealed class SandboxHost : IAsyncDisposable
     private static string LoadOrCreateToken(string? directory)
     {
         var path = directory is null ? null : Path.Combine(directory, TokenFile);
-        if (path is not null && File.Exists(path) && File.ReadAllText(path).Trim() is { Length: > 0 } kept) return kept;
+        if (path is not null && File.Exists(path) && File.ReadAllText(path).Trim() is { Length: > 0 } kept)
+        {
+            return kept;
+        }
+
         var token = BearerTokenCheck.NewToken();
         if (path is not null)
         {
             File.WriteAllText(path, token);
-            if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            if (!OperatingSystem.IsWindows())
+            {
+                File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            }
         }
         return token;
     }

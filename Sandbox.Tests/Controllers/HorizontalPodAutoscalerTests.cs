@@ -7,19 +7,19 @@ namespace Sandbox.Tests.Controllers;
 /// <summary>The HPA controller against a simulated CPU load, in fake time.</summary>
 public sealed class HorizontalPodAutoscalerTests : IDisposable
 {
-    private readonly SimulatedCluster _cluster = new();
+    private readonly SimulatedCluster cluster = new();
 
-    public void Dispose() => _cluster.Dispose();
+    public void Dispose() => cluster.Dispose();
 
     [Fact]
     public async Task HighUtilizationScalesUpToMaxReplicasAndLowUtilizationBackToMinAfterTheStabilizationWindow()
     {
         var deployment = SimulatedCluster.NewDeployment("api", "api:1.0", replicas: null, cpu: "100m");
         deployment["metadata"]!["annotations"] = new JsonObject { [SimulationOptions.CpuUtilizationAnnotation] = "150" };
-        _cluster.Store.Create(ResourceTypes.Deployments, deployment);
-        _cluster.Store.Create(ResourceTypes.HorizontalPodAutoscalers, Autoscaler("api", min: 2, max: 5, targetUtilization: 50));
+        cluster.Store.Create(ResourceTypes.Deployments, deployment);
+        cluster.Store.Create(ResourceTypes.HorizontalPodAutoscalers, Autoscaler("api", min: 2, max: 5, targetUtilization: 50));
 
-        await _cluster.AdvanceUntil(() => Replicas() == 5 && _cluster.RolledOut("api"), TimeSpan.FromMinutes(2), what: "scale up to 5");
+        await cluster.AdvanceUntil(() => Replicas() == 5 && cluster.RolledOut("api"), TimeSpan.FromMinutes(2), what: "scale up to 5");
 
         var hpa = Hpa();
         Assert.Equal(5, (int?)hpa["status"]!["desiredReplicas"]);
@@ -27,19 +27,19 @@ public sealed class HorizontalPodAutoscalerTests : IDisposable
         Assert.Equal("150m", (string?)hpa["status"]!["currentMetrics"]![0]!["resource"]!["current"]!["averageValue"]);
         Assert.NotNull(hpa["status"]!["lastScaleTime"]);
         Assert.Equal("ValidMetricFound", (string?)SimulatedCluster.Condition(hpa, "ScalingActive")!["reason"]);
-        Assert.Contains(_cluster.Events("SuccessfulRescale"), e => (string?)e["message"] == "New size: 5; reason: cpu resource utilization (percentage of request) above target");
-        Assert.Equal(5, _cluster.PodsOf("api").Count);
+        Assert.Contains(cluster.Events("SuccessfulRescale"), e => (string?)e["message"] == "New size: 5; reason: cpu resource utilization (percentage of request) above target");
+        Assert.Equal(5, cluster.PodsOf("api").Count);
 
-        _cluster.UpdateDeployment("api", d => d["metadata"]!["annotations"]![SimulationOptions.CpuUtilizationAnnotation] = "10");
-        var took = await _cluster.AdvanceUntil(() => Replicas() == 2, TimeSpan.FromMinutes(10), step: TimeSpan.FromSeconds(5), what: "scale down to 2");
+        cluster.UpdateDeployment("api", d => d["metadata"]!["annotations"]![SimulationOptions.CpuUtilizationAnnotation] = "10");
+        var took = await cluster.AdvanceUntil(() => Replicas() == 2, TimeSpan.FromMinutes(10), step: TimeSpan.FromSeconds(5), what: "scale down to 2");
 
         Assert.InRange(took, TimeSpan.FromMinutes(4), TimeSpan.FromMinutes(6));
         hpa = Hpa();
         Assert.Equal(2, (int?)hpa["status"]!["desiredReplicas"]);
         Assert.Equal("TooFewReplicas", (string?)SimulatedCluster.Condition(hpa, "ScalingLimited")!["reason"]);
-        Assert.Contains(_cluster.Events("SuccessfulRescale"), e => (string?)e["message"] == "New size: 2; reason: All metrics below target");
-        await _cluster.AdvanceUntil(() => _cluster.RolledOut("api"), TimeSpan.FromMinutes(1));
-        Assert.Equal(2, _cluster.PodsOf("api").Count);
+        Assert.Contains(cluster.Events("SuccessfulRescale"), e => (string?)e["message"] == "New size: 2; reason: All metrics below target");
+        await cluster.AdvanceUntil(() => cluster.RolledOut("api"), TimeSpan.FromMinutes(1));
+        Assert.Equal(2, cluster.PodsOf("api").Count);
     }
 
     [Fact]
@@ -47,10 +47,10 @@ public sealed class HorizontalPodAutoscalerTests : IDisposable
     {
         var deployment = SimulatedCluster.NewDeployment("api", "api:1.0", replicas: 2, cpu: "100m");
         deployment["metadata"]!["annotations"] = new JsonObject { [SimulationOptions.CpuUtilizationAnnotation] = "500" };
-        _cluster.Store.Create(ResourceTypes.Deployments, deployment);
-        _cluster.Store.Create(ResourceTypes.HorizontalPodAutoscalers, Autoscaler("api", min: 1, max: 3, targetUtilization: 50));
+        cluster.Store.Create(ResourceTypes.Deployments, deployment);
+        cluster.Store.Create(ResourceTypes.HorizontalPodAutoscalers, Autoscaler("api", min: 1, max: 3, targetUtilization: 50));
 
-        await _cluster.AdvanceUntil(() => (int?)Hpa()["status"]?["desiredReplicas"] == 3, TimeSpan.FromMinutes(1));
+        await cluster.AdvanceUntil(() => (int?)Hpa()["status"]?["desiredReplicas"] == 3, TimeSpan.FromMinutes(1));
 
         Assert.Equal(3, Replicas());
         var limited = SimulatedCluster.Condition(Hpa(), "ScalingLimited")!;
@@ -63,33 +63,33 @@ public sealed class HorizontalPodAutoscalerTests : IDisposable
     {
         var deployment = SimulatedCluster.NewDeployment("api", "api:1.0", replicas: 4, cpu: "100m");
         deployment["metadata"]!["annotations"] = new JsonObject { [SimulationOptions.CpuUtilizationAnnotation] = "54" };
-        _cluster.Store.Create(ResourceTypes.Deployments, deployment);
-        _cluster.Store.Create(ResourceTypes.HorizontalPodAutoscalers, Autoscaler("api", min: 1, max: 10, targetUtilization: 50));
+        cluster.Store.Create(ResourceTypes.Deployments, deployment);
+        cluster.Store.Create(ResourceTypes.HorizontalPodAutoscalers, Autoscaler("api", min: 1, max: 10, targetUtilization: 50));
 
-        await _cluster.AdvanceUntil(() => Hpa()["status"]?["currentReplicas"] is not null, TimeSpan.FromMinutes(1));
-        _cluster.Time.Advance(TimeSpan.FromMinutes(1));
-        await _cluster.Settle();
+        await cluster.AdvanceUntil(() => Hpa()["status"]?["currentReplicas"] is not null, TimeSpan.FromMinutes(1));
+        cluster.Time.Advance(TimeSpan.FromMinutes(1));
+        await cluster.Settle();
 
         Assert.Equal(4, Replicas());
         Assert.Equal("ReadyForNewScale", (string?)SimulatedCluster.Condition(Hpa(), "AbleToScale")!["reason"]);
-        Assert.Empty(_cluster.Events("SuccessfulRescale"));
+        Assert.Empty(cluster.Events("SuccessfulRescale"));
     }
 
     [Fact]
     public async Task AMissingTargetIsReportedAsFailedGetScale()
     {
-        _cluster.Store.Create(ResourceTypes.HorizontalPodAutoscalers, Autoscaler("nothing", min: 1, max: 3, targetUtilization: 50));
+        cluster.Store.Create(ResourceTypes.HorizontalPodAutoscalers, Autoscaler("nothing", min: 1, max: 3, targetUtilization: 50));
 
-        await _cluster.AdvanceUntil(() => _cluster.Events("FailedGetScale").Count > 0, TimeSpan.FromMinutes(1));
+        await cluster.AdvanceUntil(() => cluster.Events("FailedGetScale").Count > 0, TimeSpan.FromMinutes(1));
 
         var able = SimulatedCluster.Condition(Hpa(), "AbleToScale")!;
         Assert.Equal("False", (string?)able["status"]);
         Assert.Equal("FailedGetScale", (string?)able["reason"]);
     }
 
-    private int? Replicas() => (int?)_cluster.Deployment("api")["spec"]?["replicas"];
+    private int? Replicas() => (int?)cluster.Deployment("api")["spec"]?["replicas"];
 
-    private JsonObject Hpa() => _cluster.Store.List(ResourceTypes.HorizontalPodAutoscalers, SimulatedCluster.Namespace).Single();
+    private JsonObject Hpa() => cluster.Store.List(ResourceTypes.HorizontalPodAutoscalers, SimulatedCluster.Namespace).Single();
 
     private static JsonObject Autoscaler(string target, int min, int max, int targetUtilization) => new()
     {

@@ -150,10 +150,17 @@ public sealed class RollingUpdateArithmeticTests
                 var shrunk = RollingUpdate.OldReplicaSetSizes(replicas, unavailable, created, [old])[0];
                 old = new ReplicaSetCount(shrunk, Math.Min(old.Available, shrunk));
             }
-            if ((old, created) == before && sync > 0) break;
+            if ((old, created) == before && sync > 0)
+            {
+                break;
+            }
+
             steps.Add(new Step(old.Replicas, created.Replicas, old.Available + created.Available));
             // Between syncs the pods catch up: new ones become available (unless they crash).
-            if (newPodsBecomeAvailable) created = created with { Available = created.Replicas };
+            if (newPodsBecomeAvailable)
+            {
+                created = created with { Available = created.Replicas };
+            }
         }
         return steps;
     }

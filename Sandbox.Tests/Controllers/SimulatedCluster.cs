@@ -33,9 +33,16 @@ internal sealed class SimulatedCluster : IDisposable
         while (true)
         {
             await Settle();
-            if (condition()) return Time.GetUtcNow() - start;
+            if (condition())
+            {
+                return Time.GetUtcNow() - start;
+            }
+
             if (Time.GetUtcNow() - start >= max)
+            {
                 throw new TimeoutException($"{what ?? "condition"} did not hold within {max} of cluster time");
+            }
+
             Time.Advance(step ?? TimeSpan.FromSeconds(1));
         }
     }
@@ -79,7 +86,11 @@ internal sealed class SimulatedCluster : IDisposable
     public static JsonObject NewDeployment(string name, string image, int? replicas = 3, string? cpu = null)
     {
         var container = new JsonObject { ["name"] = "app", ["image"] = image };
-        if (cpu is not null) container["resources"] = new JsonObject { ["requests"] = new JsonObject { ["cpu"] = cpu, ["memory"] = "64Mi" } };
+        if (cpu is not null)
+        {
+            container["resources"] = new JsonObject { ["requests"] = new JsonObject { ["cpu"] = cpu, ["memory"] = "64Mi" } };
+        }
+
         var spec = new JsonObject
         {
             ["selector"] = new JsonObject { ["matchLabels"] = new JsonObject { ["app"] = name } },
@@ -89,7 +100,11 @@ internal sealed class SimulatedCluster : IDisposable
                 ["spec"] = new JsonObject { ["containers"] = new JsonArray(container) },
             },
         };
-        if (replicas is not null) spec["replicas"] = replicas;
+        if (replicas is not null)
+        {
+            spec["replicas"] = replicas;
+        }
+
         return new JsonObject
         {
             ["apiVersion"] = "apps/v1",

@@ -12,7 +12,10 @@ internal static class ApiEndpoints
         var resources = new ResourceApi(store, stopping);
 
         foreach (var health in new[] { "/healthz", "/readyz", "/livez" })
+        {
             app.MapGet(health, () => Results.Text("ok"));
+        }
+
         app.MapGet("/version", (HttpContext c) => ResourceApi.WriteAsync(c, 200, Discovery.Version()));
         app.MapGet("/openapi/v2", (HttpContext c) => OpenApi.WriteV2Async(c));
         app.MapGet("/openapi/v3", (HttpContext c) => OpenApi.WriteV3IndexAsync(c));
@@ -22,8 +25,15 @@ internal static class ApiEndpoints
         {
             var segments = Split(path);
             if (segments.Length == 0)
+            {
                 return c.Request.Method == "GET" ? ResourceApi.WriteAsync(c, 200, Discovery.CoreVersions(c.Request.Host.Value ?? "")) : NotFound(c);
-            if (segments[0] != "v1") return NotFound(c);
+            }
+
+            if (segments[0] != "v1")
+            {
+                return NotFound(c);
+            }
+
             return Serve(c, resources, "", "v1", segments[1..]);
         });
         app.MapGet("/api", (HttpContext c) => ResourceApi.WriteAsync(c, 200, Discovery.CoreVersions(c.Request.Host.Value ?? "")));
@@ -31,9 +41,16 @@ internal static class ApiEndpoints
         app.Map("/apis/{**path}", (HttpContext c, string? path) =>
         {
             var segments = Split(path);
-            if (segments.Length == 0) return ResourceApi.WriteAsync(c, 200, Discovery.Groups());
+            if (segments.Length == 0)
+            {
+                return ResourceApi.WriteAsync(c, 200, Discovery.Groups());
+            }
+
             if (segments.Length == 1)
+            {
                 return Discovery.Group(segments[0]) is { } group && c.Request.Method == "GET" ? ResourceApi.WriteAsync(c, 200, group) : NotFound(c);
+            }
+
             return Serve(c, resources, segments[0], segments[1], segments[2..]);
         });
     }

@@ -13,14 +13,29 @@ internal static class ApiStatus
         if (name is not null || kind is not null || e.Causes.Count > 0)
         {
             var details = new JsonObject();
-            if (name is not null) details["name"] = name;
-            if (group is { Length: > 0 }) details["group"] = group;
-            if (kind is not null) details["kind"] = kind;
+            if (name is not null)
+            {
+                details["name"] = name;
+            }
+
+            if (group is { Length: > 0 })
+            {
+                details["group"] = group;
+            }
+
+            if (kind is not null)
+            {
+                details["kind"] = kind;
+            }
+
             if (e.Causes.Count > 0)
+            {
                 details["causes"] = new JsonArray([.. e.Causes.Select(c => (JsonNode)new JsonObject
                 {
                     ["reason"] = c.Reason, ["message"] = c.Message, ["field"] = c.Field,
                 })]);
+            }
+
             status["details"] = details;
         }
         return status;

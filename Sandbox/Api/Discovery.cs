@@ -58,7 +58,11 @@ internal static class Discovery
     public static JsonObject? Resources(string group, string version)
     {
         var types = ResourceTypes.All.Where(t => t.Group == group && t.Version == version).ToList();
-        if (types.Count == 0) return null;
+        if (types.Count == 0)
+        {
+            return null;
+        }
+
         var resources = new JsonArray();
         foreach (var type in types)
         {
@@ -70,8 +74,16 @@ internal static class Discovery
                 ["kind"] = type.Kind,
                 ["verbs"] = new JsonArray([.. AllVerbs.Select(v => (JsonNode)v)]),
             };
-            if (ShortNames.TryGetValue(type, out var shortNames)) resource["shortNames"] = new JsonArray([.. shortNames.Select(s => (JsonNode)s)]);
-            if (InCategoryAll.Contains(type)) resource["categories"] = new JsonArray("all");
+            if (ShortNames.TryGetValue(type, out var shortNames))
+            {
+                resource["shortNames"] = new JsonArray([.. shortNames.Select(s => (JsonNode)s)]);
+            }
+
+            if (InCategoryAll.Contains(type))
+            {
+                resource["categories"] = new JsonArray("all");
+            }
+
             resource["storageVersionHash"] = Convert.ToBase64String(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(type.ToString())))[..11];
             resources.Add(resource);
             if (type != ResourceTypes.ConfigMaps && type != ResourceTypes.Secrets && type != ResourceTypes.Events && type != ResourceTypes.Leases)

@@ -37,7 +37,11 @@ internal static class OpenApi
             _ => null,
         };
         var types = gv is { } x ? ResourceTypes.All.Where(t => t.Group == x.Group && t.Version == x.Version).ToList() : [];
-        if (types.Count == 0) return ApiEndpoints.NotFound(context);
+        if (types.Count == 0)
+        {
+            return ApiEndpoints.NotFound(context);
+        }
+
         var operations = new JsonObject();
         foreach (var type in types)
         {

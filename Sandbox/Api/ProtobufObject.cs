@@ -27,8 +27,15 @@ internal static class ProtobufObject
             {
                 foreach (var (typeField, typeValue) in Fields(value))
                 {
-                    if (typeField == 1) apiVersion = Text(typeValue);
-                    if (typeField == 2) kind = Text(typeValue);
+                    if (typeField == 1)
+                    {
+                        apiVersion = Text(typeValue);
+                    }
+
+                    if (typeField == 2)
+                    {
+                        kind = Text(typeValue);
+                    }
                 }
             }
             else if (field == 2)
@@ -37,33 +44,66 @@ internal static class ProtobufObject
             }
         }
 
-        if (apiVersion != "v1" || raw is null) return null;
+        if (apiVersion != "v1" || raw is null)
+        {
+            return null;
+        }
+
         var obj = new JsonObject { ["apiVersion"] = apiVersion, ["kind"] = kind };
         switch (kind)
         {
             case "Namespace":
                 foreach (var (field, value) in Fields(raw))
                 {
-                    if (field == 1) obj["metadata"] = Metadata(value);
+                    if (field == 1)
+                    {
+                        obj["metadata"] = Metadata(value);
+                    }
                 }
 
                 return obj;
             case "ConfigMap":
                 foreach (var (field, value) in Fields(raw))
                 {
-                    if (field == 1) obj["metadata"] = Metadata(value);
-                    if (field == 2) AddEntry(obj, "data", value, bytes: false);
-                    if (field == 3) AddEntry(obj, "binaryData", value, bytes: true);
+                    if (field == 1)
+                    {
+                        obj["metadata"] = Metadata(value);
+                    }
+
+                    if (field == 2)
+                    {
+                        AddEntry(obj, "data", value, bytes: false);
+                    }
+
+                    if (field == 3)
+                    {
+                        AddEntry(obj, "binaryData", value, bytes: true);
+                    }
                 }
 
                 return obj;
             case "Secret":
                 foreach (var (field, value) in Fields(raw))
                 {
-                    if (field == 1) obj["metadata"] = Metadata(value);
-                    if (field == 2) AddEntry(obj, "data", value, bytes: true);
-                    if (field == 3) obj["type"] = Text(value);
-                    if (field == 4) AddEntry(obj, "stringData", value, bytes: false);
+                    if (field == 1)
+                    {
+                        obj["metadata"] = Metadata(value);
+                    }
+
+                    if (field == 2)
+                    {
+                        AddEntry(obj, "data", value, bytes: true);
+                    }
+
+                    if (field == 3)
+                    {
+                        obj["type"] = Text(value);
+                    }
+
+                    if (field == 4)
+                    {
+                        AddEntry(obj, "stringData", value, bytes: false);
+                    }
                 }
 
                 return obj;
@@ -96,8 +136,15 @@ internal static class ProtobufObject
         string key = "", text = "";
         foreach (var (field, value) in Fields(entry))
         {
-            if (field == 1) key = Text(value);
-            if (field == 2) text = bytes ? Convert.ToBase64String(value.Span) : Text(value);
+            if (field == 1)
+            {
+                key = Text(value);
+            }
+
+            if (field == 2)
+            {
+                text = bytes ? Convert.ToBase64String(value.Span) : Text(value);
+            }
         }
 
         if (target[property] is not JsonObject map)
@@ -145,7 +192,10 @@ internal static class ProtobufObject
         {
             var b = span[position++];
             value |= (ulong)(b & 0x7f) << shift;
-            if ((b & 0x80) == 0) return value;
+            if ((b & 0x80) == 0)
+            {
+                return value;
+            }
         }
     }
 

@@ -31,9 +31,15 @@ internal sealed class ResourceApi(ClusterStore store, CancellationToken stopping
         var method = context.Request.Method;
         var (type, name, sub) = (target.Type, target.Name, target.Subresource);
         if (sub is not null and not "status" and not "scale")
+        {
             throw new StoreException(404, "NotFound", "the server could not find the requested resource");
+        }
+
         if (sub == "scale" && type != ResourceTypes.Deployments && type != ResourceTypes.ReplicaSets)
+        {
             throw new StoreException(404, "NotFound", "the server could not find the requested resource");
+        }
+
         if (name is null)
         {
             return method switch
@@ -65,7 +71,10 @@ internal sealed class ResourceApi(ClusterStore store, CancellationToken stopping
     {
         var obj = Existing(target);
         if (TableView.IsRequested(context.Request))
+        {
             return WriteAsync(context, 200, TableView.Build(target.Type, [obj], IncludeObject(context), ClusterStore.ResourceVersionOf(obj), store.Time.GetUtcNow()));
+        }
+
         return WriteAsync(context, 200, obj);
     }
 
@@ -92,7 +101,10 @@ internal sealed class ResourceApi(ClusterStore store, CancellationToken stopping
             next = EncodeContinue(ClusterStore.Key(target.Type, ClusterStore.Namespace(last), ClusterStore.Name(last)), resourceVersion);
         }
         if (TableView.IsRequested(context.Request))
+        {
             return WriteAsync(context, 200, TableView.Build(target.Type, matching, IncludeObject(context), resourceVersion, store.Time.GetUtcNow(), next));
+        }
+
         var metadata = new JsonObject { ["resourceVersion"] = resourceVersion.ToString(CultureInfo.InvariantCulture) };
         if (next is not null)
         {
@@ -119,7 +131,11 @@ internal sealed class ResourceApi(ClusterStore store, CancellationToken stopping
         if (IsDryRun(context))
         {
             var name = (string?)metadata["name"];
-            if (name is not null && store.Get(type, target.Namespace, name) is not null) throw StoreException.AlreadyExists(type, name);
+            if (name is not null && store.Get(type, target.Namespace, name) is not null)
+            {
+                throw StoreException.AlreadyExists(type, name);
+            }
+
             metadata["uid"] = Guid.NewGuid().ToString();
             metadata["creationTimestamp"] = Now();
             await WriteAsync(context, 201, body);
@@ -140,7 +156,10 @@ internal sealed class ResourceApi(ClusterStore store, CancellationToken stopping
             var scaled = Write(context, target, current =>
             {
                 if (!string.IsNullOrEmpty(wanted) && wanted != (string?)current["metadata"]?["resourceVersion"])
+                {
                     throw StoreException.Conflict(type, target.Name!, "the object has been modified; please apply your changes to the latest version and try again");
+                }
+
                 return WithReplicas(current, replicas, manager);
             });
             await WriteAsync(context, 200, Scale(type, scaled));
@@ -149,7 +168,10 @@ internal sealed class ResourceApi(ClusterStore store, CancellationToken stopping
         CheckKind(type, body);
         var metadata = Metadata(body);
         if ((string?)metadata["name"] is { } bodyName && bodyName != target.Name)
+        {
             throw StoreException.BadRequest($"the name of the object ({bodyName}) does not match the name on the URL ({target.Name})");
+        }
+
         metadata["name"] = target.Name;
         SetNamespace(type, target, metadata);
         var updated = Write(context, target, current =>
@@ -169,7 +191,10 @@ internal sealed class ResourceApi(ClusterStore store, CancellationToken stopping
         if (contentType == "application/apply-patch+yaml")
         {
             if (string.IsNullOrEmpty(context.Request.Query["fieldManager"]))
+            {
                 throw new StoreException(422, "Invalid", "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is required for apply patch");
+            }
+
             await ApplyAsync(context, target, YamlDocument.ParseObject(text), manager);
             return;
         }
@@ -194,10 +219,17 @@ internal sealed class ResourceApi(ClusterStore store, CancellationToken stopping
         var patched = Write(context, target, current =>
         {
             var next = patch(current);
-            if (next["metadata"] is not JsonObject metadata) throw StoreException.BadRequest("the patch removed metadata");
+            if (next["metadata"] is not JsonObject metadata)
+            {
+                throw StoreException.BadRequest("the patch removed metadata");
+            }
             // Identity comes from the URL whatever the patch says.
             metadata["name"] = target.Name;
-            if (type.Namespaced) metadata["namespace"] = target.Namespace;
+            if (type.Namespaced)
+            {
+                metadata["namespace"] = target.Namespace;
+            }
+
             FieldOwnership.RecordUpdate(current, next, manager, type.ApiVersion, target.Subresource, Now());
             return next;
         });
@@ -208,23 +240,40 @@ internal sealed class ResourceApi(ClusterStore store, CancellationToken stopping
     {
         var type = target.Type;
         if ((string?)applied["apiVersion"] != type.ApiVersion || (string?)applied["kind"] != type.Kind)
+        {
             throw StoreException.BadRequest($"apply configuration must set apiVersion: {type.ApiVersion} and kind: {type.Kind}");
+        }
+
         var metadata = Metadata(applied);
         if ((string?)metadata["name"] is { } bodyName && bodyName != target.Name)
+        {
             throw StoreException.BadRequest($"the name of the object ({bodyName}) does not match the name on the URL ({target.Name})");
+        }
+
         metadata["name"] = target.Name;
         SetNamespace(type, target, metadata);
         var force = context.Request.Query["force"].ToString() == "true";
         var created = false;
         JsonObject? Merge(JsonObject? current)
         {
-            if (current is null && target.Subresource is not null) throw StoreException.NotFound(type, target.Name!);
+            if (current is null && target.Subresource is not null)
+            {
+                throw StoreException.NotFound(type, target.Name!);
+            }
+
             created = current is null;
             return FieldOwnership.Apply(type, current, applied, manager, force, target.Subresource, Now());
         }
         JsonObject result;
-        if (IsDryRun(context)) result = Merge(store.Get(type, target.Namespace, target.Name!))!;
-        else result = store.Change(type, target.Namespace, target.Name!, Merge, statusOnly: target.Subresource == "status")!;
+        if (IsDryRun(context))
+        {
+            result = Merge(store.Get(type, target.Namespace, target.Name!))!;
+        }
+        else
+        {
+            result = store.Change(type, target.Namespace, target.Name!, Merge, statusOnly: target.Subresource == "status")!;
+        }
+
         await WriteAsync(context, created ? 201 : 200, result);
     }
 
@@ -235,9 +284,15 @@ internal sealed class ResourceApi(ClusterStore store, CancellationToken stopping
         var current = Existing(target);
         var preconditions = options["preconditions"];
         if ((string?)preconditions?["uid"] is { Length: > 0 } uid && uid != (string?)current["metadata"]?["uid"])
+        {
             throw StoreException.Conflict(type, target.Name!, $"Precondition failed: UID in precondition: {uid}, UID in object meta: {current["metadata"]?["uid"]}");
+        }
+
         if ((string?)preconditions?["resourceVersion"] is { Length: > 0 } rv && rv != (string?)current["metadata"]?["resourceVersion"])
+        {
             throw StoreException.Conflict(type, target.Name!, "the object has been modified; please apply your changes to the latest version and try again");
+        }
+
         var orphan = (string?)options["propagationPolicy"] == "Orphan" || (bool?)options["orphanDependents"] == true;
         // kubectl sends dryRun for deletes in the DeleteOptions body rather than the query.
         var dryRun = IsDryRun(context) || (options["dryRun"] as JsonArray)?.Any(d => (string?)d == "All") == true;
@@ -273,14 +328,22 @@ internal sealed class ResourceApi(ClusterStore store, CancellationToken stopping
     private JsonObject Write(HttpContext context, ResourceRequest target, Func<JsonObject, JsonObject> change)
     {
         JsonObject Existing(JsonObject? current) => change(current ?? throw StoreException.NotFound(target.Type, target.Name!));
-        if (IsDryRun(context)) return Existing(store.Get(target.Type, target.Namespace, target.Name!));
+        if (IsDryRun(context))
+        {
+            return Existing(store.Get(target.Type, target.Namespace, target.Name!));
+        }
+
         return store.Change(target.Type, target.Namespace, target.Name!, Existing, statusOnly: target.Subresource == "status")!;
     }
 
     private JsonObject WithReplicas(JsonObject current, long replicas, string manager)
     {
         var next = current.DeepClone().AsObject();
-        if (next["spec"] is not JsonObject spec) next["spec"] = spec = new JsonObject();
+        if (next["spec"] is not JsonObject spec)
+        {
+            next["spec"] = spec = new JsonObject();
+        }
+
         spec["replicas"] = replicas;
         FieldOwnership.RecordUpdate(current, next, manager, "apps/v1", "scale", Now());
         return next;
@@ -314,14 +377,23 @@ internal sealed class ResourceApi(ClusterStore store, CancellationToken stopping
     private static void CheckKind(ResourceType type, JsonObject body)
     {
         if (body["kind"] is not null && (string?)body["kind"] != type.Kind)
+        {
             throw StoreException.BadRequest($"the object provided is unrecognized (must be of type {type.Kind}): {body["kind"]}");
+        }
+
         if (body["apiVersion"] is not null && (string?)body["apiVersion"] != type.ApiVersion)
+        {
             throw StoreException.BadRequest($"the API version in the data ({body["apiVersion"]}) does not match the expected API version ({type.ApiVersion})");
+        }
     }
 
     private static JsonObject Metadata(JsonObject body)
     {
-        if (body["metadata"] is JsonObject metadata) return metadata;
+        if (body["metadata"] is JsonObject metadata)
+        {
+            return metadata;
+        }
+
         metadata = new JsonObject();
         body["metadata"] = metadata;
         return metadata;
@@ -329,17 +401,31 @@ internal sealed class ResourceApi(ClusterStore store, CancellationToken stopping
 
     private static void SetNamespace(ResourceType type, ResourceRequest target, JsonObject metadata)
     {
-        if (!type.Namespaced) return;
+        if (!type.Namespaced)
+        {
+            return;
+        }
+
         var given = (string?)metadata["namespace"];
         if (!string.IsNullOrEmpty(given) && given != target.Namespace)
+        {
             throw StoreException.BadRequest("the namespace of the provided object does not match the namespace sent on the request");
-        if (target.Namespace is null) throw new StoreException(404, "NotFound", "the server could not find the requested resource");
+        }
+
+        if (target.Namespace is null)
+        {
+            throw new StoreException(404, "NotFound", "the server could not find the requested resource");
+        }
+
         metadata["namespace"] = target.Namespace;
     }
 
     private static string FieldManager(HttpContext context)
     {
-        if (context.Request.Query["fieldManager"].ToString() is { Length: > 0 } manager) return manager;
+        if (context.Request.Query["fieldManager"].ToString() is { Length: > 0 } manager)
+        {
+            return manager;
+        }
         // As the real server: the user agent up to its first '/'.
         var agent = context.Request.Headers.UserAgent.ToString();
         var slash = agent.IndexOf('/');
@@ -383,8 +469,16 @@ internal sealed class ResourceApi(ClusterStore store, CancellationToken stopping
         var text = await ReadTextAsync(context);
         var options = text.Trim().Length > 0 ? JsonNode.Parse(text) as JsonObject ?? new JsonObject() : new JsonObject();
         var query = context.Request.Query;
-        if (query["propagationPolicy"].ToString() is { Length: > 0 } policy) options["propagationPolicy"] = policy;
-        if (query["orphanDependents"].ToString() is { Length: > 0 } orphan) options["orphanDependents"] = orphan == "true";
+        if (query["propagationPolicy"].ToString() is { Length: > 0 } policy)
+        {
+            options["propagationPolicy"] = policy;
+        }
+
+        if (query["orphanDependents"].ToString() is { Length: > 0 } orphan)
+        {
+            options["orphanDependents"] = orphan == "true";
+        }
+
         return options;
     }
 

@@ -11,15 +11,31 @@ internal sealed record ResourceRequest(ResourceType Type, string? Namespace, str
         if (segments.Count >= 3 && segments[0] == "namespaces"
             && ResourceTypes.Find(group, version, segments[2]) is { Namespaced: true } namespaced)
         {
-            if (segments.Count > 5) return null;
+            if (segments.Count > 5)
+            {
+                return null;
+            }
+
             return new(namespaced, segments[1], At(segments, 3), At(segments, 4));
         }
-        if (segments.Count is 0 or > 3) return null;
+        if (segments.Count is 0 or > 3)
+        {
+            return null;
+        }
+
         var type = ResourceTypes.Find(group, version, segments[0]);
-        if (type is null) return null;
+        if (type is null)
+        {
+            return null;
+        }
+
         var name = At(segments, 1);
         // A namespaced object can only be addressed through its namespace; the bare path lists all namespaces.
-        if (type.Namespaced && name is not null) return null;
+        if (type.Namespaced && name is not null)
+        {
+            return null;
+        }
+
         return new(type, null, name, At(segments, 2));
     }
 

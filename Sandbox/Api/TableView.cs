@@ -41,7 +41,11 @@ internal static class TableView
             rows.Add(row);
         }
         var metadata = new JsonObject { ["resourceVersion"] = resourceVersion.ToString(CultureInfo.InvariantCulture) };
-        if (@continue is not null) metadata["continue"] = @continue;
+        if (@continue is not null)
+        {
+            metadata["continue"] = @continue;
+        }
+
         return new JsonObject
         {
             ["kind"] = "Table",
@@ -58,47 +62,80 @@ internal static class TableView
     private static IReadOnlyList<Column> ColumnsOf(ResourceType type)
     {
         if (type == ResourceTypes.Deployments)
+        {
             return [NameColumn, new("Ready", "string", "Number of the pod with ready state"), new("Up-to-date", "string", "Total number of non-terminated pods targeted by this deployment that have the desired template spec."),
                 new("Available", "string", "Total number of available pods (ready for at least minReadySeconds) targeted by this deployment."), AgeColumn,
                 new("Containers", "string", "Names of each container in the template.", 1), new("Images", "string", "Images referenced by each container in the template.", 1),
                 new("Selector", "string", "Label selector for pods. Existing ReplicaSets whose pods are selected by this will be the ones affected by this deployment.", 1)];
+        }
+
         if (type == ResourceTypes.ReplicaSets)
+        {
             return [NameColumn, new("Desired", "integer", "Replicas is the number of desired replicas."), new("Current", "integer", "Replicas is the most recently observed number of replicas."),
                 new("Ready", "integer", "The number of ready replicas for this replica set."), AgeColumn,
                 new("Containers", "string", "Names of each container in the template.", 1), new("Images", "string", "Images referenced by each container in the template.", 1),
                 new("Selector", "string", "Selector is a label query over pods that should match the replica count.", 1)];
+        }
+
         if (type == ResourceTypes.Pods)
+        {
             return [NameColumn, new("Ready", "string", "The aggregate readiness state of this pod for accepting traffic."), new("Status", "string", "The aggregate status of the containers in this pod."),
                 new("Restarts", "string", "The number of times the containers in this pod have been restarted and when the last container in this pod has restarted."), AgeColumn,
                 new("IP", "string", "IP address allocated to the pod. Routable at least within the cluster. Empty if not yet allocated.", 1),
                 new("Node", "string", "NodeName is a request to schedule this pod onto a specific node.", 1),
                 new("Nominated Node", "string", "nominatedNodeName is set when this pod preempts other pods on the node.", 1),
                 new("Readiness Gates", "string", "If specified, all readiness gates will be evaluated for pod readiness.", 1)];
+        }
+
         if (type == ResourceTypes.Services)
+        {
             return [NameColumn, new("Type", "string", "Type determines how the Service is exposed."), new("Cluster-IP", "string", "clusterIP is the IP address of the service."),
                 new("External-IP", "string", "externalIPs is a list of IP addresses for which nodes in the cluster will also accept traffic for this service."),
                 new("Port(s)", "string", "The list of ports that are exposed by this service."), AgeColumn,
                 new("Selector", "string", "Route service traffic to pods with label keys and values matching this selector.", 1)];
+        }
+
         if (type == ResourceTypes.HorizontalPodAutoscalers)
+        {
             return [NameColumn, new("Reference", "string", "reference to scaled resource"), new("Targets", "string", "metrics the autoscaler is targeting and their current values"),
                 new("MinPods", "string", "minReplicas is the lower limit for the number of replicas to which the autoscaler can scale down."),
                 new("MaxPods", "integer", "maxReplicas is the upper limit for the number of pods that can be set by the autoscaler."),
                 new("Replicas", "integer", "current number of replicas of pods managed by this autoscaler"), AgeColumn];
+        }
+
         if (type == ResourceTypes.Namespaces)
+        {
             return [NameColumn, new("Status", "string", "The status of the namespace"), AgeColumn];
+        }
+
         if (type == ResourceTypes.Nodes)
+        {
             return [NameColumn, new("Status", "string", "The status of the node"), new("Roles", "string", "The roles of the node"), AgeColumn,
                 new("Version", "string", "Kubelet Version reported by the node.")];
+        }
+
         if (type == ResourceTypes.Events)
+        {
             return [new("Last Seen", "string", "Time when last this event was observed"), new("Type", "string", "Type of this event (Normal, Warning)"),
                 new("Reason", "string", "This should be a short, machine understandable string that gives the reason for this event being generated."),
                 new("Object", "string", "The object that this event is about."), new("Message", "string", "A human-readable description of the status of this operation.")];
+        }
+
         if (type == ResourceTypes.ConfigMaps)
+        {
             return [NameColumn, new("Data", "integer", "Data contains the configuration data."), AgeColumn];
+        }
+
         if (type == ResourceTypes.Secrets)
+        {
             return [NameColumn, new("Type", "string", "Used to facilitate programmatic handling of secret data."), new("Data", "integer", "Data contains the secret data."), AgeColumn];
+        }
+
         if (type == ResourceTypes.Leases)
+        {
             return [NameColumn, new("Holder", "string", "The holder of the lease."), AgeColumn];
+        }
+
         return [NameColumn, AgeColumn];
     }
 
@@ -107,11 +144,17 @@ internal static class TableView
         var name = Str(o, "metadata.name");
         var age = Age(Str(o, "metadata.creationTimestamp"), now);
         if (type == ResourceTypes.Deployments)
+        {
             return [name, $"{Int(o, "status.readyReplicas")}/{Int(o, "spec.replicas", 1)}", Int(o, "status.updatedReplicas"), Int(o, "status.availableReplicas"), age,
                 Containers(o, "spec.template.spec.containers", "name"), Containers(o, "spec.template.spec.containers", "image"), Selector(o["spec"]?["selector"])];
+        }
+
         if (type == ResourceTypes.ReplicaSets)
+        {
             return [name, Int(o, "spec.replicas", 1), Int(o, "status.replicas"), Int(o, "status.readyReplicas"), age,
                 Containers(o, "spec.template.spec.containers", "name"), Containers(o, "spec.template.spec.containers", "image"), Selector(o["spec"]?["selector"])];
+        }
+
         if (type == ResourceTypes.Pods)
         {
             var statuses = o["status"]?["containerStatuses"] as JsonArray ?? [];
@@ -138,7 +181,11 @@ internal static class TableView
             var reference = $"{Str(o, "spec.scaleTargetRef.kind")}/{Str(o, "spec.scaleTargetRef.name")}";
             return [name, reference, HpaTargets(o), Int(o, "spec.minReplicas", 1).ToString(CultureInfo.InvariantCulture), Int(o, "spec.maxReplicas"), Int(o, "status.currentReplicas"), age];
         }
-        if (type == ResourceTypes.Namespaces) return [name, Str(o, "status.phase", "Active"), age];
+        if (type == ResourceTypes.Namespaces)
+        {
+            return [name, Str(o, "status.phase", "Active"), age];
+        }
+
         if (type == ResourceTypes.Nodes)
         {
             var readyCondition = (o["status"]?["conditions"] as JsonArray)?.FirstOrDefault(c => (string?)c?["type"] == "Ready");
@@ -150,29 +197,59 @@ internal static class TableView
         if (type == ResourceTypes.Events)
         {
             var last = Str(o, "lastTimestamp");
-            if (last.Length == 0) last = Str(o, "eventTime");
-            if (last.Length == 0) last = Str(o, "metadata.creationTimestamp");
+            if (last.Length == 0)
+            {
+                last = Str(o, "eventTime");
+            }
+
+            if (last.Length == 0)
+            {
+                last = Str(o, "metadata.creationTimestamp");
+            }
+
             return [Age(last, now), Str(o, "type"), Str(o, "reason"), $"{Str(o, "involvedObject.kind").ToLowerInvariant()}/{Str(o, "involvedObject.name")}", Str(o, "message")];
         }
-        if (type == ResourceTypes.ConfigMaps) return [name, Count(o["data"]) + Count(o["binaryData"]), age];
-        if (type == ResourceTypes.Secrets) return [name, Str(o, "type", "Opaque"), Count(o["data"]) + Count(o["stringData"]), age];
-        if (type == ResourceTypes.Leases) return [name, Str(o, "spec.holderIdentity", "<none>"), age];
+        if (type == ResourceTypes.ConfigMaps)
+        {
+            return [name, Count(o["data"]) + Count(o["binaryData"]), age];
+        }
+
+        if (type == ResourceTypes.Secrets)
+        {
+            return [name, Str(o, "type", "Opaque"), Count(o["data"]) + Count(o["stringData"]), age];
+        }
+
+        if (type == ResourceTypes.Leases)
+        {
+            return [name, Str(o, "spec.holderIdentity", "<none>"), age];
+        }
+
         return [name, age];
     }
 
     private static string PodStatus(JsonObject pod)
     {
-        if (pod["metadata"]?["deletionTimestamp"] is not null) return "Terminating";
+        if (pod["metadata"]?["deletionTimestamp"] is not null)
+        {
+            return "Terminating";
+        }
+
         var reason = Str(pod, "status.reason");
         var phase = Str(pod, "status.phase", "Pending");
         var status = reason.Length > 0 ? reason : phase;
         var scheduled = (pod["status"]?["conditions"] as JsonArray)?.FirstOrDefault(c => (string?)c?["type"] == "PodScheduled");
         if ((string?)scheduled?["status"] == "False" && (string?)scheduled?["reason"] is { Length: > 0 } unschedulable && phase == "Pending")
+        {
             status = "Pending";
+        }
+
         foreach (var s in pod["status"]?["containerStatuses"] as JsonArray ?? [])
         {
             if ((string?)s?["state"]?["waiting"]?["reason"] is { Length: > 0 } waiting) { status = waiting; break; }
-            if ((string?)s?["state"]?["terminated"]?["reason"] is { Length: > 0 } terminated && status == "Running") status = terminated;
+            if ((string?)s?["state"]?["terminated"]?["reason"] is { Length: > 0 } terminated && status == "Running")
+            {
+                status = terminated;
+            }
         }
         return status;
     }
@@ -181,7 +258,11 @@ internal static class TableView
     {
         var metrics = hpa["spec"]?["metrics"] as JsonArray ?? [];
         var current = hpa["status"]?["currentMetrics"] as JsonArray ?? [];
-        if (metrics.Count == 0) return "<none>";
+        if (metrics.Count == 0)
+        {
+            return "<none>";
+        }
+
         var parts = new List<string>();
         for (var i = 0; i < metrics.Count; i++)
         {
@@ -205,7 +286,11 @@ internal static class TableView
     public static string Selector(JsonNode? selector)
     {
         var parts = new List<string>();
-        if (selector?["matchLabels"] is JsonObject labels) parts.AddRange(labels.Select(p => $"{p.Key}={p.Value}"));
+        if (selector?["matchLabels"] is JsonObject labels)
+        {
+            parts.AddRange(labels.Select(p => $"{p.Key}={p.Value}"));
+        }
+
         foreach (var e in selector?["matchExpressions"] as JsonArray ?? [])
         {
             var key = (string?)e?["key"];
@@ -225,7 +310,11 @@ internal static class TableView
     private static JsonNode? Node(JsonObject o, string path)
     {
         JsonNode? node = o;
-        foreach (var part in path.Split('.')) node = node is JsonObject obj ? obj[part] : null;
+        foreach (var part in path.Split('.'))
+        {
+            node = node is JsonObject obj ? obj[part] : null;
+        }
+
         return node;
     }
 
@@ -244,18 +333,58 @@ internal static class TableView
     public static string HumanDuration(TimeSpan d)
     {
         var seconds = (long)d.TotalSeconds;
-        if (seconds < -1) return "<invalid>";
-        if (seconds < 0) return "0s";
-        if (seconds < 60 * 2) return $"{seconds}s";
+        if (seconds < -1)
+        {
+            return "<invalid>";
+        }
+
+        if (seconds < 0)
+        {
+            return "0s";
+        }
+
+        if (seconds < 60 * 2)
+        {
+            return $"{seconds}s";
+        }
+
         var minutes = seconds / 60;
-        if (minutes < 10) return seconds % 60 == 0 ? $"{minutes}m" : $"{minutes}m{seconds % 60}s";
-        if (minutes < 60 * 3) return $"{minutes}m";
+        if (minutes < 10)
+        {
+            return seconds % 60 == 0 ? $"{minutes}m" : $"{minutes}m{seconds % 60}s";
+        }
+
+        if (minutes < 60 * 3)
+        {
+            return $"{minutes}m";
+        }
+
         var hours = minutes / 60;
-        if (hours < 8) return minutes % 60 == 0 ? $"{hours}h" : $"{hours}h{minutes % 60}m";
-        if (hours < 48) return $"{hours}h";
-        if (hours < 24 * 8) return hours % 24 == 0 ? $"{hours / 24}d" : $"{hours / 24}d{hours % 24}h";
-        if (hours < 24 * 365 * 2) return $"{hours / 24}d";
-        if (hours < 24 * 365 * 8) return (hours / 24) % 365 == 0 ? $"{hours / 24 / 365}y" : $"{hours / 24 / 365}y{(hours / 24) % 365}d";
+        if (hours < 8)
+        {
+            return minutes % 60 == 0 ? $"{hours}h" : $"{hours}h{minutes % 60}m";
+        }
+
+        if (hours < 48)
+        {
+            return $"{hours}h";
+        }
+
+        if (hours < 24 * 8)
+        {
+            return hours % 24 == 0 ? $"{hours / 24}d" : $"{hours / 24}d{hours % 24}h";
+        }
+
+        if (hours < 24 * 365 * 2)
+        {
+            return $"{hours / 24}d";
+        }
+
+        if (hours < 24 * 365 * 8)
+        {
+            return (hours / 24) % 365 == 0 ? $"{hours / 24 / 365}y" : $"{hours / 24 / 365}y{(hours / 24) % 365}d";
+        }
+
         return $"{hours / 24 / 365}y";
     }
 }

@@ -29,7 +29,10 @@ internal static class WatchStream
         if (!sendInitialEvents && query["resourceVersion"].ToString() is { Length: > 0 } rvText && rvText != "0")
         {
             if (!long.TryParse(rvText, CultureInfo.InvariantCulture, out var rv))
+            {
                 throw StoreException.BadRequest($"invalid resource version: {rvText}");
+            }
+
             from = rv;
         }
 
@@ -54,7 +57,10 @@ internal static class WatchStream
             // the simulation clock drives the cluster's behaviour, not its sockets.
             using var cancel = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, stopping);
             if (long.TryParse(query["timeoutSeconds"], out var timeout) && timeout > 0)
+            {
                 cancel.CancelAfter(TimeSpan.FromSeconds(timeout));
+            }
+
             var token = cancel.Token;
             // Clients wait for the response headers before they consider the watch open.
             await context.Response.StartAsync(token);
@@ -62,16 +68,27 @@ internal static class WatchStream
 
             var pendingInitial = sendInitialEvents ? watch.InitialEvents : 0;
             var lastResourceVersion = from ?? watch.StartResourceVersion;
-            if (sendInitialEvents && pendingInitial == 0) await WriteInitialEventsEndAsync(context, target.Type, lastResourceVersion);
+            if (sendInitialEvents && pendingInitial == 0)
+            {
+                await WriteInitialEventsEndAsync(context, target.Type, lastResourceVersion);
+            }
             // A bookmark right away (servers may send one at any time) gives clients that wait for the first line
             // before returning from the watch call, such as KubernetesClient, an open watch even when nothing changes.
-            else if (bookmarks && !sendInitialEvents) await WriteEventAsync(context, "BOOKMARK", Bookmark(target.Type, lastResourceVersion, initialEventsEnd: false));
+            else if (bookmarks && !sendInitialEvents)
+            {
+                await WriteEventAsync(context, "BOOKMARK", Bookmark(target.Type, lastResourceVersion, initialEventsEnd: false));
+            }
+
             try
             {
                 while (!token.IsCancellationRequested)
                 {
                     using var idle = CancellationTokenSource.CreateLinkedTokenSource(token);
-                    if (bookmarks) idle.CancelAfter(BookmarkInterval);
+                    if (bookmarks)
+                    {
+                        idle.CancelAfter(BookmarkInterval);
+                    }
+
                     bool more;
                     try { more = await watch.Events.WaitToReadAsync(idle.Token); }
                     catch (OperationCanceledException) when (!token.IsCancellationRequested)
@@ -79,13 +96,27 @@ internal static class WatchStream
                         await WriteEventAsync(context, "BOOKMARK", Bookmark(target.Type, lastResourceVersion, initialEventsEnd: false));
                         continue;
                     }
-                    if (!more) break;
+                    if (!more)
+                    {
+                        break;
+                    }
+
                     while (watch.Events.TryRead(out var change))
                     {
-                        if (change.ResourceVersion > lastResourceVersion) lastResourceVersion = change.ResourceVersion;
+                        if (change.ResourceVersion > lastResourceVersion)
+                        {
+                            lastResourceVersion = change.ResourceVersion;
+                        }
+
                         if (Filter(change, labels, fields) is { } type)
+                        {
                             await WriteEventAsync(context, type, table ? TableView.Build(target.Type, [change.Object], includeObject, change.ResourceVersion, store.Time.GetUtcNow()) : change.Object);
-                        if (pendingInitial > 0 && --pendingInitial == 0) await WriteInitialEventsEndAsync(context, target.Type, lastResourceVersion);
+                        }
+
+                        if (pendingInitial > 0 && --pendingInitial == 0)
+                        {
+                            await WriteInitialEventsEndAsync(context, target.Type, lastResourceVersion);
+                        }
                     }
                 }
             }
@@ -129,7 +160,11 @@ internal static class WatchStream
     private static JsonObject Bookmark(ResourceType type, long resourceVersion, bool initialEventsEnd)
     {
         var metadata = new JsonObject { ["resourceVersion"] = resourceVersion.ToString(CultureInfo.InvariantCulture) };
-        if (initialEventsEnd) metadata["annotations"] = new JsonObject { ["k8s.io/initial-events-end"] = "true" };
+        if (initialEventsEnd)
+        {
+            metadata["annotations"] = new JsonObject { ["k8s.io/initial-events-end"] = "true" };
+        }
+
         return new JsonObject { ["kind"] = type.Kind, ["apiVersion"] = type.ApiVersion, ["metadata"] = metadata };
     }
 

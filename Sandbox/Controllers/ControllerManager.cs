@@ -20,67 +20,90 @@ public sealed class ControllerManager : IDisposable
     private const string HousekeepingController = "housekeeping";
     private static readonly TimeSpan HousekeepingPeriod = TimeSpan.FromMinutes(10);
 
-    private readonly ClusterStore _store;
-    private readonly SimulationOptions _options;
-    private readonly ILogger _logger;
-    private readonly ReconcileQueue _queue;
-    private readonly CancellationTokenSource _stopping = new();
-    private readonly EventRecorder _events;
-    private readonly DeploymentController _deployments;
-    private readonly ReplicaSetController _replicaSets;
-    private readonly Scheduler _scheduler;
-    private readonly Kubelet _kubelet;
-    private readonly HorizontalPodAutoscalerController _autoscalers;
-    private IDisposable? _subscription;
-    private int _disposed;
+    private readonly ClusterStore store;
+    private readonly SimulationOptions options;
+    private readonly ILogger logger;
+    private readonly ReconcileQueue queue;
+    private readonly CancellationTokenSource stopping = new();
+    private readonly EventRecorder events;
+    private readonly DeploymentController deployments;
+    private readonly ReplicaSetController replicaSets;
+    private readonly Scheduler scheduler;
+    private readonly Kubelet kubelet;
+    private readonly HorizontalPodAutoscalerController autoscalers;
+    private IDisposable? subscription;
+    private int disposed;
 
     public ControllerManager(ClusterStore store, SimulationOptions options) : this(store, options, null) { }
 
     public ControllerManager(ClusterStore store, SimulationOptions options, ILogger<ControllerManager>? logger)
     {
-        _store = store;
-        _options = options;
-        _logger = logger ?? (ILogger)NullLogger.Instance;
-        _queue = new ReconcileQueue(store.Time, Reconcile, Failed);
-        _events = new EventRecorder(store);
-        _deployments = new DeploymentController(store, _events);
-        _replicaSets = new ReplicaSetController(store, _events);
-        _scheduler = new Scheduler(store, _events);
-        _kubelet = new Kubelet(store, _events, options, _queue, _stopping.Token);
-        _autoscalers = new HorizontalPodAutoscalerController(store, _events, options);
+        this.store = store;
+        this.options = options;
+        this.logger = logger ?? (ILogger)NullLogger.Instance;
+        queue = new ReconcileQueue(store.Time, Reconcile, Failed);
+        events = new EventRecorder(store);
+        deployments = new DeploymentController(store, events);
+        replicaSets = new ReplicaSetController(store, events);
+        this.scheduler = new Scheduler(store, events);
+        this.kubelet = new Kubelet(store, events, options, queue, stopping.Token);
+        autoscalers = new HorizontalPodAutoscalerController(store, events, options);
     }
 
     /// <summary>Subscribes to the store, creates the default nodes if there are none, and reconciles everything there is.</summary>
     public void Start()
     {
-        if (_subscription is not null) return;
-        _subscription = _store.Subscribe(OnChange);
-        SimulatedNodes.EnsureCreated(_store, _options);
-        foreach (var d in _store.List(ResourceTypes.Deployments, null)) Enqueue(DeploymentController, d);
-        foreach (var rs in _store.List(ResourceTypes.ReplicaSets, null)) Enqueue(ReplicaSetController, rs);
-        foreach (var pod in _store.List(ResourceTypes.Pods, null))
+        if (subscription is not null)
+        {
+            return;
+        }
+
+        subscription = this.store.Subscribe(OnChange);
+        SimulatedNodes.EnsureCreated(this.store, this.options);
+        foreach (var d in this.store.List(ResourceTypes.Deployments, null))
+        {
+            Enqueue(DeploymentController, d);
+        }
+
+        foreach (var rs in this.store.List(ResourceTypes.ReplicaSets, null))
+        {
+            Enqueue(ReplicaSetController, rs);
+        }
+
+        foreach (var pod in this.store.List(ResourceTypes.Pods, null))
+        {
             Enqueue(Scheduler.NeedsScheduling(pod) ? SchedulerController : KubeletController, pod);
-        foreach (var hpa in _store.List(ResourceTypes.HorizontalPodAutoscalers, null)) Enqueue(AutoscalerController, hpa);
-        _queue.AddAfter(new WorkItem(HousekeepingController, "", ""), HousekeepingPeriod);
-        _queue.Start();
+        }
+
+        foreach (var hpa in this.store.List(ResourceTypes.HorizontalPodAutoscalers, null))
+        {
+            Enqueue(AutoscalerController, hpa);
+        }
+
+        queue.AddAfter(new WorkItem(HousekeepingController, "", ""), HousekeepingPeriod);
+        queue.Start();
     }
 
     /// <summary>
     /// Completes once every queued reconcile has run, including everything those caused (timers still waiting
     /// for their time do not count). Tests advance a fake clock and wait for this between steps.
     /// </summary>
-    public Task WhenIdle() => _queue.WhenIdle();
+    public Task WhenIdle() => queue.WhenIdle();
 
     /// <summary>Like <see cref="WhenIdle"/> but without waiting for registry lookups still under way.</summary>
-    internal Task WhenIdleExceptRegistryLookups() => _queue.WhenIdle(includeOutsideWork: false);
+    internal Task WhenIdleExceptRegistryLookups() => queue.WhenIdle(includeOutsideWork: false);
 
     public void Dispose()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
-        _subscription?.Dispose();
-        _stopping.Cancel();
-        _queue.Dispose();
-        _stopping.Dispose();
+        if (Interlocked.Exchange(ref disposed, 1) == 1)
+        {
+            return;
+        }
+
+        subscription?.Dispose();
+        stopping.Cancel();
+        queue.Dispose();
+        stopping.Dispose();
     }
 
     private void OnChange(StoreEvent change)
@@ -108,9 +131,13 @@ public sealed class ControllerManager : IDisposable
         {
             // Like the real controller, an HPA is evaluated on its period; only a new or changed spec is looked at at once.
             if (change.Type == StoreEventType.Added || (change.Type == StoreEventType.Modified && obj.Generation() != (obj.Number("status", "observedGeneration") ?? 0)))
+            {
                 Enqueue(AutoscalerController, obj);
+            }
             else if (change.Type == StoreEventType.Deleted)
+            {
                 Enqueue(AutoscalerController, obj);
+            }
         }
     }
 
@@ -120,42 +147,59 @@ public sealed class ControllerManager : IDisposable
         if (changeType == StoreEventType.Deleted)
         {
             Enqueue(KubeletController, pod, deletedPod: pod);
-            if (!string.IsNullOrEmpty(pod.Text("spec", "nodeName"))) RetryUnschedulable();
+            if (!string.IsNullOrEmpty(pod.Text("spec", "nodeName")))
+            {
+                RetryUnschedulable();
+            }
+
             return;
         }
         if (Scheduler.NeedsScheduling(pod))
         {
             // Our own "Unschedulable" status write is no reason to try again; capacity changes are.
-            if (changeType == StoreEventType.Added || !Scheduler.IsUnschedulable(pod)) Enqueue(SchedulerController, pod);
+            if (changeType == StoreEventType.Added || !Scheduler.IsUnschedulable(pod))
+            {
+                Enqueue(SchedulerController, pod);
+            }
         }
         else if (!string.IsNullOrEmpty(pod.Text("spec", "nodeName")))
         {
             Enqueue(KubeletController, pod);
-            if (Scheduler.IsTerminal(pod)) RetryUnschedulable();
+            if (Scheduler.IsTerminal(pod))
+            {
+                RetryUnschedulable();
+            }
         }
     }
 
-    private readonly Dictionary<string, JsonObject> _deletedPods = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, JsonObject> deletedPods = new(StringComparer.Ordinal);
 
     private void Enqueue(string controller, JsonObject obj, JsonObject? deletedPod = null)
     {
         if (deletedPod is not null)
         {
-            lock (_deletedPods) _deletedPods[ObjectFields.Key(obj.Namespace(), obj.Name())] = deletedPod;
+            lock (deletedPods)
+            {
+                deletedPods[ObjectFields.Key(obj.Namespace(), obj.Name())] = deletedPod;
+            }
         }
-        _queue.Add(new WorkItem(controller, obj.Namespace(), obj.Name()));
+        queue.Add(new WorkItem(controller, obj.Namespace(), obj.Name()));
     }
 
     private void EnqueueOwner(JsonObject obj, string ownerKind, string controller)
     {
         if (obj.ControllerReference() is { } owner && owner.Text("kind") == ownerKind && owner.Text("name") is { } name)
-            _queue.Add(new WorkItem(controller, obj.Namespace(), name));
+        {
+            queue.Add(new WorkItem(controller, obj.Namespace(), name));
+        }
     }
 
     private void RetryUnschedulable()
     {
-        foreach (var pod in _store.List(ResourceTypes.Pods, null).Where(Scheduler.NeedsScheduling))
-            _queue.Add(new WorkItem(SchedulerController, pod.Namespace(), pod.Name()));
+        foreach (var pod in this.store.List(ResourceTypes.Pods, null).Where(Scheduler.NeedsScheduling))
+        {
+            queue.Add(new WorkItem(SchedulerController, pod.Namespace(), pod.Name()));
+        }
     }
 
     private void Reconcile(WorkItem item)
@@ -164,34 +208,45 @@ public sealed class ControllerManager : IDisposable
         switch (item.Controller)
         {
             case DeploymentController:
-                again = _deployments.Sync(item.Namespace, item.Name);
+                again = deployments.Sync(item.Namespace, item.Name);
                 break;
             case ReplicaSetController:
-                again = _replicaSets.Sync(item.Namespace, item.Name);
+                again = replicaSets.Sync(item.Namespace, item.Name);
                 break;
             case SchedulerController:
-                if (_scheduler.Schedule(item.Namespace, item.Name)) again = Scheduler.UnschedulableRetry;
+                if (this.scheduler.Schedule(item.Namespace, item.Name))
+                {
+                    again = Scheduler.UnschedulableRetry;
+                }
+
                 break;
             case KubeletController:
                 JsonObject? deleted;
-                lock (_deletedPods)
+                lock (deletedPods)
                 {
-                    if (_deletedPods.Remove(ObjectFields.Key(item.Namespace, item.Name), out deleted)) { }
+                    if (deletedPods.Remove(ObjectFields.Key(item.Namespace, item.Name), out deleted)) { }
                 }
-                if (deleted is not null) _kubelet.Forget(deleted);
-                again = _kubelet.Sync(item.Namespace, item.Name);
+                if (deleted is not null)
+                {
+                    this.kubelet.Forget(deleted);
+                }
+
+                again = this.kubelet.Sync(item.Namespace, item.Name);
                 break;
             case AutoscalerController:
-                again = _autoscalers.Sync(item.Namespace, item.Name);
+                again = autoscalers.Sync(item.Namespace, item.Name);
                 break;
             case HousekeepingController:
-                _events.Expire(_options.EventTimeToLive);
+                events.Expire(this.options.EventTimeToLive);
                 again = HousekeepingPeriod;
                 break;
         }
-        if (again is { } delay) _queue.AddAfter(item, delay);
+        if (again is { } delay)
+        {
+            queue.AddAfter(item, delay);
+        }
     }
 
     private void Failed(WorkItem item, Exception error) =>
-        _logger.LogWarning(error, "Sandbox controller failed to reconcile {Item}; retrying", item);
+        this.logger.LogWarning(error, "Sandbox controller failed to reconcile {Item}; retrying", item);
 }

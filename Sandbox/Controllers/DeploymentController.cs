@@ -37,7 +37,10 @@ internal sealed class DeploymentController(ClusterStore store, EventRecorder eve
     public TimeSpan? Sync(string ns, string name)
     {
         var d = store.Get(ResourceTypes.Deployments, ns, name);
-        if (d is null || d.IsBeingDeleted()) return null;
+        if (d is null || d.IsBeingDeleted())
+        {
+            return null;
+        }
 
         // The API server defaults these on create; a store that kept the object as sent gets them here, once.
         if (FillDefaults(d))
@@ -60,8 +63,16 @@ internal sealed class DeploymentController(ClusterStore store, EventRecorder eve
 
         var rsList = ReplicaSetsOf(d, selector);
         CheckPausedConditions(ref d);
-        if (d.Flag("spec", "paused")) return SyncScaling(ref d, rsList);
-        if (IsScalingEvent(ref d, rsList)) return SyncScaling(ref d, rsList);
+        if (d.Flag("spec", "paused"))
+        {
+            return SyncScaling(ref d, rsList);
+        }
+
+        if (IsScalingEvent(ref d, rsList))
+        {
+            return SyncScaling(ref d, rsList);
+        }
+
         return Strategy(d) == "Recreate" ? RolloutRecreate(ref d, rsList) : RolloutRolling(ref d, rsList);
     }
 
@@ -96,7 +107,11 @@ internal sealed class DeploymentController(ClusterStore store, EventRecorder eve
         var changed = false;
         void Default(JsonObject obj, string key, JsonNode value)
         {
-            if (obj[key] is not null) return;
+            if (obj[key] is not null)
+            {
+                return;
+            }
+
             obj[key] = value;
             changed = true;
         }
@@ -197,7 +212,10 @@ internal sealed class DeploymentController(ClusterStore store, EventRecorder eve
             return existing;
         }
 
-        if (!createIfNotExisted) return null;
+        if (!createIfNotExisted)
+        {
+            return null;
+        }
 
         var collisionCount = d.Int("status", "collisionCount");
         var template = Template(d)?.DeepClone().AsObject() ?? new JsonObject();
@@ -254,12 +272,17 @@ internal sealed class DeploymentController(ClusterStore store, EventRecorder eve
         }
 
         if (!alreadyExists && newReplicas > 0)
+        {
             events.Normal(d, "ScalingReplicaSet", $"Scaled up replica set {created.Name()} from 0 to {newReplicas}", Component);
+        }
 
         var beforeUpdate = d.DeepClone();
         SetDeploymentRevision(d, newRevision);
         if (!alreadyExists && HasProgressDeadline(d))
+        {
             SetCondition(d.Ensure("status"), NewCondition("Progressing", "True", "NewReplicaSetCreated", $"Created new replica set \"{created.Name()}\""));
+        }
+
         Save(ref d, beforeUpdate);
 
         var result = new ReplicaSet(created);
@@ -274,7 +297,11 @@ internal sealed class DeploymentController(ClusterStore store, EventRecorder eve
         var changed = false;
         foreach (var (key, value) in d.StringMap("metadata", "annotations"))
         {
-            if (AnnotationsNotCopied.Contains(key) || annotations.Text(key) == value) continue;
+            if (AnnotationsNotCopied.Contains(key) || annotations.Text(key) == value)
+            {
+                continue;
+            }
+
             annotations[key] = value;
             changed = true;
         }
@@ -282,7 +309,10 @@ internal sealed class DeploymentController(ClusterStore store, EventRecorder eve
         var oldRevision = annotations.Text(RevisionAnnotation);
         long oldRevisionNumber = 0;
         if (oldRevision is not null && !long.TryParse(oldRevision, NumberStyles.Integer, CultureInfo.InvariantCulture, out oldRevisionNumber))
+        {
             return false;
+        }
+
         var newRevisionNumber = long.Parse(newRevision, CultureInfo.InvariantCulture);
         if (oldRevisionNumber < newRevisionNumber)
         {
@@ -294,11 +324,19 @@ internal sealed class DeploymentController(ClusterStore store, EventRecorder eve
                 var history = annotations.Text(RevisionHistoryAnnotation) ?? "";
                 var revisions = history.Length == 0 ? [] : history.Split(',').ToList();
                 revisions.Add(oldRevision);
-                while (string.Join(',', revisions).Length > MaxRevisionHistoryLengthInChars && revisions.Count > 1) revisions.RemoveAt(0);
+                while (string.Join(',', revisions).Length > MaxRevisionHistoryLengthInChars && revisions.Count > 1)
+                {
+                    revisions.RemoveAt(0);
+                }
+
                 annotations[RevisionHistoryAnnotation] = string.Join(',', revisions);
             }
         }
-        if (!exists && SetReplicasAnnotations(rs, Replicas(d), Replicas(d) + MaxSurge(d))) changed = true;
+        if (!exists && SetReplicasAnnotations(rs, Replicas(d), Replicas(d) + MaxSurge(d)))
+        {
+            changed = true;
+        }
+
         return changed;
     }
 
@@ -323,7 +361,10 @@ internal sealed class DeploymentController(ClusterStore store, EventRecorder eve
 
     private static void SetDeploymentRevision(JsonObject d, string revision)
     {
-        if (d.Annotation(RevisionAnnotation) != revision) d.Ensure("metadata", "annotations")[RevisionAnnotation] = revision;
+        if (d.Annotation(RevisionAnnotation) != revision)
+        {
+            d.Ensure("metadata", "annotations")[RevisionAnnotation] = revision;
+        }
     }
 
     /// <summary>NewRSNewReplicas.</summary>
@@ -336,7 +377,11 @@ internal sealed class DeploymentController(ClusterStore store, EventRecorder eve
 
     private bool ScaleReplicaSetAndRecordEvent(ReplicaSet rs, int newScale, JsonObject d)
     {
-        if (rs.Replicas == newScale) return false;
+        if (rs.Replicas == newScale)
+        {
+            return false;
+        }
+
         return ScaleReplicaSet(rs, newScale, d, rs.Replicas < newScale ? "up" : "down");
     }
 
@@ -346,14 +391,21 @@ internal sealed class DeploymentController(ClusterStore store, EventRecorder eve
         var desired = Replicas(d);
         var max = desired + MaxSurge(d);
         var annotationsNeedUpdate = rs.AnnotatedInt(DesiredReplicasAnnotation) != desired || rs.AnnotatedInt(MaxReplicasAnnotation) != max;
-        if (!sizeNeedsUpdate && !annotationsNeedUpdate) return false;
+        if (!sizeNeedsUpdate && !annotationsNeedUpdate)
+        {
+            return false;
+        }
+
         var oldScale = rs.Replicas;
         var copy = rs.Object.DeepClone().AsObject();
         copy.Ensure("spec")["replicas"] = newScale;
         SetReplicasAnnotations(copy, desired, max);
         rs.Object = store.Update(ResourceTypes.ReplicaSets, copy);
         if (sizeNeedsUpdate)
+        {
             events.Normal(d, "ScalingReplicaSet", $"Scaled {operation} replica set {rs.Name} from {oldScale} to {newScale}", Component);
+        }
+
         return sizeNeedsUpdate;
     }
 
@@ -370,7 +422,11 @@ internal sealed class DeploymentController(ClusterStore store, EventRecorder eve
     {
         var (newRs, old) = GetAllReplicaSetsAndSyncRevision(ref d, rsList, createIfNotExisted: false);
         Scale(d, newRs, old);
-        if (d.Flag("spec", "paused")) CleanupDeployment(old, d);
+        if (d.Flag("spec", "paused"))
+        {
+            CleanupDeployment(old, d);
+        }
+
         var all = old.Append(newRs).OfType<ReplicaSet>().ToList();
         SyncDeploymentStatus(ref d, all, newRs);
         return null;
@@ -381,17 +437,29 @@ internal sealed class DeploymentController(ClusterStore store, EventRecorder eve
         var replicas = Replicas(d);
         if (FindActiveOrLatest(newRs, oldRss) is { } activeOrLatest)
         {
-            if (activeOrLatest.Replicas != replicas) ScaleReplicaSetAndRecordEvent(activeOrLatest, replicas, d);
+            if (activeOrLatest.Replicas != replicas)
+            {
+                ScaleReplicaSetAndRecordEvent(activeOrLatest, replicas, d);
+            }
+
             return;
         }
 
         if (IsSaturated(d, newRs))
         {
-            foreach (var old in Active(oldRss)) ScaleReplicaSetAndRecordEvent(old, 0, d);
+            foreach (var old in Active(oldRss))
+            {
+                ScaleReplicaSetAndRecordEvent(old, 0, d);
+            }
+
             return;
         }
 
-        if (!IsRolling(d)) return;
+        if (!IsRolling(d))
+        {
+            return;
+        }
+
         var allRss = Active(oldRss.Append(newRs));
         var allReplicas = allRss.Sum(r => r.Replicas);
         var allowedSize = replicas > 0 ? replicas + MaxSurge(d) : 0;
@@ -431,14 +499,22 @@ internal sealed class DeploymentController(ClusterStore store, EventRecorder eve
         {
             var rs = allRss[i];
             // Whatever rounding left over goes to the largest ReplicaSet.
-            if (i == 0 && toAdd != 0) sizes[rs.Name] = Math.Max(0, sizes[rs.Name] + toAdd - added);
+            if (i == 0 && toAdd != 0)
+            {
+                sizes[rs.Name] = Math.Max(0, sizes[rs.Name] + toAdd - added);
+            }
+
             ScaleReplicaSet(rs, sizes[rs.Name], d, operation);
         }
     }
 
     private static ReplicaSet? FindActiveOrLatest(ReplicaSet? newRs, List<ReplicaSet> oldRss)
     {
-        if (newRs is null && oldRss.Count == 0) return null;
+        if (newRs is null && oldRss.Count == 0)
+        {
+            return null;
+        }
+
         var newestFirst = oldRss.OrderByDescending(r => r.Created).ThenBy(r => r.Name, StringComparer.Ordinal).ToList();
         var active = Active(newestFirst.Append(newRs));
         return active.Count switch
@@ -455,7 +531,11 @@ internal sealed class DeploymentController(ClusterStore store, EventRecorder eve
     /// <summary>GetProportion: this ReplicaSet's share of the replicas being added (or removed).</summary>
     private static int Proportion(ReplicaSet rs, JsonObject d, int toAdd, int added)
     {
-        if (rs.Replicas == 0 || toAdd == 0 || toAdd == added) return 0;
+        if (rs.Replicas == 0 || toAdd == 0 || toAdd == added)
+        {
+            return 0;
+        }
+
         var fraction = ReplicaSetFraction(rs, d);
         var allowed = toAdd - added;
         return toAdd > 0 ? Math.Min(fraction, allowed) : Math.Max(fraction, allowed);
@@ -463,10 +543,18 @@ internal sealed class DeploymentController(ClusterStore store, EventRecorder eve
 
     private static int ReplicaSetFraction(ReplicaSet rs, JsonObject d)
     {
-        if (Replicas(d) == 0) return -rs.Replicas;
+        if (Replicas(d) == 0)
+        {
+            return -rs.Replicas;
+        }
+
         var deploymentReplicas = Replicas(d) + MaxSurge(d);
         var annotated = rs.AnnotatedInt(MaxReplicasAnnotation) ?? (d.Int("status", "replicas") ?? 0);
-        if (annotated == 0) return 0;
+        if (annotated == 0)
+        {
+            return 0;
+        }
+
         var newSize = (double)rs.Replicas * deploymentReplicas / annotated;
         return (int)Math.Round(newSize, MidpointRounding.AwayFromZero) - rs.Replicas;
     }
@@ -478,17 +566,37 @@ internal sealed class DeploymentController(ClusterStore store, EventRecorder eve
         var (newRs, old) = GetAllReplicaSetsAndSyncRevision(ref d, rsList, createIfNotExisted: true);
         var all = old.Append(newRs).OfType<ReplicaSet>().ToList();
 
-        if (newRs is not null && ReconcileNewReplicaSet(all, newRs, d)) return SyncRolloutStatus(ref d, all, newRs);
-        if (newRs is not null && ReconcileOldReplicaSets(Active(old), newRs, d)) return SyncRolloutStatus(ref d, all, newRs);
-        if (DeploymentComplete(d, d["status"] as JsonObject)) CleanupDeployment(old, d);
+        if (newRs is not null && ReconcileNewReplicaSet(all, newRs, d))
+        {
+            return SyncRolloutStatus(ref d, all, newRs);
+        }
+
+        if (newRs is not null && ReconcileOldReplicaSets(Active(old), newRs, d))
+        {
+            return SyncRolloutStatus(ref d, all, newRs);
+        }
+
+        if (DeploymentComplete(d, d["status"] as JsonObject))
+        {
+            CleanupDeployment(old, d);
+        }
+
         return SyncRolloutStatus(ref d, all, newRs);
     }
 
     private bool ReconcileNewReplicaSet(List<ReplicaSet> all, ReplicaSet newRs, JsonObject d)
     {
         var replicas = Replicas(d);
-        if (newRs.Replicas == replicas) return false;
-        if (newRs.Replicas > replicas) return ScaleReplicaSetAndRecordEvent(newRs, replicas, d);
+        if (newRs.Replicas == replicas)
+        {
+            return false;
+        }
+
+        if (newRs.Replicas > replicas)
+        {
+            return ScaleReplicaSetAndRecordEvent(newRs, replicas, d);
+        }
+
         return ScaleReplicaSetAndRecordEvent(newRs, NewReplicaSetReplicas(d, all, newRs), d);
     }
 
@@ -501,7 +609,10 @@ internal sealed class DeploymentController(ClusterStore store, EventRecorder eve
         var scaled = false;
         for (var i = 0; i < ordered.Count; i++)
         {
-            if (sizes[i] != ordered[i].Replicas) scaled |= ScaleReplicaSetAndRecordEvent(ordered[i], sizes[i], d);
+            if (sizes[i] != ordered[i].Replicas)
+            {
+                scaled |= ScaleReplicaSetAndRecordEvent(ordered[i], sizes[i], d);
+            }
         }
         return scaled;
     }
@@ -513,23 +624,46 @@ internal sealed class DeploymentController(ClusterStore store, EventRecorder eve
         var all = old.Append(newRs).OfType<ReplicaSet>().ToList();
 
         var scaledDown = false;
-        foreach (var rs in Active(old)) scaledDown |= ScaleReplicaSetAndRecordEvent(rs, 0, d);
-        if (scaledDown) return SyncRolloutStatus(ref d, all, newRs);
-        if (OldPodsRunning(d, newRs, old)) return SyncRolloutStatus(ref d, all, newRs);
+        foreach (var rs in Active(old))
+        {
+            scaledDown |= ScaleReplicaSetAndRecordEvent(rs, 0, d);
+        }
+
+        if (scaledDown)
+        {
+            return SyncRolloutStatus(ref d, all, newRs);
+        }
+
+        if (OldPodsRunning(d, newRs, old))
+        {
+            return SyncRolloutStatus(ref d, all, newRs);
+        }
 
         if (newRs is null)
         {
             (newRs, old) = GetAllReplicaSetsAndSyncRevision(ref d, rsList, createIfNotExisted: true);
             all = old.Append(newRs).OfType<ReplicaSet>().ToList();
         }
-        if (newRs is not null) ScaleReplicaSetAndRecordEvent(newRs, Replicas(d), d);
-        if (DeploymentComplete(d, d["status"] as JsonObject)) CleanupDeployment(old, d);
+        if (newRs is not null)
+        {
+            ScaleReplicaSetAndRecordEvent(newRs, Replicas(d), d);
+        }
+
+        if (DeploymentComplete(d, d["status"] as JsonObject))
+        {
+            CleanupDeployment(old, d);
+        }
+
         return SyncRolloutStatus(ref d, all, newRs);
     }
 
     private bool OldPodsRunning(JsonObject d, ReplicaSet? newRs, List<ReplicaSet> old)
     {
-        if (old.Sum(r => r.StatusReplicas) > 0) return true;
+        if (old.Sum(r => r.StatusReplicas) > 0)
+        {
+            return true;
+        }
+
         var oldUids = old.Select(r => r.Object.Uid()).ToHashSet(StringComparer.Ordinal);
         return store.List(ResourceTypes.Pods, d.Namespace()).Any(p =>
             p.ControllerReference()?.Text("uid") is { } owner && oldUids.Contains(owner) && p.Text("status", "phase") is not ("Succeeded" or "Failed"));
@@ -538,14 +672,25 @@ internal sealed class DeploymentController(ClusterStore store, EventRecorder eve
     /// <summary>cleanupDeployment: deletes the oldest empty ReplicaSets beyond revisionHistoryLimit.</summary>
     private void CleanupDeployment(List<ReplicaSet> oldRss, JsonObject d)
     {
-        if (d.Int("spec", "revisionHistoryLimit") is not { } limit) return;
+        if (d.Int("spec", "revisionHistoryLimit") is not { } limit)
+        {
+            return;
+        }
+
         var cleanable = oldRss.Where(r => !r.Object.IsBeingDeleted()).ToList();
         var diff = cleanable.Count - limit;
-        if (diff <= 0) return;
+        if (diff <= 0)
+        {
+            return;
+        }
+
         foreach (var rs in cleanable.OrderBy(r => r.Revision).ThenBy(r => r.Created).Take(diff))
         {
             if (rs.StatusReplicas != 0 || rs.Replicas != 0 || rs.Object.Generation() > (rs.Object.Number("status", "observedGeneration") ?? 0))
+            {
                 continue;
+            }
+
             try { store.Delete(ResourceTypes.ReplicaSets, rs.Object.Namespace(), rs.Name); }
             catch (StoreException e) when (e.Code == 404) { }
         }
@@ -569,24 +714,43 @@ internal sealed class DeploymentController(ClusterStore store, EventRecorder eve
         // The API server leaves zero counts out (omitempty); so does this, for identical-looking objects.
         foreach (var field in new[] { "replicas", "updatedReplicas", "readyReplicas", "availableReplicas", "unavailableReplicas" })
         {
-            if (status.Int(field) == 0) status.Remove(field);
+            if (status.Int(field) == 0)
+            {
+                status.Remove(field);
+            }
         }
         var conditions = new JsonArray();
-        foreach (var condition in d.Objects("status", "conditions")) conditions.Add(condition.DeepClone());
+        foreach (var condition in d.Objects("status", "conditions"))
+        {
+            conditions.Add(condition.DeepClone());
+        }
+
         status["conditions"] = conditions;
-        if (d.Int("status", "collisionCount") is { } collisions) status["collisionCount"] = collisions;
+        if (d.Int("status", "collisionCount") is { } collisions)
+        {
+            status["collisionCount"] = collisions;
+        }
 
         if (available >= Replicas(d) - MaxUnavailable(d))
+        {
             SetCondition(status, NewCondition("Available", "True", "MinimumReplicasAvailable", "Deployment has minimum availability."));
+        }
         else
+        {
             SetCondition(status, NewCondition("Available", "False", "MinimumReplicasUnavailable", "Deployment does not have minimum availability."));
+        }
+
         return status;
     }
 
     private void SyncDeploymentStatus(ref JsonObject d, List<ReplicaSet> all, ReplicaSet? newRs)
     {
         var status = CalculateStatus(all, newRs, d);
-        if (JsonNode.DeepEquals(status, d["status"])) return;
+        if (JsonNode.DeepEquals(status, d["status"]))
+        {
+            return;
+        }
+
         d["status"] = status;
         d = store.UpdateStatus(ResourceTypes.Deployments, d);
     }
@@ -595,7 +759,10 @@ internal sealed class DeploymentController(ClusterStore store, EventRecorder eve
     private TimeSpan? SyncRolloutStatus(ref JsonObject d, List<ReplicaSet> all, ReplicaSet? newRs)
     {
         var newStatus = CalculateStatus(all, newRs, d);
-        if (!HasProgressDeadline(d)) RemoveCondition(newStatus, "Progressing");
+        if (!HasProgressDeadline(d))
+        {
+            RemoveCondition(newStatus, "Progressing");
+        }
 
         var currentCond = d.At("status").Condition("Progressing");
         var isCompleteDeployment = (newStatus.Int("replicas") ?? 0) == (newStatus.Int("updatedReplicas") ?? 0)
@@ -614,7 +781,11 @@ internal sealed class DeploymentController(ClusterStore store, EventRecorder eve
                 // Progress moves lastUpdateTime even with an unchanged reason: that is what the deadline counts from.
                 if (currentCond is not null)
                 {
-                    if (currentCond.Text("status") == "True") condition["lastTransitionTime"] = currentCond.Text("lastTransitionTime");
+                    if (currentCond.Text("status") == "True")
+                    {
+                        condition["lastTransitionTime"] = currentCond.Text("lastTransitionTime");
+                    }
+
                     RemoveCondition(newStatus, "Progressing");
                 }
                 SetCondition(newStatus, condition);
@@ -626,7 +797,11 @@ internal sealed class DeploymentController(ClusterStore store, EventRecorder eve
             }
         }
 
-        if (JsonNode.DeepEquals(newStatus, d["status"])) return RequeueStuckDeployment(d, newStatus);
+        if (JsonNode.DeepEquals(newStatus, d["status"]))
+        {
+            return RequeueStuckDeployment(d, newStatus);
+        }
+
         d["status"] = newStatus;
         d = store.UpdateStatus(ResourceTypes.Deployments, d);
         return null;
@@ -653,12 +828,27 @@ internal sealed class DeploymentController(ClusterStore store, EventRecorder eve
 
     private bool DeploymentTimedOut(JsonObject d, JsonObject newStatus)
     {
-        if (ProgressDeadlineSeconds(d) is not { } deadline) return false;
+        if (ProgressDeadlineSeconds(d) is not { } deadline)
+        {
+            return false;
+        }
+
         var condition = newStatus.Condition("Progressing");
-        if (condition is null) return false;
+        if (condition is null)
+        {
+            return false;
+        }
         // A finished rollout is not judged against the deadline until a new one starts.
-        if (condition.Text("reason") == "NewReplicaSetAvailable") return false;
-        if (condition.Text("reason") == "ProgressDeadlineExceeded") return true;
+        if (condition.Text("reason") == "NewReplicaSetAvailable")
+        {
+            return false;
+        }
+
+        if (condition.Text("reason") == "ProgressDeadlineExceeded")
+        {
+            return true;
+        }
+
         var from = ObjectFields.ParseTime(condition.Text("lastUpdateTime"));
         return from is { } lastUpdate && lastUpdate + TimeSpan.FromSeconds(deadline) < Now;
     }
@@ -667,27 +857,56 @@ internal sealed class DeploymentController(ClusterStore store, EventRecorder eve
     private TimeSpan? RequeueStuckDeployment(JsonObject d, JsonObject newStatus)
     {
         var currentCond = d.At("status").Condition("Progressing");
-        if (ProgressDeadlineSeconds(d) is not { } deadline || currentCond is null) return null;
-        if (DeploymentComplete(d, newStatus) || currentCond.Text("reason") == "ProgressDeadlineExceeded") return null;
-        if (ObjectFields.ParseTime(currentCond.Text("lastUpdateTime")) is not { } lastUpdate) return null;
+        if (ProgressDeadlineSeconds(d) is not { } deadline || currentCond is null)
+        {
+            return null;
+        }
+
+        if (DeploymentComplete(d, newStatus) || currentCond.Text("reason") == "ProgressDeadlineExceeded")
+        {
+            return null;
+        }
+
+        if (ObjectFields.ParseTime(currentCond.Text("lastUpdateTime")) is not { } lastUpdate)
+        {
+            return null;
+        }
+
         var after = lastUpdate + TimeSpan.FromSeconds(deadline) - Now;
         return after < TimeSpan.FromSeconds(1) ? TimeSpan.FromSeconds(1) : after + TimeSpan.FromSeconds(1);
     }
 
     private void CheckPausedConditions(ref JsonObject d)
     {
-        if (!HasProgressDeadline(d)) return;
+        if (!HasProgressDeadline(d))
+        {
+            return;
+        }
+
         var condition = d.At("status").Condition("Progressing");
         // A reported lack of progress stays visible; pausing does not overwrite it.
-        if (condition?.Text("reason") == "ProgressDeadlineExceeded") return;
+        if (condition?.Text("reason") == "ProgressDeadlineExceeded")
+        {
+            return;
+        }
+
         var pausedConditionExists = condition?.Text("reason") == "DeploymentPaused";
         var paused = d.Flag("spec", "paused");
         JsonObject? next = null;
         if (paused && !pausedConditionExists)
+        {
             next = NewCondition("Progressing", "Unknown", "DeploymentPaused", "Deployment is paused");
+        }
         else if (!paused && pausedConditionExists)
+        {
             next = NewCondition("Progressing", "Unknown", "DeploymentResumed", "Deployment is resumed");
-        if (next is null) return;
+        }
+
+        if (next is null)
+        {
+            return;
+        }
+
         SetCondition(d.Ensure("status"), next);
         d = store.UpdateStatus(ResourceTypes.Deployments, d);
     }
@@ -711,9 +930,16 @@ internal sealed class DeploymentController(ClusterStore store, EventRecorder eve
     {
         var type = condition.Text("type")!;
         var current = status.Condition(type);
-        if (current is not null && current.Text("status") == condition.Text("status") && current.Text("reason") == condition.Text("reason")) return;
+        if (current is not null && current.Text("status") == condition.Text("status") && current.Text("reason") == condition.Text("reason"))
+        {
+            return;
+        }
+
         if (current is not null && current.Text("status") == condition.Text("status"))
+        {
             condition["lastTransitionTime"] = current.Text("lastTransitionTime");
+        }
+
         RemoveCondition(status, type);
         var conditions = status["conditions"] as JsonArray ?? [];
         status["conditions"] = conditions;
@@ -722,8 +948,15 @@ internal sealed class DeploymentController(ClusterStore store, EventRecorder eve
 
     private static void RemoveCondition(JsonObject status, string type)
     {
-        if (status["conditions"] is not JsonArray conditions) return;
-        foreach (var c in conditions.OfType<JsonObject>().Where(c => c.Text("type") == type).ToList()) conditions.Remove(c);
+        if (status["conditions"] is not JsonArray conditions)
+        {
+            return;
+        }
+
+        foreach (var c in conditions.OfType<JsonObject>().Where(c => c.Text("type") == type).ToList())
+        {
+            conditions.Remove(c);
+        }
     }
 
     /// <summary>Writes what changed on <paramref name="d"/> since <paramref name="before"/>: metadata through an update, status through /status.</summary>
@@ -736,6 +969,8 @@ internal sealed class DeploymentController(ClusterStore store, EventRecorder eve
             d["status"] = status;
         }
         if (!JsonNode.DeepEquals(d["status"], before["status"]))
+        {
             d = store.UpdateStatus(ResourceTypes.Deployments, d);
+        }
     }
 }

@@ -10,8 +10,8 @@ namespace Sandbox.Controllers;
 /// </summary>
 internal sealed class EventRecorder(ClusterStore store)
 {
-    private readonly Dictionary<string, string> _names = [];
-    private long _sequence;
+    private readonly Dictionary<string, string> names = [];
+    private long sequence;
 
     public void Normal(JsonObject involved, string reason, string message, string component, string? host = null, string? fieldPath = null) =>
         Record(involved, "Normal", reason, message, component, host, fieldPath);
@@ -27,7 +27,7 @@ internal sealed class EventRecorder(ClusterStore store)
         var ns = involved.Namespace() is { Length: > 0 } n ? n : "default";
         var aggregationKey = string.Join('\u0001', involved.Uid(), fieldPath, type, reason, message, component, host);
 
-        if (_names.TryGetValue(aggregationKey, out var existingName) && store.Get(ResourceTypes.Events, ns, existingName) is { } existing)
+        if (names.TryGetValue(aggregationKey, out var existingName) && store.Get(ResourceTypes.Events, ns, existingName) is { } existing)
         {
             existing["count"] = (existing.Int("count") ?? 1) + 1;
             existing["lastTimestamp"] = stamp;
@@ -36,7 +36,7 @@ internal sealed class EventRecorder(ClusterStore store)
         }
 
         // Named like the real ones: the object's name and the time in hex nanoseconds, kept unique by a sequence.
-        var nanos = (now - DateTimeOffset.UnixEpoch).Ticks * 100 + Interlocked.Increment(ref _sequence);
+        var nanos = (now - DateTimeOffset.UnixEpoch).Ticks * 100 + Interlocked.Increment(ref this.sequence);
         var name = $"{involved.Name()}.{nanos.ToString("x", CultureInfo.InvariantCulture)}";
         var involvedObject = new JsonObject
         {
@@ -47,10 +47,22 @@ internal sealed class EventRecorder(ClusterStore store)
             ["apiVersion"] = involved.Text("apiVersion"),
             ["resourceVersion"] = involved.Text("metadata", "resourceVersion"),
         };
-        if (fieldPath is not null) involvedObject["fieldPath"] = fieldPath;
-        foreach (var empty in involvedObject.Where(p => p.Value is null).Select(p => p.Key).ToList()) involvedObject.Remove(empty);
+        if (fieldPath is not null)
+        {
+            involvedObject["fieldPath"] = fieldPath;
+        }
+
+        foreach (var empty in involvedObject.Where(p => p.Value is null).Select(p => p.Key).ToList())
+        {
+            involvedObject.Remove(empty);
+        }
+
         var source = new JsonObject { ["component"] = component };
-        if (host is not null) source["host"] = host;
+        if (host is not null)
+        {
+            source["host"] = host;
+        }
+
         var evt = new JsonObject
         {
             ["metadata"] = new JsonObject { ["name"] = name, ["namespace"] = ns },
@@ -69,7 +81,7 @@ internal sealed class EventRecorder(ClusterStore store)
         try
         {
             store.Create(ResourceTypes.Events, evt);
-            _names[aggregationKey] = name;
+            names[aggregationKey] = name;
         }
         catch (StoreException e) when (e.Code == 404)
         {
@@ -84,11 +96,18 @@ internal sealed class EventRecorder(ClusterStore store)
         foreach (var evt in store.List(ResourceTypes.Events, null))
         {
             var last = ObjectFields.ParseTime(evt.Text("lastTimestamp")) ?? ObjectFields.ParseTime(evt.Text("eventTime")) ?? evt.CreationTime();
-            if (last >= cutoff) continue;
+            if (last >= cutoff)
+            {
+                continue;
+            }
+
             try { store.Delete(ResourceTypes.Events, evt.Namespace(), evt.Name()); }
             catch (StoreException e) when (e.Code == 404) { }
         }
         var live = store.List(ResourceTypes.Events, null).Select(e => e.Name()).ToHashSet(StringComparer.Ordinal);
-        foreach (var key in _names.Where(p => !live.Contains(p.Value)).Select(p => p.Key).ToList()) _names.Remove(key);
+        foreach (var key in names.Where(p => !live.Contains(p.Value)).Select(p => p.Key).ToList())
+        {
+            names.Remove(key);
+        }
     }
 }

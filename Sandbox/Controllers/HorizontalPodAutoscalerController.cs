@@ -15,7 +15,7 @@ internal sealed class HorizontalPodAutoscalerController(ClusterStore store, Even
     public const string Component = "horizontal-pod-autoscaler";
     private const int DefaultTargetUtilization = 80;
 
-    private readonly Dictionary<string, List<(int Replicas, DateTimeOffset At)>> _recommendations = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, List<(int Replicas, DateTimeOffset At)>> recommendations = new(StringComparer.Ordinal);
 
     public TimeSpan? Sync(string ns, string name)
     {
@@ -23,7 +23,7 @@ internal sealed class HorizontalPodAutoscalerController(ClusterStore store, Even
         var key = ObjectFields.Key(ns, name);
         if (hpa is null)
         {
-            _recommendations.Remove(key);
+            this.recommendations.Remove(key);
             return null;
         }
         var now = store.Time.GetUtcNow();
@@ -81,7 +81,11 @@ internal sealed class HorizontalPodAutoscalerController(ClusterStore store, Even
         {
             store.Change(ResourceTypes.Deployments, ns, targetName, current =>
             {
-                if (current is null) return null;
+                if (current is null)
+                {
+                    return null;
+                }
+
                 current.Ensure("spec")["replicas"] = desiredReplicas;
                 return current;
             });
@@ -97,11 +101,15 @@ internal sealed class HorizontalPodAutoscalerController(ClusterStore store, Even
         return options.AutoscalerSyncPeriod;
     }
 
-    public void Forget(string ns, string name) => _recommendations.Remove(ObjectFields.Key(ns, name));
+    public void Forget(string ns, string name) => this.recommendations.Remove(ObjectFields.Key(ns, name));
 
     private void Write(JsonObject hpa, JsonObject status, JsonObject previousStatus)
     {
-        if (JsonNode.DeepEquals(status, previousStatus)) return;
+        if (JsonNode.DeepEquals(status, previousStatus))
+        {
+            return;
+        }
+
         hpa["status"] = status;
         store.UpdateStatus(ResourceTypes.HorizontalPodAutoscalers, hpa);
     }
@@ -121,7 +129,11 @@ internal sealed class HorizontalPodAutoscalerController(ClusterStore store, Even
     {
         var current = new JsonObject { ["averageUtilization"] = utilization };
         var request = PodResources.TemplateCpuRequest(deployment.At("spec", "template"));
-        if (request > 0) current["averageValue"] = $"{request * utilization / 100}m";
+        if (request > 0)
+        {
+            current["averageValue"] = $"{request * utilization / 100}m";
+        }
+
         return new JsonArray(new JsonObject
         {
             ["type"] = "Resource",
@@ -132,8 +144,12 @@ internal sealed class HorizontalPodAutoscalerController(ClusterStore store, Even
     // A new HPA starts its scale-down window with the current size, so it does not scale down in its first minutes.
     private void RecordInitialRecommendation(string key, int currentReplicas, JsonObject hpa, DateTimeOffset now)
     {
-        if (_recommendations.ContainsKey(key)) return;
-        _recommendations[key] = Behaviour(hpa, "scaleDown").StabilizationWindow > TimeSpan.Zero ? [(currentReplicas, now)] : [];
+        if (this.recommendations.ContainsKey(key))
+        {
+            return;
+        }
+
+        this.recommendations[key] = Behaviour(hpa, "scaleDown").StabilizationWindow > TimeSpan.Zero ? [(currentReplicas, now)] : [];
     }
 
     /// <summary>normalizeDesiredReplicasWithBehaviors: stabilize, then limit the rate, then clamp to min and max.</summary>
@@ -144,20 +160,37 @@ internal sealed class HorizontalPodAutoscalerController(ClusterStore store, Even
 
         var upRecommendation = proposal;
         var downRecommendation = proposal;
-        var history = _recommendations[key];
+        var history = this.recommendations[key];
         var upCutoff = now - up.StabilizationWindow;
         var downCutoff = now - down.StabilizationWindow;
         var oldSample = -1;
         for (var i = 0; i < history.Count; i++)
         {
             var (replicas, at) = history[i];
-            if (at > upCutoff) upRecommendation = Math.Min(upRecommendation, replicas);
-            if (at > downCutoff) downRecommendation = Math.Max(downRecommendation, replicas);
-            if (at < upCutoff && at < downCutoff) oldSample = i;
+            if (at > upCutoff)
+            {
+                upRecommendation = Math.Min(upRecommendation, replicas);
+            }
+
+            if (at > downCutoff)
+            {
+                downRecommendation = Math.Max(downRecommendation, replicas);
+            }
+
+            if (at < upCutoff && at < downCutoff)
+            {
+                oldSample = i;
+            }
         }
         var stabilized = Math.Min(Math.Max(current, upRecommendation), downRecommendation);
-        if (oldSample >= 0) history[oldSample] = (proposal, now);
-        else history.Add((proposal, now));
+        if (oldSample >= 0)
+        {
+            history[oldSample] = (proposal, now);
+        }
+        else
+        {
+            history.Add((proposal, now));
+        }
 
         if (stabilized != proposal)
         {
@@ -183,7 +216,10 @@ internal sealed class HorizontalPodAutoscalerController(ClusterStore store, Even
             var limit = Math.Max(current, up.Limit(current, scaleUp: true));
             if (max > limit)
             {
-                if (desired > limit) return (limit, "ScaleUpLimit", "the desired replica count is increasing faster than the maximum scale rate");
+                if (desired > limit)
+                {
+                    return (limit, "ScaleUpLimit", "the desired replica count is increasing faster than the maximum scale rate");
+                }
             }
             else if (desired > max)
             {
@@ -195,7 +231,10 @@ internal sealed class HorizontalPodAutoscalerController(ClusterStore store, Even
             var limit = Math.Min(current, down.Limit(current, scaleUp: false));
             if (min < limit)
             {
-                if (desired < limit) return (limit, "ScaleDownLimit", "the desired replica count is decreasing faster than the maximum scale rate");
+                if (desired < limit)
+                {
+                    return (limit, "ScaleDownLimit", "the desired replica count is decreasing faster than the maximum scale rate");
+                }
             }
             else if (desired < min)
             {
@@ -213,7 +252,10 @@ internal sealed class HorizontalPodAutoscalerController(ClusterStore store, Even
         var select = rules?.Text("selectPolicy") ?? "Max";
         var policies = rules.Objects("policies").Select(p => (p.Text("type") ?? "Pods", p.Int("value") ?? 0)).ToList();
         if (policies.Count == 0)
+        {
             policies = direction == "scaleUp" ? [("Pods", 4), ("Percent", 100)] : [("Percent", 100)];
+        }
+
         return new ScalingRules(window, select, policies);
     }
 
@@ -225,11 +267,18 @@ internal sealed class HorizontalPodAutoscalerController(ClusterStore store, Even
     {
         public int Limit(int current, bool scaleUp)
         {
-            if (SelectPolicy == "Disabled") return current;
+            if (SelectPolicy == "Disabled")
+            {
+                return current;
+            }
+
             var proposals = Policies.Select(p => scaleUp
                 ? p.Type == "Percent" ? (int)Math.Ceiling(current * (1 + p.Value / 100.0)) : current + p.Value
                 : p.Type == "Percent" ? (int)(current * (1 - p.Value / 100.0)) : current - p.Value).ToList();
-            if (proposals.Count == 0) return current;
+            if (proposals.Count == 0)
+            {
+                return current;
+            }
             // "Max" selects the policy allowing the biggest change.
             var biggestChange = SelectPolicy != "Min";
             return scaleUp == biggestChange ? proposals.Max() : proposals.Min();
@@ -247,7 +296,11 @@ internal sealed class HorizontalPodAutoscalerController(ClusterStore store, Even
             condition = new JsonObject { ["type"] = type };
             conditions.Add(condition);
         }
-        if (condition.Text("status") != value) condition["lastTransitionTime"] = ObjectFields.Timestamp(now);
+        if (condition.Text("status") != value)
+        {
+            condition["lastTransitionTime"] = ObjectFields.Timestamp(now);
+        }
+
         condition["status"] = value;
         condition["reason"] = reason;
         condition["message"] = message;
@@ -260,9 +313,17 @@ internal static class Autoscaling
     /// <summary>ceil(current × utilization / target), unless the ratio is within the tolerance of 1.</summary>
     public static int DesiredReplicas(int currentReplicas, double utilization, double targetUtilization, double tolerance)
     {
-        if (currentReplicas == 0 || targetUtilization <= 0) return currentReplicas;
+        if (currentReplicas == 0 || targetUtilization <= 0)
+        {
+            return currentReplicas;
+        }
+
         var ratio = utilization / targetUtilization;
-        if (Math.Abs(1.0 - ratio) <= tolerance) return currentReplicas;
+        if (Math.Abs(1.0 - ratio) <= tolerance)
+        {
+            return currentReplicas;
+        }
+
         return (int)Math.Ceiling(ratio * currentReplicas);
     }
 }

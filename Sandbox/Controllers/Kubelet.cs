@@ -16,23 +16,30 @@ internal sealed class Kubelet(ClusterStore store, EventRecorder events, Simulati
 {
     public const string Component = "kubelet";
 
-    private readonly Dictionary<string, PodRun> _pods = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, HashSet<string>> _imagesOnNode = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, int> _addressesHandedOut = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, PodRun> pods = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, HashSet<string>> imagesOnNode = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> addressesHandedOut = new(StringComparer.Ordinal);
 
     /// <summary>Brings one pod's containers up to the current time; returns when it next needs a look, if ever.</summary>
     public TimeSpan? Sync(string ns, string name)
     {
         var pod = store.Get(ResourceTypes.Pods, ns, name);
-        if (pod is null) return null;
+        if (pod is null)
+        {
+            return null;
+        }
+
         var nodeName = pod.Text("spec", "nodeName");
-        if (string.IsNullOrEmpty(nodeName) || Scheduler.IsTerminal(pod) || pod.IsBeingDeleted()) return null;
+        if (string.IsNullOrEmpty(nodeName) || Scheduler.IsTerminal(pod) || pod.IsBeingDeleted())
+        {
+            return null;
+        }
 
         var now = store.Time.GetUtcNow();
-        if (!_pods.TryGetValue(pod.Uid(), out var run))
+        if (!this.pods.TryGetValue(pod.Uid(), out var run))
         {
             run = Resume(pod, nodeName, now);
-            _pods[pod.Uid()] = run;
+            this.pods[pod.Uid()] = run;
         }
 
         var context = new PodContext(pod, run, nodeName);
@@ -40,9 +47,15 @@ internal sealed class Kubelet(ClusterStore store, EventRecorder events, Simulati
         foreach (var container in run.Containers)
         {
             // A pull that waited for the registry's answer goes on as soon as it is there.
-            if (container.RegistryCheck is { IsCompleted: true } && container.Due == DateTimeOffset.MaxValue) container.Due = now;
+            if (container.RegistryCheck is { IsCompleted: true } && container.Due == DateTimeOffset.MaxValue)
+            {
+                container.Due = now;
+            }
             // Each step happens at the time it was due, so a large jump of the clock plays out every step in between.
-            for (var steps = 0; container.Due <= now && steps < 1000; steps++) Step(context, container, container.Due);
+            for (var steps = 0; container.Due <= now && steps < 1000; steps++)
+            {
+                Step(context, container, container.Due);
+            }
         }
 
         var status = BuildStatus(context, now);
@@ -51,7 +64,10 @@ internal sealed class Kubelet(ClusterStore store, EventRecorder events, Simulati
             pod["status"] = status;
             store.UpdateStatus(ResourceTypes.Pods, pod);
         }
-        if (context.Run.Phase == "Failed") _pods.Remove(pod.Uid());
+        if (context.Run.Phase == "Failed")
+        {
+            this.pods.Remove(pod.Uid());
+        }
 
         var next = run.Containers.Select(c => c.Due).DefaultIfEmpty(DateTimeOffset.MaxValue).Min();
         return next == DateTimeOffset.MaxValue ? null : next - now;
@@ -60,7 +76,11 @@ internal sealed class Kubelet(ClusterStore store, EventRecorder events, Simulati
     /// <summary>A pod is gone: its running containers are stopped (Killing) and forgotten.</summary>
     public void Forget(JsonObject pod)
     {
-        if (!_pods.Remove(pod.Uid(), out var run)) return;
+        if (!this.pods.Remove(pod.Uid(), out var run))
+        {
+            return;
+        }
+
         foreach (var container in run.Containers.Where(c => c.Stage is Stage.Running))
         {
             events.Normal(pod, "Killing", $"Stopping container {container.Name}", Component, run.NodeName, FieldPath(container));
@@ -90,7 +110,10 @@ internal sealed class Kubelet(ClusterStore store, EventRecorder events, Simulati
                 container.ContainerId = status.Text("containerID");
                 container.ImagePulled = true;
                 ScheduleRunning(container, ReadinessDelay(container, spec), startedAt);
-                if (container.ReadyAt is { } readyAt && readyAt < now && !container.Ready) container.ReadyAt = now;
+                if (container.ReadyAt is { } readyAt && readyAt < now && !container.Ready)
+                {
+                    container.ReadyAt = now;
+                }
             }
             run.Containers.Add(container);
         }
@@ -180,7 +203,7 @@ internal sealed class Kubelet(ClusterStore store, EventRecorder events, Simulati
     {
         container.PullStarting = false;
         var policy = container.Spec.Text("imagePullPolicy") ?? DefaultPullPolicy(container.Image);
-        var present = _imagesOnNode.TryGetValue(context.Run.NodeName, out var images) && images.Contains(container.Image);
+        var present = imagesOnNode.TryGetValue(context.Run.NodeName, out var images) && images.Contains(container.Image);
         if (present && policy != "Always" && container.Behaviour != ImageBehaviour.PullFailure)
         {
             events.Normal(context.Pod, "Pulled", $"Container image \"{container.Image}\" already present on machine", Component, context.Run.NodeName, FieldPath(container));
@@ -241,8 +264,8 @@ internal sealed class Kubelet(ClusterStore store, EventRecorder events, Simulati
             container.Due = at + TimeSpan.FromSeconds(1);
             return;
         }
-        _imagesOnNode.TryAdd(context.Run.NodeName, new HashSet<string>(StringComparer.Ordinal));
-        _imagesOnNode[context.Run.NodeName].Add(container.Image);
+        imagesOnNode.TryAdd(context.Run.NodeName, new HashSet<string>(StringComparer.Ordinal));
+        imagesOnNode[context.Run.NodeName].Add(container.Image);
         var took = Seconds(at - (container.PullStartedAt ?? at));
         events.Normal(context.Pod, "Pulled", $"Successfully pulled image \"{container.Image}\" in {took} ({took} including waiting)", Component, context.Run.NodeName, FieldPath(container));
         StartContainer(context, container, at);
@@ -322,16 +345,31 @@ internal sealed class Kubelet(ClusterStore store, EventRecorder events, Simulati
     private TimeSpan BackOff(int failures)
     {
         var backOff = options.BackOffInitial;
-        for (var i = 1; i < failures && backOff < options.BackOffMax; i++) backOff += backOff;
+        for (var i = 1; i < failures && backOff < options.BackOffMax; i++)
+        {
+            backOff += backOff;
+        }
+
         return backOff < options.BackOffMax ? backOff : options.BackOffMax;
     }
 
     private TimeSpan? ReadinessDelay(ContainerRun container, JsonObject spec)
     {
-        if (container.Behaviour is ImageBehaviour.NeverReady or ImageBehaviour.CrashLoop) return null;
-        if (container.Behaviour is ImageBehaviour.SlowReadiness) return options.SlowReadinessDelay;
+        if (container.Behaviour is ImageBehaviour.NeverReady or ImageBehaviour.CrashLoop)
+        {
+            return null;
+        }
+
+        if (container.Behaviour is ImageBehaviour.SlowReadiness)
+        {
+            return options.SlowReadinessDelay;
+        }
+
         if (spec["readinessProbe"] is JsonObject probe)
+        {
             return TimeSpan.FromSeconds(Math.Max(1, probe.Int("initialDelaySeconds") ?? 0));
+        }
+
         return options.ReadinessDelay;
     }
 
@@ -400,7 +438,11 @@ internal sealed class Kubelet(ClusterStore store, EventRecorder events, Simulati
             ["imageID"] = container.ImagePulled ? ImageId(container.Image) : "",
             ["started"] = container.Stage == Stage.Running,
         };
-        if (container.ContainerId is not null && container.ImagePulled) status["containerID"] = container.ContainerId;
+        if (container.ContainerId is not null && container.ImagePulled)
+        {
+            status["containerID"] = container.ContainerId;
+        }
+
         return status;
     }
 
@@ -411,8 +453,16 @@ internal sealed class Kubelet(ClusterStore store, EventRecorder events, Simulati
             ? previous.Text("lastTransitionTime") ?? ObjectFields.Timestamp(now)
             : ObjectFields.Timestamp(now);
         var condition = new JsonObject { ["type"] = type, ["status"] = value, ["lastProbeTime"] = null, ["lastTransitionTime"] = transition };
-        if (reason is not null) condition["reason"] = reason;
-        if (message is not null) condition["message"] = message;
+        if (reason is not null)
+        {
+            condition["reason"] = reason;
+        }
+
+        if (message is not null)
+        {
+            condition["message"] = message;
+        }
+
         return condition;
     }
 
@@ -424,8 +474,8 @@ internal sealed class Kubelet(ClusterStore store, EventRecorder events, Simulati
     {
         var nodes = store.List(ResourceTypes.Nodes, null).Select(n => n.Name()).Order(StringComparer.Ordinal).ToList();
         var index = Math.Max(0, nodes.IndexOf(nodeName)) + 1;
-        var handedOut = _addressesHandedOut.GetValueOrDefault(nodeName);
-        _addressesHandedOut[nodeName] = handedOut + 1;
+        var handedOut = addressesHandedOut.GetValueOrDefault(nodeName);
+        addressesHandedOut[nodeName] = handedOut + 1;
         return $"10.244.{index}.{handedOut % 253 + 2}";
     }
 
@@ -455,9 +505,15 @@ internal sealed class Kubelet(ClusterStore store, EventRecorder events, Simulati
         var lastSegment = withoutDigest.LastIndexOf('/');
         var colon = withoutDigest.LastIndexOf(':');
         var repository = colon > lastSegment ? withoutDigest[..colon] : withoutDigest;
-        if (!repository.Contains('/')) repository = "docker.io/library/" + repository;
+        if (!repository.Contains('/'))
+        {
+            repository = "docker.io/library/" + repository;
+        }
         else if (!repository[..repository.IndexOf('/')].Contains('.') && !repository[..repository.IndexOf('/')].Contains(':') && !repository.StartsWith("localhost/", StringComparison.Ordinal))
+        {
             repository = "docker.io/" + repository;
+        }
+
         return $"{repository}@sha256:{Hex(image)}";
     }
 

@@ -5,18 +5,21 @@ namespace Sandbox.Controllers;
 /// <summary>A metav1.LabelSelector (matchLabels and matchExpressions), as Deployments and ReplicaSets select pods.</summary>
 internal sealed class LabelSelector
 {
-    private readonly List<Func<IReadOnlyDictionary<string, string>, bool>> _requirements = [];
+    private readonly List<Func<IReadOnlyDictionary<string, string>, bool>> requirements = [];
 
     private LabelSelector() { }
 
     /// <summary>True when the selector has no requirement: Kubernetes reads that as "everything".</summary>
-    public bool IsEmpty => _requirements.Count == 0;
+    public bool IsEmpty => requirements.Count == 0;
 
     public static LabelSelector From(JsonNode? selector)
     {
         var result = new LabelSelector();
         foreach (var (key, value) in selector.StringMap("matchLabels"))
-            result._requirements.Add(labels => labels.TryGetValue(key, out var actual) && actual == value);
+        {
+            result.requirements.Add(labels => labels.TryGetValue(key, out var actual) && actual == value);
+        }
+
         foreach (var expression in selector.Objects("matchExpressions"))
         {
             var key = expression.Text("key") ?? "";
@@ -30,10 +33,10 @@ internal sealed class LabelSelector
                 // An operator the API would have refused: select nothing rather than everything.
                 _ => _ => false,
             };
-            result._requirements.Add(requirement);
+            result.requirements.Add(requirement);
         }
         return result;
     }
 
-    public bool Matches(IReadOnlyDictionary<string, string> labels) => _requirements.All(r => r(labels));
+    public bool Matches(IReadOnlyDictionary<string, string> labels) => requirements.All(r => r(labels));
 }

@@ -15,7 +15,11 @@ internal static class ObjectFields
     {
         foreach (var key in path)
         {
-            if (node is not JsonObject obj) return null;
+            if (node is not JsonObject obj)
+            {
+                return null;
+            }
+
             node = obj[key];
         }
         return node;
@@ -33,11 +37,19 @@ internal static class ObjectFields
 
     public static long? Number(this JsonNode? node, params ReadOnlySpan<string> path)
     {
-        if (node.At(path) is not JsonValue value) return null;
+        if (node.At(path) is not JsonValue value)
+        {
+            return null;
+        }
+
         switch (value.GetValueKind())
         {
             case JsonValueKind.Number:
-                if (value.TryGetValue<long>(out var whole)) return whole;
+                if (value.TryGetValue<long>(out var whole))
+                {
+                    return whole;
+                }
+
                 return decimal.TryParse(value.ToJsonString(), NumberStyles.Float, CultureInfo.InvariantCulture, out var d) ? (long)d : null;
             case JsonValueKind.String:
                 return long.TryParse(value.GetValue<string>(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var parsed) ? parsed : null;
@@ -91,7 +103,10 @@ internal static class ObjectFields
         {
             foreach (var (key, value) in obj)
             {
-                if (value.Text() is { } text) map[key] = text;
+                if (value.Text() is { } text)
+                {
+                    map[key] = text;
+                }
             }
         }
         return map;

@@ -43,7 +43,11 @@ internal static class PodResources
     {
         var containers = pod.Objects("spec", "containers").Concat(pod.Objects("spec", "initContainers")).ToList();
         var anySet = containers.Any(c => c.At("resources", "requests") is JsonObject { Count: > 0 } || c.At("resources", "limits") is JsonObject { Count: > 0 });
-        if (!anySet) return "BestEffort";
+        if (!anySet)
+        {
+            return "BestEffort";
+        }
+
         var guaranteed = containers.All(c =>
             new[] { "cpu", "memory" }.All(r =>
                 c.Text("resources", "limits", r) is { } limit

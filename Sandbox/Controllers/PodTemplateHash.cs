@@ -22,12 +22,19 @@ internal static class PodTemplateHash
     public static string Compute(JsonNode? template, int? collisionCount = null)
     {
         var hash = 2166136261u;
-        foreach (var b in Encoding.UTF8.GetBytes(Canonical(template))) hash = (hash ^ b) * 16777619u;
+        foreach (var b in Encoding.UTF8.GetBytes(Canonical(template)))
+        {
+            hash = (hash ^ b) * 16777619u;
+        }
+
         if (collisionCount is { } count)
         {
             Span<byte> bytes = stackalloc byte[8];
             BinaryPrimitives.WriteUInt32LittleEndian(bytes, unchecked((uint)count));
-            foreach (var b in bytes) hash = (hash ^ b) * 16777619u;
+            foreach (var b in bytes)
+            {
+                hash = (hash ^ b) * 16777619u;
+            }
         }
         return SafeEncode(hash.ToString(CultureInfo.InvariantCulture));
     }
@@ -35,7 +42,10 @@ internal static class PodTemplateHash
     public static string SafeEncode(string text) =>
         string.Create(text.Length, text, (span, source) =>
         {
-            for (var i = 0; i < span.Length; i++) span[i] = Alphabet[source[i] % Alphabet.Length];
+            for (var i = 0; i < span.Length; i++)
+            {
+                span[i] = Alphabet[source[i] % Alphabet.Length];
+            }
         });
 
     /// <summary>
@@ -66,16 +76,27 @@ internal static class PodTemplateHash
                 foreach (var (key, value) in obj.OrderBy(p => p.Key, StringComparer.Ordinal))
                 {
                     var childPath = path + "/" + key;
-                    if (childPath == "/metadata/labels/" + LabelKey) continue;
-                    if (Normalize(value, childPath) is { } child) result[key] = child;
-                }
+                    if (childPath == "/metadata/labels/" + LabelKey)
+                        {
+                            continue;
+                        }
+
+                        if (Normalize(value, childPath) is { } child)
+                        {
+                            result[key] = child;
+                        }
+                    }
                 return result.Count == 0 ? null : result;
             }
             case JsonArray array:
             {
                 var result = new JsonArray();
-                foreach (var item in array) result.Add(Normalize(item, path + "/*") ?? new JsonObject());
-                return result.Count == 0 ? null : result;
+                foreach (var item in array)
+                    {
+                        result.Add(Normalize(item, path + "/*") ?? new JsonObject());
+                    }
+
+                    return result.Count == 0 ? null : result;
             }
             case JsonValue value:
                 return value.GetValueKind() switch
@@ -102,7 +123,11 @@ internal static class PodTemplateHash
                 var first = true;
                 foreach (var (key, value) in obj)
                 {
-                    if (!first) buffer.Append(',');
+                    if (!first)
+                    {
+                        buffer.Append(',');
+                    }
+
                     first = false;
                     buffer.Append(JsonSerializer.Serialize(key)).Append(':');
                     Write(value, buffer);
@@ -113,7 +138,11 @@ internal static class PodTemplateHash
                 buffer.Append('[');
                 for (var i = 0; i < array.Count; i++)
                 {
-                    if (i > 0) buffer.Append(',');
+                    if (i > 0)
+                    {
+                        buffer.Append(',');
+                    }
+
                     Write(array[i], buffer);
                 }
                 buffer.Append(']');

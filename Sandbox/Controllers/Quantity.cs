@@ -19,19 +19,38 @@ internal static class Quantity
     public static bool TryParse(string? text, out decimal value)
     {
         value = 0;
-        if (string.IsNullOrWhiteSpace(text)) return false;
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return false;
+        }
+
         text = text.Trim();
         var end = 0;
-        if (end < text.Length && text[end] is '+' or '-') end++;
+        if (end < text.Length && text[end] is '+' or '-')
+        {
+            end++;
+        }
+
         var digits = 0;
         while (end < text.Length && (char.IsAsciiDigit(text[end]) || text[end] == '.'))
         {
-            if (text[end] != '.') digits++;
+            if (text[end] != '.')
+            {
+                digits++;
+            }
+
             end++;
         }
-        if (digits == 0) return false;
-        if (!decimal.TryParse(text[..end], NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var number))
+        if (digits == 0)
+        {
             return false;
+        }
+
+        if (!decimal.TryParse(text[..end], NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var number))
+        {
+            return false;
+        }
+
         var suffix = text[end..];
         if (suffix.Length == 0)
         {
@@ -42,11 +61,19 @@ internal static class Quantity
         if (suffix.Length > 1 && suffix[0] is 'e' or 'E'
             && int.TryParse(suffix[1..], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var exponent))
         {
-            if (Math.Abs(exponent) > 27) return false;
+            if (Math.Abs(exponent) > 27)
+            {
+                return false;
+            }
+
             try
             {
                 var scale = 1m;
-                for (var i = 0; i < Math.Abs(exponent); i++) scale *= 10;
+                for (var i = 0; i < Math.Abs(exponent); i++)
+                {
+                    scale *= 10;
+                }
+
                 value = exponent >= 0 ? number * scale : number / scale;
                 return true;
             }
@@ -57,7 +84,11 @@ internal static class Quantity
         }
         foreach (var (name, factor) in Suffixes)
         {
-            if (suffix != name) continue;
+            if (suffix != name)
+            {
+                continue;
+            }
+
             try
             {
                 value = number * factor;

@@ -14,39 +14,43 @@ internal readonly record struct WorkItem(string Controller, string Namespace, st
 /// </summary>
 internal sealed class ReconcileQueue : IDisposable
 {
-    private readonly object _gate = new();
-    private readonly Queue<WorkItem> _queue = new();
-    private readonly HashSet<WorkItem> _queued = [];
-    private readonly Dictionary<WorkItem, (DateTimeOffset Due, ITimer Timer)> _delayed = [];
-    private readonly Dictionary<WorkItem, int> _failures = [];
-    private readonly SemaphoreSlim _signal = new(0);
-    private readonly CancellationTokenSource _stopping = new();
-    private readonly TimeProvider _time;
-    private readonly Action<WorkItem> _reconcile;
-    private readonly Action<WorkItem, Exception> _failed;
-    private TaskCompletionSource? _idle;
-    private TaskCompletionSource _queueDrained = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private bool _working;
-    private int _outsideWork;
-    private Task? _worker;
+    private readonly object gate = new();
+    private readonly Queue<WorkItem> queue = new();
+    private readonly HashSet<WorkItem> queued = [];
+    private readonly Dictionary<WorkItem, (DateTimeOffset Due, ITimer Timer)> delayed = [];
+    private readonly Dictionary<WorkItem, int> failures = [];
+    private readonly SemaphoreSlim signal = new(0);
+    private readonly CancellationTokenSource stopping = new();
+    private readonly TimeProvider time;
+    private readonly Action<WorkItem> reconcile;
+    private readonly Action<WorkItem, Exception> failed;
+    private TaskCompletionSource? idle;
+    private TaskCompletionSource queueDrained = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private bool working;
+    private int outsideWork;
+    private Task? worker;
 
     public ReconcileQueue(TimeProvider time, Action<WorkItem> reconcile, Action<WorkItem, Exception> failed)
     {
-        _time = time;
-        _reconcile = reconcile;
-        _failed = failed;
+        this.time = time;
+        this.reconcile = reconcile;
+        this.failed = failed;
     }
 
-    public void Start() => _worker ??= Task.Run(RunAsync);
+    public void Start() => this.worker ??= Task.Run(RunAsync);
 
     public void Add(WorkItem item)
     {
-        lock (_gate)
+        lock (gate)
         {
-            if (_stopping.IsCancellationRequested || !_queued.Add(item)) return;
-            _queue.Enqueue(item);
+            if (stopping.IsCancellationRequested || !this.queued.Add(item))
+            {
+                return;
+            }
+
+            this.queue.Enqueue(item);
         }
-        _signal.Release();
+        this.signal.Release();
     }
 
     /// <summary>Adds the item once <paramref name="delay"/> has passed; an earlier pending request for it wins.</summary>
@@ -57,17 +61,25 @@ internal sealed class ReconcileQueue : IDisposable
             Add(item);
             return;
         }
-        var due = _time.GetUtcNow() + delay;
-        lock (_gate)
+        var due = this.time.GetUtcNow() + delay;
+        lock (gate)
         {
-            if (_stopping.IsCancellationRequested) return;
-            if (_delayed.TryGetValue(item, out var pending))
+            if (stopping.IsCancellationRequested)
             {
-                if (pending.Due <= due) return;
+                return;
+            }
+
+            if (delayed.TryGetValue(item, out var pending))
+            {
+                if (pending.Due <= due)
+                {
+                    return;
+                }
+
                 pending.Timer.Dispose();
             }
-            var timer = _time.CreateTimer(_ => Fire(item, due), null, delay, Timeout.InfiniteTimeSpan);
-            _delayed[item] = (due, timer);
+            var timer = this.time.CreateTimer(_ => Fire(item, due), null, delay, Timeout.InfiniteTimeSpan);
+            delayed[item] = (due, timer);
         }
     }
 
@@ -77,11 +89,19 @@ internal sealed class ReconcileQueue : IDisposable
     /// </summary>
     public void Track(Task work, Action then)
     {
-        lock (_gate) _outsideWork++;
+        lock (gate)
+        {
+            outsideWork++;
+        }
+
         work.ContinueWith(_ =>
         {
             then();
-            lock (_gate) _outsideWork--;
+            lock (gate)
+            {
+                outsideWork--;
+            }
+
             CheckIdle();
         }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
@@ -95,11 +115,15 @@ internal sealed class ReconcileQueue : IDisposable
         while (true)
         {
             Task idle;
-            lock (_gate)
+            lock (gate)
             {
-                if (_queue.Count == 0 && !_working && (!includeOutsideWork || _outsideWork == 0)) return;
-                _idle ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                idle = _idle.Task;
+                if (this.queue.Count == 0 && !working && (!includeOutsideWork || outsideWork == 0))
+                {
+                    return;
+                }
+
+                this.idle ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                idle = this.idle.Task;
             }
             if (includeOutsideWork)
             {
@@ -107,39 +131,54 @@ internal sealed class ReconcileQueue : IDisposable
                 return;
             }
             // Outside work keeps the full idle signal from coming: look again whenever the queue empties.
-            await Task.WhenAny(idle, _queueDrained.Task).ConfigureAwait(false);
-            lock (_gate)
+            await Task.WhenAny(idle, queueDrained.Task).ConfigureAwait(false);
+            lock (gate)
             {
-                if (_queueDrained.Task.IsCompleted) _queueDrained = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                if (queueDrained.Task.IsCompleted)
+                {
+                    queueDrained = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                }
             }
         }
     }
 
     public void Dispose()
     {
-        lock (_gate)
+        lock (gate)
         {
-            if (_stopping.IsCancellationRequested) return;
-            _stopping.Cancel();
-            foreach (var (_, pending) in _delayed) pending.Timer.Dispose();
-            _delayed.Clear();
-            _queue.Clear();
-            _queued.Clear();
+            if (stopping.IsCancellationRequested)
+            {
+                return;
+            }
+
+            stopping.Cancel();
+            foreach (var (_, pending) in delayed)
+            {
+                pending.Timer.Dispose();
+            }
+
+            delayed.Clear();
+            this.queue.Clear();
+            this.queued.Clear();
         }
-        try { _worker?.Wait(TimeSpan.FromSeconds(5)); }
+        try { this.worker?.Wait(TimeSpan.FromSeconds(5)); }
         catch (AggregateException) { }
-        _idle?.TrySetResult();
-        _stopping.Dispose();
+        this.idle?.TrySetResult();
+        stopping.Dispose();
     }
 
-    private bool IsIdleLocked => _queue.Count == 0 && !_working && _outsideWork == 0;
+    private bool IsIdleLocked => this.queue.Count == 0 && !working && outsideWork == 0;
 
     private void Fire(WorkItem item, DateTimeOffset due)
     {
-        lock (_gate)
+        lock (gate)
         {
-            if (!_delayed.TryGetValue(item, out var pending) || pending.Due != due) return;
-            _delayed.Remove(item);
+            if (!delayed.TryGetValue(item, out var pending) || pending.Due != due)
+            {
+                return;
+            }
+
+            delayed.Remove(item);
             pending.Timer.Dispose();
         }
         Add(item);
@@ -147,22 +186,29 @@ internal sealed class ReconcileQueue : IDisposable
 
     private async Task RunAsync()
     {
-        var token = _stopping.Token;
+        var token = stopping.Token;
         while (!token.IsCancellationRequested)
         {
-            try { await _signal.WaitAsync(token).ConfigureAwait(false); }
+            try { await this.signal.WaitAsync(token).ConfigureAwait(false); }
             catch (OperationCanceledException) { return; }
             WorkItem item;
-            lock (_gate)
+            lock (gate)
             {
-                if (!_queue.TryDequeue(out item)) continue;
-                _queued.Remove(item);
-                _working = true;
+                if (!this.queue.TryDequeue(out item))
+                {
+                    continue;
+                }
+
+                this.queued.Remove(item);
+                working = true;
             }
             try
             {
-                _reconcile(item);
-                lock (_gate) _failures.Remove(item);
+                this.reconcile(item);
+                lock (gate)
+                {
+                    this.failures.Remove(item);
+                }
             }
             catch (Exception e) when (!token.IsCancellationRequested)
             {
@@ -170,7 +216,11 @@ internal sealed class ReconcileQueue : IDisposable
             }
             finally
             {
-                lock (_gate) _working = false;
+                lock (gate)
+                {
+                    working = false;
+                }
+
                 CheckIdle();
             }
         }
@@ -181,9 +231,17 @@ internal sealed class ReconcileQueue : IDisposable
     private void Retry(WorkItem item, Exception error)
     {
         int failures;
-        lock (_gate) failures = _failures[item] = _failures.GetValueOrDefault(item) + 1;
+        lock (gate)
+        {
+            failures = this.failures[item] = this.failures.GetValueOrDefault(item) + 1;
+        }
+
         var conflict = error is Store.StoreException { Code: 409 or 404 };
-        if (!conflict || failures > 5) _failed(item, error);
+        if (!conflict || failures > 5)
+        {
+            this.failed(item, error);
+        }
+
         if (conflict && failures <= 5)
         {
             Add(item);
@@ -197,14 +255,17 @@ internal sealed class ReconcileQueue : IDisposable
     {
         TaskCompletionSource? idle = null;
         TaskCompletionSource? drained = null;
-        lock (_gate)
+        lock (gate)
         {
             if (IsIdleLocked)
             {
-                idle = _idle;
-                _idle = null;
+                idle = this.idle;
+                this.idle = null;
             }
-            if (_queue.Count == 0 && !_working) drained = _queueDrained;
+            if (this.queue.Count == 0 && !working)
+            {
+                drained = queueDrained;
+            }
         }
         idle?.TrySetResult();
         drained?.TrySetResult();

@@ -16,7 +16,10 @@ internal sealed class ReplicaSetController(ClusterStore store, EventRecorder eve
     public TimeSpan? Sync(string ns, string name)
     {
         var rs = store.Get(ResourceTypes.ReplicaSets, ns, name);
-        if (rs is null || rs.IsBeingDeleted()) return null;
+        if (rs is null || rs.IsBeingDeleted())
+        {
+            return null;
+        }
 
         var wanted = Math.Max(0, rs.Int("spec", "replicas") ?? 1);
         var active = OwnedPods(rs).Where(IsActive).ToList();
@@ -65,7 +68,10 @@ internal sealed class ReplicaSetController(ClusterStore store, EventRecorder eve
         // Like the API server's output: zero counts are left out (omitempty), replicas always shown.
         foreach (var field in new[] { "fullyLabeledReplicas", "readyReplicas", "availableReplicas" })
         {
-            if (status.Int(field) == 0) status.Remove(field);
+            if (status.Int(field) == 0)
+            {
+                status.Remove(field);
+            }
         }
         if (!JsonNode.DeepEquals(before, status))
         {
@@ -122,8 +128,16 @@ internal sealed class ReplicaSetController(ClusterStore store, EventRecorder eve
     /// <summary>podutil.IsPodAvailable: ready, and for minReadySeconds already.</summary>
     public static bool IsAvailable(JsonObject pod, int minReadySeconds, DateTimeOffset now)
     {
-        if (!IsReady(pod)) return false;
-        if (minReadySeconds == 0) return true;
+        if (!IsReady(pod))
+        {
+            return false;
+        }
+
+        if (minReadySeconds == 0)
+        {
+            return true;
+        }
+
         return ReadySince(pod) is { } since && since + TimeSpan.FromSeconds(minReadySeconds) < now;
     }
 
@@ -135,20 +149,43 @@ internal sealed class ReplicaSetController(ClusterStore store, EventRecorder eve
     {
         public int Compare(JsonObject? x, JsonObject? y)
         {
-            if (x is null || y is null) return 0;
+            if (x is null || y is null)
+            {
+                return 0;
+            }
+
             var scheduled = Scheduled(x).CompareTo(Scheduled(y));
-            if (scheduled != 0) return scheduled;
+            if (scheduled != 0)
+            {
+                return scheduled;
+            }
+
             var phase = PhaseRank(x).CompareTo(PhaseRank(y));
-            if (phase != 0) return phase;
+            if (phase != 0)
+            {
+                return phase;
+            }
+
             var ready = IsReady(x).CompareTo(IsReady(y));
-            if (ready != 0) return ready;
+            if (ready != 0)
+            {
+                return ready;
+            }
+
             if (IsReady(x) && IsReady(y))
             {
                 var readyFor = (now - (ReadySince(x) ?? now)).CompareTo(now - (ReadySince(y) ?? now));
-                if (readyFor != 0) return readyFor;
+                if (readyFor != 0)
+                {
+                    return readyFor;
+                }
             }
             var restarts = Restarts(y).CompareTo(Restarts(x));
-            if (restarts != 0) return restarts;
+            if (restarts != 0)
+            {
+                return restarts;
+            }
+
             return y.CreationTime().CompareTo(x.CreationTime());
         }
 

@@ -19,14 +19,21 @@ internal sealed class Scheduler(ClusterStore store, EventRecorder events)
     public bool Schedule(string ns, string name)
     {
         var pod = store.Get(ResourceTypes.Pods, ns, name);
-        if (pod is null || !NeedsScheduling(pod)) return false;
+        if (pod is null || !NeedsScheduling(pod))
+        {
+            return false;
+        }
 
         var nodes = store.List(ResourceTypes.Nodes, null);
         var used = new Dictionary<string, ResourceAmounts>(StringComparer.Ordinal);
         foreach (var other in store.List(ResourceTypes.Pods, null))
         {
             var nodeName = other.Text("spec", "nodeName");
-            if (string.IsNullOrEmpty(nodeName) || IsTerminal(other)) continue;
+            if (string.IsNullOrEmpty(nodeName) || IsTerminal(other))
+            {
+                continue;
+            }
+
             used[nodeName] = used.GetValueOrDefault(nodeName) + PodResources.Requests(other);
         }
 
@@ -96,16 +103,32 @@ internal sealed class Scheduler(ClusterStore store, EventRecorder events)
     public static List<string> Misfits(ResourceAmounts allocatable, ResourceAmounts used, ResourceAmounts request)
     {
         var reasons = new List<string>();
-        if (used.Pods + 1 > allocatable.Pods) reasons.Add("Too many pods");
-        if (request.MilliCpu > 0 && request.MilliCpu > allocatable.MilliCpu - used.MilliCpu) reasons.Add("Insufficient cpu");
-        if (request.MemoryBytes > 0 && request.MemoryBytes > allocatable.MemoryBytes - used.MemoryBytes) reasons.Add("Insufficient memory");
+        if (used.Pods + 1 > allocatable.Pods)
+        {
+            reasons.Add("Too many pods");
+        }
+
+        if (request.MilliCpu > 0 && request.MilliCpu > allocatable.MilliCpu - used.MilliCpu)
+        {
+            reasons.Add("Insufficient cpu");
+        }
+
+        if (request.MemoryBytes > 0 && request.MemoryBytes > allocatable.MemoryBytes - used.MemoryBytes)
+        {
+            reasons.Add("Insufficient memory");
+        }
+
         return reasons;
     }
 
     /// <summary>"0/3 nodes are available: 3 Insufficient cpu.": reasons counted over nodes and sorted, as the real message.</summary>
     public static string FailureMessage(int nodeCount, IEnumerable<string> reasons)
     {
-        if (nodeCount == 0) return "no nodes available to schedule pods";
+        if (nodeCount == 0)
+        {
+            return "no nodes available to schedule pods";
+        }
+
         var counted = reasons.GroupBy(r => r, StringComparer.Ordinal)
             .Select(g => $"{g.Count()} {g.Key}")
             .Order(StringComparer.Ordinal);
@@ -130,7 +153,11 @@ internal sealed class Scheduler(ClusterStore store, EventRecorder events)
         var before = status.DeepClone();
         status["phase"] ??= "Pending";
         SetScheduledCondition(status, "False", "Unschedulable", message);
-        if (!JsonNode.DeepEquals(before, status)) store.UpdateStatus(ResourceTypes.Pods, pod);
+        if (!JsonNode.DeepEquals(before, status))
+        {
+            store.UpdateStatus(ResourceTypes.Pods, pod);
+        }
+
         events.Warning(pod, "FailedScheduling", message, Component);
     }
 
@@ -140,14 +167,31 @@ internal sealed class Scheduler(ClusterStore store, EventRecorder events)
         status["conditions"] = conditions;
         var existing = conditions.OfType<JsonObject>().FirstOrDefault(c => c.Text("type") == "PodScheduled");
         if (existing is not null && existing.Text("status") == value && existing.Text("reason") == reason && existing.Text("message") == message)
+        {
             return;
+        }
+
         var transition = existing is not null && existing.Text("status") == value
             ? existing.Text("lastTransitionTime")
             : ObjectFields.Timestamp(store.Time.GetUtcNow());
         var condition = new JsonObject { ["type"] = "PodScheduled", ["status"] = value, ["lastProbeTime"] = null, ["lastTransitionTime"] = transition };
-        if (reason is not null) condition["reason"] = reason;
-        if (message is not null) condition["message"] = message;
-        if (existing is not null) conditions[conditions.IndexOf(existing)] = condition;
-        else conditions.Add(condition);
+        if (reason is not null)
+        {
+            condition["reason"] = reason;
+        }
+
+        if (message is not null)
+        {
+            condition["message"] = message;
+        }
+
+        if (existing is not null)
+        {
+            conditions[conditions.IndexOf(existing)] = condition;
+        }
+        else
+        {
+            conditions.Add(condition);
+        }
     }
 }

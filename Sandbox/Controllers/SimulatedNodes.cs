@@ -12,7 +12,11 @@ internal static class SimulatedNodes
     /// <summary>Creates <see cref="SimulationOptions.NodeCount"/> Ready nodes when the cluster has none.</summary>
     public static void EnsureCreated(ClusterStore store, SimulationOptions options)
     {
-        if (store.List(ResourceTypes.Nodes, null).Count > 0) return;
+        if (store.List(ResourceTypes.Nodes, null).Count > 0)
+        {
+            return;
+        }
+
         for (var i = 1; i <= options.NodeCount; i++)
         {
             try { store.Create(ResourceTypes.Nodes, Node(options, i, store.Time.GetUtcNow())); }

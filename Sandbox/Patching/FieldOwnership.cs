@@ -37,7 +37,11 @@ internal static class FieldOwnership
             Write(after, entries);
             return;
         }
-        foreach (var entry in entries) entry.Fields = entry.Fields.Except(changed).Except(removed);
+        foreach (var entry in entries)
+        {
+            entry.Fields = entry.Fields.Except(changed).Except(removed);
+        }
+
         var mine = entries.FirstOrDefault(e => e.Manager == manager && e.Operation == "Update" && e.Subresource == subresource);
         if (mine is null)
         {
@@ -67,7 +71,10 @@ internal static class FieldOwnership
         {
             foreach (var path in other.Fields.Intersect(appliedFields).Paths)
             {
-                if (path[^1] != "." && !SameValue(current, applied, path)) conflicts.Add((other, path));
+                if (path[^1] != "." && !SameValue(current, applied, path))
+                {
+                    conflicts.Add((other, path));
+                }
             }
         }
         if (conflicts.Count > 0 && !force)
@@ -81,14 +88,19 @@ internal static class FieldOwnership
                 Causes = [.. described.Select(c => ("FieldManagerConflict", $"conflict with \"{c.Owner.Manager}\"", c.Field))],
             };
         }
-        foreach (var (owner, path) in conflicts) owner.Fields = owner.Fields.Except(FieldSet.FromPaths([path]));
+        foreach (var (owner, path) in conflicts)
+        {
+            owner.Fields = owner.Fields.Except(FieldSet.FromPaths([path]));
+        }
 
         var result = current?.DeepClone().AsObject() ?? new JsonObject();
         Merge(result, applied, []);
         var ownedByOthers = entries.Where(e => e != mine && e.Subresource == subresource)
             .Aggregate(FieldSet.Empty, (all, e) => all.Union(e.Fields));
         foreach (var path in previous.Except(appliedFields).Except(ownedByOthers).Paths.OrderByDescending(p => p.Length))
+        {
             FieldSet.Remove(result, path);
+        }
 
         if (mine is null)
         {
@@ -96,7 +108,11 @@ internal static class FieldOwnership
             entries.Add(mine);
         }
         var changed = current is null || !previous.SetEquals(appliedFields) || !JsonNode.DeepEquals(WithoutManagedFields(current), WithoutManagedFields(result));
-        if (changed) mine.Time = now;
+        if (changed)
+        {
+            mine.Time = now;
+        }
+
         mine.Fields = appliedFields;
         mine.ApiVersion = type.ApiVersion;
         Write(result, entries);
@@ -116,10 +132,23 @@ internal static class FieldOwnership
         foreach (var (key, value) in applied)
         {
             path.Add(key);
-            if (value is null) target.Remove(key);
-            else if (value is JsonObject child && target[key] is JsonObject existing) Merge(existing, child, path);
-            else if (value is JsonArray list && target[key] is JsonArray existingList) target[key] = MergeList(existingList, list, path);
-            else target[key] = value.DeepClone();
+            if (value is null)
+            {
+                target.Remove(key);
+            }
+            else if (value is JsonObject child && target[key] is JsonObject existing)
+            {
+                Merge(existing, child, path);
+            }
+            else if (value is JsonArray list && target[key] is JsonArray existingList)
+            {
+                target[key] = MergeList(existingList, list, path);
+            }
+            else
+            {
+                target[key] = value.DeepClone();
+            }
+
             path.RemoveAt(path.Count - 1);
         }
     }
@@ -130,17 +159,31 @@ internal static class FieldOwnership
         if (schema.Merge == ListMerge.Set)
         {
             var union = target.DeepClone().AsArray();
-            foreach (var item in applied.Where(i => !union.Any(u => JsonNode.DeepEquals(u, i)))) union.Add(item?.DeepClone());
+            foreach (var item in applied.Where(i => !union.Any(u => JsonNode.DeepEquals(u, i))))
+            {
+                union.Add(item?.DeepClone());
+            }
+
             return union;
         }
-        if (schema.Merge == ListMerge.Atomic || applied.Any(i => i is not JsonObject)) return applied.DeepClone().AsArray();
+        if (schema.Merge == ListMerge.Atomic || applied.Any(i => i is not JsonObject))
+        {
+            return applied.DeepClone().AsArray();
+        }
+
         var merged = target.DeepClone().AsArray();
         foreach (var item in applied.Select(i => i!.AsObject()))
         {
             var existing = merged.FirstOrDefault(m => m is JsonObject o
                 && schema.Keys.All(k => !item.ContainsKey(k) || JsonNode.DeepEquals(o[k], item[k])));
-            if (existing is JsonObject found) Merge(found, item, path);
-            else merged.Add(item.DeepClone());
+            if (existing is JsonObject found)
+            {
+                Merge(found, item, path);
+            }
+            else
+            {
+                merged.Add(item.DeepClone());
+            }
         }
         return merged;
     }
@@ -149,16 +192,27 @@ internal static class FieldOwnership
     {
         var (foundA, valueA) = FieldSet.Find(a, path);
         var (foundB, valueB) = FieldSet.Find(b, path);
-        if (foundA != foundB) return false;
+        if (foundA != foundB)
+        {
+            return false;
+        }
         // For a map, ownership is about its fields, each compared on its own path.
-        if (valueA is JsonObject { Count: > 0 } && valueB is JsonObject { Count: > 0 }) return true;
+        if (valueA is JsonObject { Count: > 0 } && valueB is JsonObject { Count: > 0 })
+        {
+            return true;
+        }
+
         return JsonNode.DeepEquals(valueA, valueB);
     }
 
     private static List<Entry> Read(JsonNode? managedFields)
     {
         var entries = new List<Entry>();
-        if (managedFields is not JsonArray list) return entries;
+        if (managedFields is not JsonArray list)
+        {
+            return entries;
+        }
+
         foreach (var item in list.OfType<JsonObject>())
         {
             entries.Add(new Entry
@@ -187,13 +241,27 @@ internal static class FieldOwnership
                 ["operation"] = e.Operation,
                 ["apiVersion"] = e.ApiVersion,
             };
-            if (e.Time is not null) item["time"] = e.Time;
+            if (e.Time is not null)
+            {
+                item["time"] = e.Time;
+            }
+
             item["fieldsType"] = "FieldsV1";
             item["fieldsV1"] = e.Fields.ToFieldsV1();
-            if (e.Subresource is not null) item["subresource"] = e.Subresource;
+            if (e.Subresource is not null)
+            {
+                item["subresource"] = e.Subresource;
+            }
+
             list.Add(item);
         }
-        if (list.Count > 0) metadata["managedFields"] = list;
-        else metadata.Remove("managedFields");
+        if (list.Count > 0)
+        {
+            metadata["managedFields"] = list;
+        }
+        else
+        {
+            metadata.Remove("managedFields");
+        }
     }
 }

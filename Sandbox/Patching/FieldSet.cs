@@ -14,30 +14,46 @@ internal sealed class FieldSet
     private static readonly HashSet<string> ServerMetadata =
         ["name", "namespace", "uid", "resourceVersion", "generation", "creationTimestamp", "managedFields", "deletionTimestamp", "selfLink"];
 
-    private readonly HashSet<string> _paths;
+    private readonly HashSet<string> paths;
 
-    private FieldSet(HashSet<string> paths) => _paths = paths;
+    private FieldSet(HashSet<string> paths) => this.paths = paths;
 
     public static FieldSet Empty => new([]);
 
-    public int Count => _paths.Count;
+    public int Count => this.paths.Count;
 
-    public IEnumerable<string[]> Paths => _paths.Select(p => p.Split(Separator));
+    public IEnumerable<string[]> Paths => this.paths.Select(p => p.Split(Separator));
 
     /// <summary>The fields an object sets; <paramref name="status"/> picks the status part (the /status subresource's) or the rest.</summary>
     public static FieldSet Of(JsonObject? obj, bool status = false)
     {
         var paths = new HashSet<string>();
-        if (obj is null) return new(paths);
+        if (obj is null)
+        {
+            return new(paths);
+        }
+
         foreach (var (key, value) in obj)
         {
-            if (key is "apiVersion" or "kind") continue;
-            if ((key == "status") != status) continue;
+            if (key is "apiVersion" or "kind")
+            {
+                continue;
+            }
+
+            if ((key == "status") != status)
+            {
+                continue;
+            }
+
             if (key == "metadata" && value is JsonObject metadata)
             {
                 foreach (var (mk, mv) in metadata)
                 {
-                    if (ServerMetadata.Contains(mk)) continue;
+                    if (ServerMetadata.Contains(mk))
+                    {
+                        continue;
+                    }
+
                     Walk(mv, ["f:metadata", "f:" + mk], ["metadata", mk], paths);
                 }
                 continue;
@@ -52,14 +68,18 @@ internal sealed class FieldSet
     public static FieldSet FromFieldsV1(JsonNode? tree)
     {
         var paths = new HashSet<string>();
-        if (tree is JsonObject o) Collect(o, [], paths);
+        if (tree is JsonObject o)
+        {
+            Collect(o, [], paths);
+        }
+
         return new(paths);
     }
 
     public JsonObject ToFieldsV1()
     {
         var root = new JsonObject();
-        foreach (var path in _paths.Order(StringComparer.Ordinal))
+        foreach (var path in this.paths.Order(StringComparer.Ordinal))
         {
             var node = root;
             foreach (var part in path.Split(Separator))
@@ -75,17 +95,17 @@ internal sealed class FieldSet
         return root;
     }
 
-    public bool Contains(string[] path) => _paths.Contains(string.Join(Separator, path));
+    public bool Contains(string[] path) => this.paths.Contains(string.Join(Separator, path));
 
-    public FieldSet Union(FieldSet other) => new([.. _paths, .. other._paths]);
+    public FieldSet Union(FieldSet other) => new([.. this.paths, .. other.paths]);
 
-    public FieldSet Except(FieldSet other) => new([.. _paths.Where(p => !other._paths.Contains(p))]);
+    public FieldSet Except(FieldSet other) => new([.. this.paths.Where(p => !other.paths.Contains(p))]);
 
-    public FieldSet Intersect(FieldSet other) => new([.. _paths.Where(other._paths.Contains)]);
+    public FieldSet Intersect(FieldSet other) => new([.. this.paths.Where(other.paths.Contains)]);
 
-    public FieldSet Where(Func<string[], bool> keep) => new([.. _paths.Where(p => keep(p.Split(Separator)))]);
+    public FieldSet Where(Func<string[], bool> keep) => new([.. this.paths.Where(p => keep(p.Split(Separator)))]);
 
-    public bool SetEquals(FieldSet other) => _paths.SetEquals(other._paths);
+    public bool SetEquals(FieldSet other) => this.paths.SetEquals(other.paths);
 
     /// <summary>The value at a path in an object: (false, null) when the object does not have it.</summary>
     public static (bool Found, JsonNode? Value) Find(JsonNode? root, string[] path)
@@ -93,11 +113,15 @@ internal sealed class FieldSet
         var node = root;
         foreach (var part in path)
         {
-            if (part == ".") return (node is not null, node);
+            if (part == ".")
+            {
+                return (node is not null, node);
+            }
+
             switch (part[0])
             {
                 case 'f' when node is JsonObject o && o.TryGetPropertyValue(part[2..], out var child): node = child; break;
-                case 'k' when node is JsonArray a: node = FindItem(a, part); if (node is null) return (false, null); break;
+                case 'k' when node is JsonArray a: node = FindItem(a, part); if (node is null) { return (false, null); } break;
                 case 'v' when node is JsonArray a:
                     var value = JsonNode.Parse(part[2..]);
                     return a.Any(i => JsonNode.DeepEquals(i, value)) ? (true, value) : (false, null);
@@ -110,7 +134,11 @@ internal sealed class FieldSet
     /// <summary>Removes the field at a path from an object, if it is there.</summary>
     public static void Remove(JsonNode? root, string[] path)
     {
-        if (path.Length == 0) return;
+        if (path.Length == 0)
+        {
+            return;
+        }
+
         var last = path[^1];
         if (last == ".")
         {
@@ -118,14 +146,22 @@ internal sealed class FieldSet
             last = path[^1];
         }
         var (found, parent) = Find(root, path[..^1]);
-        if (!found) return;
+        if (!found)
+        {
+            return;
+        }
+
         switch (last[0])
         {
             case 'f' when parent is JsonObject o: o.Remove(last[2..]); break;
             case 'k' when parent is JsonArray a && FindItem(a, last) is { } item: a.Remove(item); break;
             case 'v' when parent is JsonArray a:
                 var value = JsonNode.Parse(last[2..]);
-                foreach (var i in a.Where(i => JsonNode.DeepEquals(i, value)).ToList()) a.Remove(i);
+                foreach (var i in a.Where(i => JsonNode.DeepEquals(i, value)).ToList())
+                {
+                    a.Remove(i);
+                }
+
                 break;
         }
     }
@@ -136,14 +172,24 @@ internal sealed class FieldSet
         var text = new System.Text.StringBuilder();
         foreach (var part in path)
         {
-            if (part == ".") continue;
-            if (part.StartsWith("f:", StringComparison.Ordinal)) text.Append('.').Append(part[2..]);
+            if (part == ".")
+            {
+                continue;
+            }
+
+            if (part.StartsWith("f:", StringComparison.Ordinal))
+            {
+                text.Append('.').Append(part[2..]);
+            }
             else if (part.StartsWith("k:", StringComparison.Ordinal))
             {
                 var keys = JsonNode.Parse(part[2..])!.AsObject();
                 text.Append('[').Append(string.Join(",", keys.Select(k => $"{k.Key}={k.Value?.ToJsonString()}"))).Append(']');
             }
-            else text.Append('[').Append(part[2..]).Append(']');
+            else
+            {
+                text.Append('[').Append(part[2..]).Append(']');
+            }
         }
         return text.ToString();
     }
@@ -159,7 +205,11 @@ internal sealed class FieldSet
         switch (value)
         {
             case JsonObject o when o.Count > 0:
-                foreach (var (k, v) in o) Walk(v, [.. prefix, "f:" + k], [.. schemaPath, k], paths);
+                foreach (var (k, v) in o)
+                {
+                    Walk(v, [.. prefix, "f:" + k], [.. schemaPath, k], paths);
+                }
+
                 break;
             case JsonArray a:
                 var schema = ListSchema.For(schemaPath);
@@ -169,14 +219,24 @@ internal sealed class FieldSet
                     {
                         var itemPath = new List<string>([.. prefix, KeyOf(item, schema.Keys)]);
                         paths.Add(string.Join(Separator, [.. itemPath, "."]));
-                        foreach (var (k, v) in item) Walk(v, [.. itemPath, "f:" + k], [.. schemaPath, k], paths);
+                        foreach (var (k, v) in item)
+                        {
+                            Walk(v, [.. itemPath, "f:" + k], [.. schemaPath, k], paths);
+                        }
                     }
                 }
                 else if (schema.Merge == ListMerge.Set && a.Count > 0)
                 {
-                    foreach (var item in a) paths.Add(string.Join(Separator, [.. prefix, "v:" + (item?.ToJsonString() ?? "null")]));
+                    foreach (var item in a)
+                    {
+                        paths.Add(string.Join(Separator, [.. prefix, "v:" + (item?.ToJsonString() ?? "null")]));
+                    }
                 }
-                else paths.Add(string.Join(Separator, prefix));
+                else
+                {
+                    paths.Add(string.Join(Separator, prefix));
+                }
+
                 break;
             default:
                 paths.Add(string.Join(Separator, prefix));
@@ -189,7 +249,10 @@ internal sealed class FieldSet
         var key = new JsonObject();
         foreach (var k in keys.Order(StringComparer.Ordinal))
         {
-            if (item[k] is { } v) key[k] = v.DeepClone();
+            if (item[k] is { } v)
+            {
+                key[k] = v.DeepClone();
+            }
         }
         return "k:" + key.ToJsonString(new JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
     }
@@ -199,8 +262,14 @@ internal sealed class FieldSet
         foreach (var (key, child) in node)
         {
             List<string> path = [.. prefix, key];
-            if (key == "." || child is not JsonObject { Count: > 0 } inner) paths.Add(string.Join(Separator, path));
-            else Collect(inner, path, paths);
+            if (key == "." || child is not JsonObject { Count: > 0 } inner)
+            {
+                paths.Add(string.Join(Separator, path));
+            }
+            else
+            {
+                Collect(inner, path, paths);
+            }
         }
     }
 }

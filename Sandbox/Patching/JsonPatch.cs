@@ -35,7 +35,10 @@ internal static class JsonPatch
                 }
                 case "test":
                     if (!JsonNode.DeepEquals(Get(root, path), op["value"]))
+                    {
                         throw new StoreException(422, "Invalid", $"the server rejected our request due to an error in our request: testing value {path} failed");
+                    }
+
                     break;
                 default: throw StoreException.BadRequest($"Unexpected kind: {kind}");
             }
@@ -48,15 +51,27 @@ internal static class JsonPatch
 
     private static string[] Split(string pointer)
     {
-        if (pointer.Length == 0) return [];
-        if (pointer[0] != '/') throw StoreException.BadRequest($"invalid json pointer \"{pointer}\"");
+        if (pointer.Length == 0)
+        {
+            return [];
+        }
+
+        if (pointer[0] != '/')
+        {
+            throw StoreException.BadRequest($"invalid json pointer \"{pointer}\"");
+        }
+
         return [.. pointer[1..].Split('/').Select(p => p.Replace("~1", "/").Replace("~0", "~"))];
     }
 
     private static JsonNode Get(JsonNode root, string pointer)
     {
         var node = root;
-        foreach (var part in Split(pointer)) node = Child(node, part, pointer) ?? throw Missing(pointer);
+        foreach (var part in Split(pointer))
+        {
+            node = Child(node, part, pointer) ?? throw Missing(pointer);
+        }
+
         return node;
     }
 
@@ -70,9 +85,17 @@ internal static class JsonPatch
     private static JsonNode Add(JsonNode root, string pointer, JsonNode? value)
     {
         var parts = Split(pointer);
-        if (parts.Length == 0) return value ?? throw StoreException.BadRequest("cannot replace the whole object with null");
+        if (parts.Length == 0)
+        {
+            return value ?? throw StoreException.BadRequest("cannot replace the whole object with null");
+        }
+
         var parent = root;
-        foreach (var part in parts[..^1]) parent = Child(parent, part, pointer) ?? throw Missing(pointer);
+        foreach (var part in parts[..^1])
+        {
+            parent = Child(parent, part, pointer) ?? throw Missing(pointer);
+        }
+
         var last = parts[^1];
         switch (parent)
         {
@@ -87,9 +110,17 @@ internal static class JsonPatch
     private static void Remove(JsonNode root, string pointer)
     {
         var parts = Split(pointer);
-        if (parts.Length == 0) throw StoreException.BadRequest("cannot remove the whole object");
+        if (parts.Length == 0)
+        {
+            throw StoreException.BadRequest("cannot remove the whole object");
+        }
+
         var parent = root;
-        foreach (var part in parts[..^1]) parent = Child(parent, part, pointer) ?? throw Missing(pointer);
+        foreach (var part in parts[..^1])
+        {
+            parent = Child(parent, part, pointer) ?? throw Missing(pointer);
+        }
+
         var last = parts[^1];
         switch (parent)
         {

@@ -17,7 +17,11 @@ internal sealed record ListSchema(ListMerge Merge, string[] Keys, string? PatchK
 
     public static ListSchema For(IReadOnlyList<string> path)
     {
-        if (path.Count == 0) return Atomic;
+        if (path.Count == 0)
+        {
+            return Atomic;
+        }
+
         var field = path[^1];
         var parent = path.Count > 1 ? path[^2] : "";
         return field switch

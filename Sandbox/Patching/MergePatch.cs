@@ -16,15 +16,24 @@ internal static class MergePatch
     {
         foreach (var (key, value) in patch)
         {
-            if (value is null) target.Remove(key);
-            else if (value is JsonObject child && target[key] is JsonObject existing) Merge(existing, child);
+            if (value is null)
+            {
+                target.Remove(key);
+            }
+            else if (value is JsonObject child && target[key] is JsonObject existing)
+            {
+                Merge(existing, child);
+            }
             else if (value is JsonObject fresh)
             {
                 var created = new JsonObject();
                 Merge(created, fresh);
                 target[key] = created;
             }
-            else target[key] = value.DeepClone();
+            else
+            {
+                target[key] = value.DeepClone();
+            }
         }
     }
 }

@@ -30,27 +30,53 @@ internal static class StrategicMergePatch
                 var field = key["$deleteFromPrimitiveList/".Length..];
                 if (target[field] is JsonArray list && value is JsonArray remove)
                 {
-                    foreach (var item in list.Where(i => remove.Any(r => JsonNode.DeepEquals(r, i))).ToList()) list.Remove(item);
+                    foreach (var item in list.Where(i => remove.Any(r => JsonNode.DeepEquals(r, i))).ToList())
+                    {
+                        list.Remove(item);
+                    }
                 }
                 continue;
             }
-            if (key.StartsWith('$')) continue;
+            if (key.StartsWith('$'))
+            {
+                continue;
+            }
+
             path.Add(key);
-            if (value is null) target.Remove(key);
+            if (value is null)
+            {
+                target.Remove(key);
+            }
             else if (value is JsonObject child)
             {
                 var merged = target[key] is JsonObject existing ? MergeObject(existing, child, path) : MergeObject(new JsonObject(), child, path);
-                if (merged is null) target.Remove(key);
-                else if (!ReferenceEquals(merged, target[key])) target[key] = merged;
+                if (merged is null)
+                {
+                    target.Remove(key);
+                }
+                else if (!ReferenceEquals(merged, target[key]))
+                {
+                    target[key] = merged;
+                }
             }
-            else if (value is JsonArray items) target[key] = MergeList(target[key] as JsonArray, items, path);
-            else target[key] = value.DeepClone();
+            else if (value is JsonArray items)
+            {
+                target[key] = MergeList(target[key] as JsonArray, items, path);
+            }
+            else
+            {
+                target[key] = value.DeepClone();
+            }
+
             path.RemoveAt(path.Count - 1);
         }
         if (patch["$retainKeys"] is JsonArray retain)
         {
             var keep = retain.Select(k => (string?)k).ToHashSet();
-            foreach (var key in target.Select(p => p.Key).Where(k => !keep.Contains(k)).ToList()) target.Remove(key);
+            foreach (var key in target.Select(p => p.Key).Where(k => !keep.Contains(k)).ToList())
+            {
+                target.Remove(key);
+            }
         }
         return target;
     }
@@ -61,26 +87,45 @@ internal static class StrategicMergePatch
         if (schema.Merge == ListMerge.Set)
         {
             var result = target?.DeepClone().AsArray() ?? [];
-            foreach (var item in patch.Where(i => !result.Any(r => JsonNode.DeepEquals(r, i)))) result.Add(item?.DeepClone());
+            foreach (var item in patch.Where(i => !result.Any(r => JsonNode.DeepEquals(r, i))))
+            {
+                result.Add(item?.DeepClone());
+            }
+
             return result;
         }
         if (schema.Merge == ListMerge.Atomic || schema.PatchKey is null || patch.Any(i => i is not JsonObject))
+        {
             return Clean(patch).AsArray();
+        }
 
         var key = schema.PatchKey;
         if (patch.Any(i => (string?)i!["$patch"] == "replace"))
+        {
             return new JsonArray([.. patch.Where(i => (string?)i!["$patch"] != "replace").Select(i => (JsonNode?)Clean(i!))]);
+        }
+
         var merged = target?.DeepClone().AsArray() ?? [];
         foreach (var item in patch.Select(i => i!.AsObject()))
         {
             var existing = merged.FirstOrDefault(m => m is JsonObject o && JsonNode.DeepEquals(o[key], item[key]));
             if ((string?)item["$patch"] == "delete")
             {
-                if (existing is not null) merged.Remove(existing);
+                if (existing is not null)
+                {
+                    merged.Remove(existing);
+                }
+
                 continue;
             }
-            if (existing is JsonObject current) MergeObject(current, item, path);
-            else merged.Add(Clean(item));
+            if (existing is JsonObject current)
+            {
+                MergeObject(current, item, path);
+            }
+            else
+            {
+                merged.Add(Clean(item));
+            }
         }
         return merged;
     }

@@ -13,11 +13,11 @@ internal sealed class CertificateAuthority : IDisposable
     private const string CertificateFile = "ca.crt";
     private const string KeyFile = "ca.key";
 
-    private readonly X509Certificate2 _ca;
+    private readonly X509Certificate2 ca;
 
-    private CertificateAuthority(X509Certificate2 ca) => _ca = ca;
+    private CertificateAuthority(X509Certificate2 ca) => this.ca = ca;
 
-    public string CertificatePem => _ca.ExportCertificatePem();
+    public string CertificatePem => this.ca.ExportCertificatePem();
 
     public static CertificateAuthority LoadOrCreate(string? directory)
     {
@@ -25,7 +25,10 @@ internal sealed class CertificateAuthority : IDisposable
         {
             var loaded = X509Certificate2.CreateFromPemFile(Path.Combine(directory, CertificateFile), Path.Combine(directory, KeyFile));
             // Still valid for a good while: keep it; otherwise a new CA (and new kubeconfigs) is the honest answer.
-            if (loaded.NotAfter > DateTime.UtcNow.AddDays(30)) return new CertificateAuthority(loaded);
+            if (loaded.NotAfter > DateTime.UtcNow.AddDays(30))
+            {
+                return new CertificateAuthority(loaded);
+            }
         }
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var request = new CertificateRequest("CN=sandbox-ca, O=Sandbox", key, HashAlgorithmName.SHA256);
@@ -41,7 +44,10 @@ internal sealed class CertificateAuthority : IDisposable
             File.WriteAllText(Path.Combine(directory, CertificateFile), ca.ExportCertificatePem());
             var keyPath = Path.Combine(directory, KeyFile);
             File.WriteAllText(keyPath, key.ExportPkcs8PrivateKeyPem());
-            if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(keyPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            if (!OperatingSystem.IsWindows())
+            {
+                File.SetUnixFileMode(keyPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            }
         }
         return new CertificateAuthority(ca);
     }
@@ -59,11 +65,11 @@ internal sealed class CertificateAuthority : IDisposable
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
         request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.KeyEncipherment, true));
         request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], false));
-        request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(_ca, true, false));
+        request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(this.ca, true, false));
         var now = DateTimeOffset.UtcNow;
         var serial = RandomNumberGenerator.GetBytes(16);
         serial[0] &= 0x7f;
-        using var signed = request.Create(_ca, now.AddMinutes(-5), Min(now.AddYears(1), _ca.NotAfter.AddMinutes(-1)), serial);
+        using var signed = request.Create(this.ca, now.AddMinutes(-5), Min(now.AddYears(1), this.ca.NotAfter.AddMinutes(-1)), serial);
         using var withKey = signed.CopyWithPrivateKey(key);
         // A PKCS#12 round trip gives a certificate whose key the TLS stack can use on every platform.
         return X509CertificateLoader.LoadPkcs12(withKey.Export(X509ContentType.Pkcs12), null);
@@ -71,5 +77,5 @@ internal sealed class CertificateAuthority : IDisposable
 
     private static DateTimeOffset Min(DateTimeOffset a, DateTime b) => a < b ? a : new DateTimeOffset(b.ToUniversalTime());
 
-    public void Dispose() => _ca.Dispose();
+    public void Dispose() => this.ca.Dispose();
 }

@@ -28,56 +28,72 @@ public sealed class ClusterStore : IDisposable
     /// <summary>Namespaces a fresh cluster has, as a real one does.</summary>
     public static readonly IReadOnlyList<string> InitialNamespaces = ["default", "kube-system", "kube-public", "kube-node-lease"];
 
-    private readonly object _gate = new();
-    private readonly Dictionary<ResourceType, SortedDictionary<string, JsonObject>> _objects = [];
-    private readonly ClusterStoreOptions _options;
-    private readonly Queue<WatchEvent> _history = new();
-    private readonly List<StoreWatch> _watches = [];
-    private readonly List<Action<StoreEvent>> _handlers = [];
-    private readonly Queue<StoreEvent> _undelivered = new();
-    private readonly StateFile? _stateFile;
-    private bool _delivering;
-    private long _resourceVersion;
-    private long _historyStart;
+    private readonly object gate = new();
+    private readonly Dictionary<ResourceType, SortedDictionary<string, JsonObject>> objects = [];
+    private readonly ClusterStoreOptions options;
+    private readonly Queue<WatchEvent> history = new();
+    private readonly List<StoreWatch> watches = [];
+    private readonly List<Action<StoreEvent>> handlers = [];
+    private readonly Queue<StoreEvent> undelivered = new();
+    private readonly StateFile? stateFile;
+    private bool delivering;
+    private long resourceVersion;
+    private long historyStart;
 
     public ClusterStore(TimeProvider time) : this(time, new ClusterStoreOptions()) { }
 
     public ClusterStore(TimeProvider time, ClusterStoreOptions options)
     {
         Time = time;
-        _options = options;
-        foreach (var type in ResourceTypes.All) _objects[type] = new(StringComparer.Ordinal);
+        this.options = options;
+        foreach (var type in ResourceTypes.All)
+        {
+            this.objects[type] = new(StringComparer.Ordinal);
+        }
+
         if (options.StateFile is { } path)
         {
-            _stateFile = new StateFile(path, options.StateFileDelay, Snapshot);
-            if (_stateFile.Load() is { } state)
+            stateFile = new StateFile(path, options.StateFileDelay, Snapshot);
+            if (stateFile.Load() is { } state)
             {
-                _resourceVersion = state.ResourceVersion;
-                foreach (var (type, obj) in state.Objects) _objects[type][Key(type, Namespace(obj), Name(obj))] = obj;
+                this.resourceVersion = state.ResourceVersion;
+                foreach (var (type, obj) in state.Objects)
+                {
+                    this.objects[type][Key(type, Namespace(obj), Name(obj))] = obj;
+                }
             }
         }
-        _historyStart = _resourceVersion;
+        historyStart = this.resourceVersion;
         foreach (var ns in InitialNamespaces)
         {
             if (Get(ResourceTypes.Namespaces, null, ns) is null)
+            {
                 Create(ResourceTypes.Namespaces, new JsonObject { ["metadata"] = new JsonObject { ["name"] = ns } });
+            }
         }
     }
 
     public TimeProvider Time { get; }
 
     /// <summary>The resourceVersion of the last write; increases by one per write.</summary>
-    public long ResourceVersion { get { lock (_gate) return _resourceVersion; } }
+    public long ResourceVersion { get { lock (gate) { return this.resourceVersion; } } }
 
     /// <summary>Watches currently open through <see cref="Watch"/> (the HTTP API's watches).</summary>
-    public int OpenWatchCount { get { lock (_gate) return _watches.Count; } }
+    public int OpenWatchCount { get { lock (gate) { return this.watches.Count; } } }
 
     /// <summary>Watches currently open on one resource type.</summary>
-    public int OpenWatchCountFor(ResourceType type) { lock (_gate) return _watches.Count(w => w.Type == type); }
+    public int OpenWatchCountFor(ResourceType type) { lock (gate)
+        {
+            return this.watches.Count(w => w.Type == type);
+        }
+    }
 
     public JsonObject? Get(ResourceType type, string? ns, string name)
     {
-        lock (_gate) return _objects[type].GetValueOrDefault(Key(type, ns, name))?.DeepClone().AsObject();
+        lock (gate)
+        {
+            return this.objects[type].GetValueOrDefault(Key(type, ns, name))?.DeepClone().AsObject();
+        }
     }
 
     /// <summary>Objects sorted by namespace and name; <paramref name="ns"/> null means all namespaces.</summary>
@@ -86,13 +102,13 @@ public sealed class ClusterStore : IDisposable
     /// <summary>A list together with the resourceVersion it was taken at, as list responses report it.</summary>
     public (IReadOnlyList<JsonObject> Items, long ResourceVersion) ListWithVersion(ResourceType type, string? ns)
     {
-        lock (_gate)
+        lock (gate)
         {
-            var items = _objects[type].Values
+            var items = this.objects[type].Values
                 .Where(o => ns is null || !type.Namespaced || Namespace(o) == ns)
                 .Select(o => o.DeepClone().AsObject())
                 .ToList();
-            return (items, _resourceVersion);
+            return (items, this.resourceVersion);
         }
     }
 
@@ -128,10 +144,18 @@ public sealed class ClusterStore : IDisposable
     public JsonObject? Change(ResourceType type, string? ns, string name, Func<JsonObject?, JsonObject?> change, bool statusOnly = false) =>
         Write(() =>
         {
-            var current = _objects[type].GetValueOrDefault(Key(type, ns, name))?.DeepClone().AsObject();
+            var current = this.objects[type].GetValueOrDefault(Key(type, ns, name))?.DeepClone().AsObject();
             var next = change(current);
-            if (next is null) return current;
-            if (current is null) return CreateLocked(type, next);
+            if (next is null)
+            {
+                return current;
+            }
+
+            if (current is null)
+            {
+                return CreateLocked(type, next);
+            }
+
             return UpdateLocked(type, next, statusOnly);
         });
 
@@ -141,8 +165,12 @@ public sealed class ClusterStore : IDisposable
     /// </summary>
     public IDisposable Subscribe(Action<StoreEvent> handler)
     {
-        lock (_gate) _handlers.Add(handler);
-        return new Unsubscriber(() => { lock (_gate) _handlers.Remove(handler); });
+        lock (gate)
+        {
+            this.handlers.Add(handler);
+        }
+
+        return new Unsubscriber(() => { lock (gate) { this.handlers.Remove(handler); } });
     }
 
     /// <summary>
@@ -152,48 +180,74 @@ public sealed class ClusterStore : IDisposable
     /// </summary>
     public StoreWatch Watch(ResourceType type, string? ns, long? fromResourceVersion)
     {
-        lock (_gate)
+        lock (gate)
         {
-            if (fromResourceVersion is { } from && from < _historyStart)
-                throw StoreException.Gone($"too old resource version: {from} ({_historyStart + 1})");
-            var watch = new StoreWatch(type, ns, this) { StartResourceVersion = _resourceVersion };
+            if (fromResourceVersion is { } from && from < historyStart)
+            {
+                throw StoreException.Gone($"too old resource version: {from} ({historyStart + 1})");
+            }
+
+            var watch = new StoreWatch(type, ns, this) { StartResourceVersion = this.resourceVersion };
             if (fromResourceVersion is { } since)
             {
-                foreach (var e in _history.Where(e => e.ResourceVersion > since)) watch.Offer(e);
+                foreach (var e in this.history.Where(e => e.ResourceVersion > since))
+                {
+                    watch.Offer(e);
+                }
             }
             else
             {
-                watch.StartResourceVersion = _resourceVersion;
-                foreach (var obj in _objects[type].Values.Where(o => ns is null || !type.Namespaced || Namespace(o) == ns))
+                watch.StartResourceVersion = this.resourceVersion;
+                foreach (var obj in this.objects[type].Values.Where(o => ns is null || !type.Namespaced || Namespace(o) == ns))
+                {
                     watch.InitialEvents++;
-                foreach (var obj in _objects[type].Values)
+                }
+
+                foreach (var obj in this.objects[type].Values)
+                {
                     watch.Offer(new WatchEvent(StoreEventType.Added, type, obj.DeepClone().AsObject(), null, ResourceVersionOf(obj)));
+                }
             }
-            _watches.Add(watch);
+            this.watches.Add(watch);
             return watch;
         }
     }
 
     /// <summary>Writes the state file now if a write is pending.</summary>
-    public void Flush() => _stateFile?.Flush();
+    public void Flush() => stateFile?.Flush();
 
     public void Dispose()
     {
         List<StoreWatch> watches;
-        lock (_gate) watches = [.. _watches];
-        foreach (var w in watches) w.Dispose();
-        _stateFile?.Dispose();
+        lock (gate)
+        {
+            watches = [.. this.watches];
+        }
+
+        foreach (var w in watches)
+        {
+            w.Dispose();
+        }
+
+        stateFile?.Dispose();
     }
 
     internal void Close(StoreWatch watch)
     {
-        lock (_gate) _watches.Remove(watch);
+        lock (gate)
+        {
+            this.watches.Remove(watch);
+        }
     }
 
     private T Write<T>(Func<T> write)
     {
         T result;
-        lock (_gate) result = write();
+        lock (gate)
+        {
+            result = write();
+        }
+
         Deliver();
         return result;
     }
@@ -206,12 +260,16 @@ public sealed class ClusterStore : IDisposable
         {
             StoreEvent next;
             Action<StoreEvent>[] handlers;
-            lock (_gate)
+            lock (gate)
             {
-                if (_delivering || _undelivered.Count == 0) return;
-                next = _undelivered.Dequeue();
-                handlers = [.. _handlers];
-                _delivering = true;
+                if (delivering || undelivered.Count == 0)
+                {
+                    return;
+                }
+
+                next = undelivered.Dequeue();
+                handlers = [.. this.handlers];
+                delivering = true;
             }
             try
             {
@@ -223,7 +281,10 @@ public sealed class ClusterStore : IDisposable
             }
             finally
             {
-                lock (_gate) _delivering = false;
+                lock (gate)
+                {
+                    delivering = false;
+                }
             }
         }
     }
@@ -237,9 +298,15 @@ public sealed class ClusterStore : IDisposable
         var ns = type.Namespaced ? (string?)metadata["namespace"] : null;
         if (type.Namespaced)
         {
-            if (string.IsNullOrEmpty(ns)) throw StoreException.BadRequest("the namespace of the object must be set");
-            if (!_objects[ResourceTypes.Namespaces].ContainsKey(Key(ResourceTypes.Namespaces, null, ns)))
+            if (string.IsNullOrEmpty(ns))
+            {
+                throw StoreException.BadRequest("the namespace of the object must be set");
+            }
+
+            if (!this.objects[ResourceTypes.Namespaces].ContainsKey(Key(ResourceTypes.Namespaces, null, ns)))
+            {
                 throw StoreException.NotFound(ResourceTypes.Namespaces, ns);
+            }
         }
         else
         {
@@ -250,24 +317,36 @@ public sealed class ClusterStore : IDisposable
         {
             var prefix = (string?)metadata["generateName"];
             if (string.IsNullOrEmpty(prefix))
+            {
                 throw StoreException.Invalid(type, "", "metadata.name: Required value: name or generateName is required");
-            do name = prefix + RandomSuffix(5);
-            while (_objects[type].ContainsKey(Key(type, ns, name)));
+            }
+
+            do
+            {
+                name = prefix + RandomSuffix(5);
+            }
+            while (this.objects[type].ContainsKey(Key(type, ns, name)));
             metadata["name"] = name;
         }
         ValidateName(type, name);
-        if (_objects[type].ContainsKey(Key(type, ns, name))) throw StoreException.AlreadyExists(type, name);
+        if (this.objects[type].ContainsKey(Key(type, ns, name)))
+        {
+            throw StoreException.AlreadyExists(type, name);
+        }
 
-        ObjectDefaults.Apply(type, obj, _resourceVersion + 1);
+        ObjectDefaults.Apply(type, obj, this.resourceVersion + 1);
         metadata["uid"] = Guid.NewGuid().ToString();
         metadata["creationTimestamp"] = Timestamp(Time.GetUtcNow());
         metadata["generation"] = 1;
         metadata.Remove("deletionTimestamp");
-        metadata["resourceVersion"] = (++_resourceVersion).ToString(CultureInfo.InvariantCulture);
+        metadata["resourceVersion"] = (++this.resourceVersion).ToString(CultureInfo.InvariantCulture);
         if (type == ResourceTypes.Namespaces)
+        {
             obj["status"] = new JsonObject { ["phase"] = "Active" };
+        }
+
         obj = Normalized(obj);
-        _objects[type][Key(type, ns, name)] = obj;
+        this.objects[type][Key(type, ns, name)] = obj;
         Record(StoreEventType.Added, type, obj, null);
         return obj.DeepClone().AsObject();
     }
@@ -278,56 +357,103 @@ public sealed class ClusterStore : IDisposable
         var name = (string?)metadata["name"] ?? throw StoreException.BadRequest("metadata.name is required");
         var ns = type.Namespaced ? (string?)metadata["namespace"] : null;
         var key = Key(type, ns, name);
-        var stored = _objects[type].GetValueOrDefault(key) ?? throw StoreException.NotFound(type, name);
+        var stored = this.objects[type].GetValueOrDefault(key) ?? throw StoreException.NotFound(type, name);
         var storedMetadata = stored["metadata"]!.AsObject();
         var givenVersion = (string?)metadata["resourceVersion"];
         if (!string.IsNullOrEmpty(givenVersion) && givenVersion != (string?)storedMetadata["resourceVersion"])
+        {
             throw StoreException.Conflict(type, name, "the object has been modified; please apply your changes to the latest version and try again");
+        }
+
         var givenUid = (string?)metadata["uid"];
         if (!string.IsNullOrEmpty(givenUid) && givenUid != (string?)storedMetadata["uid"])
+        {
             throw StoreException.Conflict(type, name, $"Precondition failed: UID in precondition: {givenUid}, UID in object meta: {storedMetadata["uid"]}");
+        }
 
         JsonObject next;
         if (statusOnly)
         {
             next = stored.DeepClone().AsObject();
-            if (obj["status"] is { } status) next["status"] = status.DeepClone();
-            else next.Remove("status");
-            if (metadata["managedFields"] is { } managedFields) next["metadata"]!["managedFields"] = managedFields.DeepClone();
+            if (obj["status"] is { } status)
+            {
+                next["status"] = status.DeepClone();
+            }
+            else
+            {
+                next.Remove("status");
+            }
+
+            if (metadata["managedFields"] is { } managedFields)
+            {
+                next["metadata"]!["managedFields"] = managedFields.DeepClone();
+            }
         }
         else
         {
             next = obj;
             next["apiVersion"] = type.ApiVersion;
             next["kind"] = type.Kind;
-            if (stored["status"] is { } status) next["status"] = status.DeepClone();
-            else next.Remove("status");
+            if (stored["status"] is { } status)
+            {
+                next["status"] = status.DeepClone();
+            }
+            else
+            {
+                next.Remove("status");
+            }
             // Identity and bookkeeping belong to the server, whatever the client sent.
             foreach (var field in new[] { "uid", "creationTimestamp", "generation", "deletionTimestamp" })
             {
-                if (storedMetadata[field] is { } value) metadata[field] = value.DeepClone();
-                else metadata.Remove(field);
+                if (storedMetadata[field] is { } value)
+                {
+                    metadata[field] = value.DeepClone();
+                }
+                else
+                {
+                    metadata.Remove(field);
+                }
             }
             metadata["name"] = name;
-            if (type.Namespaced) metadata["namespace"] = ns; else metadata.Remove("namespace");
+            if (type.Namespaced)
+            {
+                metadata["namespace"] = ns;
+            }
+            else
+            {
+                metadata.Remove("namespace");
+            }
+
             if (type == ResourceTypes.Services && next["spec"] is JsonObject nextSpec && stored["spec"]?["clusterIP"] is { } clusterIp)
             {
                 // Immutable once allocated; a client that leaves it out keeps it.
                 nextSpec.TryAdd("clusterIP", clusterIp.DeepClone());
-                if (stored["spec"]?["clusterIPs"] is { } clusterIps) nextSpec.TryAdd("clusterIPs", clusterIps.DeepClone());
+                if (stored["spec"]?["clusterIPs"] is { } clusterIps)
+                {
+                    nextSpec.TryAdd("clusterIPs", clusterIps.DeepClone());
+                }
             }
-            ObjectDefaults.Apply(type, next, _resourceVersion + 1);
+            ObjectDefaults.Apply(type, next, this.resourceVersion + 1);
             if (!metadata.ContainsKey("managedFields") && storedMetadata["managedFields"] is { } managed)
+            {
                 metadata["managedFields"] = managed.DeepClone();
+            }
+
             if (!JsonNode.DeepEquals(stored["spec"], next["spec"]))
+            {
                 metadata["generation"] = ((long?)storedMetadata["generation"] ?? 0) + 1;
+            }
         }
         next["metadata"]!["resourceVersion"] = storedMetadata["resourceVersion"]!.DeepClone();
         next = Normalized(next);
         // A write that changes nothing is not a change: no new resourceVersion, no watch event, as on a real server.
-        if (JsonNode.DeepEquals(stored, next)) return stored.DeepClone().AsObject();
-        next["metadata"]!["resourceVersion"] = (++_resourceVersion).ToString(CultureInfo.InvariantCulture);
-        _objects[type][key] = next;
+        if (JsonNode.DeepEquals(stored, next))
+        {
+            return stored.DeepClone().AsObject();
+        }
+
+        next["metadata"]!["resourceVersion"] = (++this.resourceVersion).ToString(CultureInfo.InvariantCulture);
+        this.objects[type][key] = next;
         Record(StoreEventType.Modified, type, next, stored);
         return next.DeepClone().AsObject();
     }
@@ -335,18 +461,25 @@ public sealed class ClusterStore : IDisposable
     private JsonObject DeleteLocked(ResourceType type, string? ns, string name, bool orphanDependents)
     {
         var key = Key(type, type.Namespaced ? ns : null, name);
-        if (!_objects[type].Remove(key, out var stored)) throw StoreException.NotFound(type, name);
+        if (!this.objects[type].Remove(key, out var stored))
+        {
+            throw StoreException.NotFound(type, name);
+        }
+
         var deleted = stored.DeepClone().AsObject();
-        deleted["metadata"]!["resourceVersion"] = (++_resourceVersion).ToString(CultureInfo.InvariantCulture);
+        deleted["metadata"]!["resourceVersion"] = (++this.resourceVersion).ToString(CultureInfo.InvariantCulture);
         Record(StoreEventType.Deleted, type, deleted, null);
 
         if (type == ResourceTypes.Namespaces)
         {
             foreach (var t in ResourceTypes.All.Where(t => t.Namespaced))
             {
-                foreach (var inside in _objects[t].Values.Where(o => Namespace(o) == name).ToList())
+                foreach (var inside in this.objects[t].Values.Where(o => Namespace(o) == name).ToList())
                 {
-                    if (_objects[t].ContainsKey(Key(t, name, Name(inside)))) DeleteLocked(t, name, Name(inside), orphanDependents: false);
+                    if (this.objects[t].ContainsKey(Key(t, name, Name(inside))))
+                    {
+                        DeleteLocked(t, name, Name(inside), orphanDependents: false);
+                    }
                 }
             }
         }
@@ -354,19 +487,27 @@ public sealed class ClusterStore : IDisposable
         var uid = (string?)stored["metadata"]?["uid"];
         foreach (var t in ResourceTypes.All)
         {
-            foreach (var dependent in _objects[t].Values.Where(o => IsOwnedBy(o, uid)).ToList())
+            foreach (var dependent in this.objects[t].Values.Where(o => IsOwnedBy(o, uid)).ToList())
             {
                 if (orphanDependents)
                 {
                     var orphan = dependent.DeepClone().AsObject();
                     var refs = orphan["metadata"]!["ownerReferences"]!.AsArray();
-                    foreach (var r in refs.Where(r => (string?)r?["uid"] == uid).ToList()) refs.Remove(r);
-                    if (refs.Count == 0) orphan["metadata"]!.AsObject().Remove("ownerReferences");
-                    orphan["metadata"]!["resourceVersion"] = (++_resourceVersion).ToString(CultureInfo.InvariantCulture);
-                    _objects[t][Key(t, Namespace(orphan), Name(orphan))] = orphan;
+                    foreach (var r in refs.Where(r => (string?)r?["uid"] == uid).ToList())
+                    {
+                        refs.Remove(r);
+                    }
+
+                    if (refs.Count == 0)
+                    {
+                        orphan["metadata"]!.AsObject().Remove("ownerReferences");
+                    }
+
+                    orphan["metadata"]!["resourceVersion"] = (++this.resourceVersion).ToString(CultureInfo.InvariantCulture);
+                    this.objects[t][Key(t, Namespace(orphan), Name(orphan))] = orphan;
                     Record(StoreEventType.Modified, t, orphan, dependent);
                 }
-                else if (_objects[t].ContainsKey(Key(t, Namespace(dependent), Name(dependent))))
+                else if (this.objects[t].ContainsKey(Key(t, Namespace(dependent), Name(dependent))))
                 {
                     DeleteLocked(t, Namespace(dependent), Name(dependent), orphanDependents: false);
                 }
@@ -378,12 +519,20 @@ public sealed class ClusterStore : IDisposable
     private void Record(StoreEventType type, ResourceType resource, JsonObject obj, JsonObject? previous)
     {
         // Watches share one frozen copy per change: they only ever serialize it.
-        var change = new WatchEvent(type, resource, Materialized(obj.DeepClone()).AsObject(), previous is null ? null : Materialized(previous.DeepClone()).AsObject(), _resourceVersion);
-        _history.Enqueue(change);
-        while (_history.Count > _options.WatchHistory) _historyStart = _history.Dequeue().ResourceVersion;
-        foreach (var watch in _watches) watch.Offer(change);
-        _undelivered.Enqueue(new StoreEvent(type, resource, change.Object));
-        _stateFile?.MarkChanged();
+        var change = new WatchEvent(type, resource, Materialized(obj.DeepClone()).AsObject(), previous is null ? null : Materialized(previous.DeepClone()).AsObject(), this.resourceVersion);
+        this.history.Enqueue(change);
+        while (this.history.Count > this.options.WatchHistory)
+        {
+            historyStart = this.history.Dequeue().ResourceVersion;
+        }
+
+        foreach (var watch in this.watches)
+        {
+            watch.Offer(change);
+        }
+
+        undelivered.Enqueue(new StoreEvent(type, resource, change.Object));
+        stateFile?.MarkChanged();
     }
 
     /// <summary>
@@ -398,18 +547,18 @@ public sealed class ClusterStore : IDisposable
     {
         switch (node)
         {
-            case JsonObject o: foreach (var (_, child) in o) if (child is not null) Materialized(child); break;
-            case JsonArray a: foreach (var child in a) if (child is not null) Materialized(child); break;
+            case JsonObject o: foreach (var (_, child) in o) { if (child is not null) { Materialized(child); } } break;
+            case JsonArray a: foreach (var child in a) { if (child is not null) { Materialized(child); } } break;
         }
         return node;
     }
 
     private StateFile.State Snapshot()
     {
-        lock (_gate)
+        lock (gate)
         {
-            var objects = _objects.SelectMany(p => p.Value.Values.Select(o => (p.Key, o.DeepClone().AsObject()))).ToList();
-            return new StateFile.State(_resourceVersion, objects);
+            var objects = this.objects.SelectMany(p => p.Value.Values.Select(o => (p.Key, o.DeepClone().AsObject()))).ToList();
+            return new StateFile.State(this.resourceVersion, objects);
         }
     }
 
@@ -422,8 +571,10 @@ public sealed class ClusterStore : IDisposable
             && char.IsAsciiLetterOrDigit(name[0]) && char.IsAsciiLetterOrDigit(name[^1])
             && name.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c is '-' or '.');
         if (!ok)
+        {
             throw StoreException.Invalid(type, name,
                 $"metadata.name: Invalid value: \"{name}\": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character");
+        }
     }
 
     private static string RandomSuffix(int length)
@@ -432,7 +583,10 @@ public sealed class ClusterStore : IDisposable
         const string alphabet = "bcdfghjklmnpqrstvwxz2456789";
         return string.Create(length, 0, (span, _) =>
         {
-            for (var i = 0; i < span.Length; i++) span[i] = alphabet[RandomNumberGenerator.GetInt32(alphabet.Length)];
+            for (var i = 0; i < span.Length; i++)
+            {
+                span[i] = alphabet[RandomNumberGenerator.GetInt32(alphabet.Length)];
+            }
         });
     }
 
@@ -451,8 +605,8 @@ public sealed class ClusterStore : IDisposable
 
     private sealed class Unsubscriber(Action dispose) : IDisposable
     {
-        private Action? _dispose = dispose;
-        public void Dispose() => Interlocked.Exchange(ref _dispose, null)?.Invoke();
+        private Action? dispose = dispose;
+        public void Dispose() => Interlocked.Exchange(ref this.dispose, null)?.Invoke();
     }
 }
 
@@ -462,15 +616,15 @@ public sealed record WatchEvent(StoreEventType Type, ResourceType Resource, Json
 /// <summary>An open watch on one resource type; dispose it to close it.</summary>
 public sealed class StoreWatch : IDisposable
 {
-    private readonly Channel<WatchEvent> _channel = Channel.CreateUnbounded<WatchEvent>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly ClusterStore _store;
-    private int _closed;
+    private readonly Channel<WatchEvent> channel = Channel.CreateUnbounded<WatchEvent>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly ClusterStore store;
+    private int closed;
 
     internal StoreWatch(ResourceType type, string? ns, ClusterStore store)
     {
         Type = type;
         Namespace = ns;
-        _store = store;
+        this.store = store;
     }
 
     public ResourceType Type { get; }
@@ -482,19 +636,31 @@ public sealed class StoreWatch : IDisposable
     /// <summary>The store's resourceVersion when the watch opened.</summary>
     public long StartResourceVersion { get; internal set; }
 
-    public ChannelReader<WatchEvent> Events => _channel.Reader;
+    public ChannelReader<WatchEvent> Events => channel.Reader;
 
     internal void Offer(WatchEvent change)
     {
-        if (change.Resource != Type) return;
-        if (Namespace is not null && Type.Namespaced && ClusterStore.Namespace(change.Object) != Namespace) return;
-        _channel.Writer.TryWrite(change);
+        if (change.Resource != Type)
+        {
+            return;
+        }
+
+        if (Namespace is not null && Type.Namespaced && ClusterStore.Namespace(change.Object) != Namespace)
+        {
+            return;
+        }
+
+        channel.Writer.TryWrite(change);
     }
 
     public void Dispose()
     {
-        if (Interlocked.Exchange(ref _closed, 1) == 1) return;
-        _store.Close(this);
-        _channel.Writer.TryComplete();
+        if (Interlocked.Exchange(ref closed, 1) == 1)
+        {
+            return;
+        }
+
+        this.store.Close(this);
+        channel.Writer.TryComplete();
     }
 }

@@ -57,7 +57,10 @@ internal static class ObjectDefaults
             foreach (var port in (spec["ports"] as JsonArray ?? []).OfType<JsonObject>())
             {
                 port.TryAdd("protocol", "TCP");
-                if (port["port"] is { } p) port.TryAdd("targetPort", p.DeepClone());
+                if (port["port"] is { } p)
+                {
+                    port.TryAdd("targetPort", p.DeepClone());
+                }
             }
         }
         else if (type == ResourceTypes.HorizontalPodAutoscalers && spec is not null)
@@ -67,14 +70,21 @@ internal static class ObjectDefaults
         else if (type == ResourceTypes.Secrets)
         {
             // An empty type (kubectl create secret generic sends one) defaults like a missing one.
-            if (string.IsNullOrEmpty((string?)obj["type"])) obj["type"] = "Opaque";
+            if (string.IsNullOrEmpty((string?)obj["type"]))
+            {
+                obj["type"] = "Opaque";
+            }
+
             if (obj["stringData"] is JsonObject stringData)
             {
                 // stringData is write-only: folded into data as the real server does.
                 var data = obj["data"] as JsonObject ?? new JsonObject();
                 obj["data"] = data;
                 foreach (var (key, value) in stringData)
+                {
                     data[key] = Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes((string?)value ?? ""));
+                }
+
                 obj.Remove("stringData");
             }
         }
@@ -89,7 +99,11 @@ internal static class ObjectDefaults
 
     private static void PodSpec(JsonObject? spec)
     {
-        if (spec is null) return;
+        if (spec is null)
+        {
+            return;
+        }
+
         spec.TryAdd("restartPolicy", "Always");
         spec.TryAdd("terminationGracePeriodSeconds", 30);
         spec.TryAdd("dnsPolicy", "ClusterFirst");
@@ -106,7 +120,10 @@ internal static class ObjectDefaults
                 container.TryAdd("terminationMessagePath", "/dev/termination-log");
                 container.TryAdd("terminationMessagePolicy", "File");
                 container.TryAdd("resources", new JsonObject());
-                foreach (var port in (container["ports"] as JsonArray ?? []).OfType<JsonObject>()) port.TryAdd("protocol", "TCP");
+                foreach (var port in (container["ports"] as JsonArray ?? []).OfType<JsonObject>())
+                {
+                    port.TryAdd("protocol", "TCP");
+                }
             }
         }
     }

@@ -10,34 +10,41 @@ internal sealed class StateFile : IDisposable
 {
     internal sealed record State(long ResourceVersion, IReadOnlyList<(ResourceType Type, JsonObject Object)> Objects);
 
-    private readonly string _path;
-    private readonly TimeSpan _delay;
-    private readonly Func<State> _snapshot;
-    private readonly object _gate = new();
-    private readonly object _writing = new();
-    private readonly Timer _timer;
-    private bool _pending;
-    private bool _disposed;
+    private readonly string path;
+    private readonly TimeSpan delay;
+    private readonly Func<State> snapshot;
+    private readonly object gate = new();
+    private readonly object writing = new();
+    private readonly Timer timer;
+    private bool pending;
+    private bool disposed;
 
     public StateFile(string path, TimeSpan delay, Func<State> snapshot)
     {
-        _path = Path.GetFullPath(path);
-        _delay = delay;
-        _snapshot = snapshot;
+        this.path = Path.GetFullPath(path);
+        this.delay = delay;
+        this.snapshot = snapshot;
         // Wall-clock timer on purpose: persistence follows real time even when the simulation's clock is fake.
-        _timer = new Timer(_ => Flush(), null, Timeout.Infinite, Timeout.Infinite);
+        this.timer = new Timer(_ => Flush(), null, Timeout.Infinite, Timeout.Infinite);
     }
 
     public State? Load()
     {
-        if (!File.Exists(_path)) return null;
-        var root = JsonNode.Parse(File.ReadAllText(_path))!.AsObject();
+        if (!File.Exists(this.path))
+        {
+            return null;
+        }
+
+        var root = JsonNode.Parse(File.ReadAllText(this.path))!.AsObject();
         var objects = new List<(ResourceType, JsonObject)>();
         foreach (var entry in root["objects"]!.AsArray())
         {
             var obj = entry!.AsObject();
             var type = ResourceTypes.FindByKind((string?)obj["apiVersion"] ?? "", (string?)obj["kind"] ?? "");
-            if (type is not null) objects.Add((type, obj.DeepClone().AsObject()));
+            if (type is not null)
+            {
+                objects.Add((type, obj.DeepClone().AsObject()));
+            }
         }
         return new State((long?)root["resourceVersion"] ?? 0, objects);
     }
@@ -45,44 +52,60 @@ internal sealed class StateFile : IDisposable
     /// <summary>Called under the store lock, so it only arms the timer.</summary>
     public void MarkChanged()
     {
-        lock (_gate)
+        lock (gate)
         {
-            if (_pending || _disposed) return;
-            _pending = true;
-            _timer.Change(_delay, Timeout.InfiniteTimeSpan);
+            if (pending || disposed)
+            {
+                return;
+            }
+
+            pending = true;
+            this.timer.Change(this.delay, Timeout.InfiniteTimeSpan);
         }
     }
 
     public void Flush()
     {
-        // MarkChanged runs under the store lock and takes _gate, so the snapshot (which takes the store lock)
-        // must be taken without holding _gate; _writing keeps two flushes from interleaving.
-        lock (_writing)
+        // MarkChanged runs under the store lock and takes gate, so the snapshot (which takes the store lock)
+        // must be taken without holding gate; writing keeps two flushes from interleaving.
+        lock (writing)
         {
-            lock (_gate)
+            lock (gate)
             {
-                if (!_pending) return;
-                _pending = false;
+                if (!pending)
+                {
+                    return;
+                }
+
+                pending = false;
             }
-            var state = _snapshot();
+            var state = this.snapshot();
             var root = new JsonObject
             {
                 ["resourceVersion"] = state.ResourceVersion,
                 ["objects"] = new JsonArray([.. state.Objects.Select(o => (JsonNode)o.Object)]),
             };
-            Directory.CreateDirectory(Path.GetDirectoryName(_path)!);
-            var temporary = _path + ".tmp";
+            Directory.CreateDirectory(Path.GetDirectoryName(this.path)!);
+            var temporary = this.path + ".tmp";
             File.WriteAllText(temporary, root.ToJsonString(new JsonSerializerOptions { WriteIndented = false }));
             // The state holds Secrets: owner-only, like the CA key and the token beside it.
-            if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(temporary, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-            File.Move(temporary, _path, overwrite: true);
+            if (!OperatingSystem.IsWindows())
+            {
+                File.SetUnixFileMode(temporary, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            }
+
+            File.Move(temporary, this.path, overwrite: true);
         }
     }
 
     public void Dispose()
     {
-        lock (_gate) _disposed = true;
-        _timer.Dispose();
+        lock (gate)
+        {
+            disposed = true;
+        }
+
+        this.timer.Dispose();
         Flush();
     }
 }
