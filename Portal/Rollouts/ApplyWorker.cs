@@ -177,9 +177,13 @@ public sealed class ApplyWorker(
         {
             try
             {
-                var generation = await applier.ApplyAsync(cluster, manifests, cancellationToken);
+                // The rollout starts with the Deployment's apply: the tracker judges from then on, not after the rest.
                 var appliedAt = time.GetUtcNow();
-                rollout.Applied(generation, appliedAt);
+                var generation = await applier.ApplyAsync(cluster, manifests, cancellationToken, applied =>
+                {
+                    appliedAt = time.GetUtcNow();
+                    rollout.Applied(applied, appliedAt);
+                });
                 await RecordAppliedAsync(id, attempt, generation, appliedAt, cancellationToken);
                 break;
             }

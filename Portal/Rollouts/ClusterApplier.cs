@@ -15,7 +15,8 @@ public sealed class ClusterApplier(ClusterConnections connections)
     public const string FieldManager = "selfservice-portal";
 
     /// <summary>Applies every object in order; returns the Deployment's generation after the apply.</summary>
-    public async Task<long?> ApplyAsync(string cluster, Manifests manifests, CancellationToken cancellationToken)
+    /// <remarks><paramref name="deploymentApplied"/> hears the generation as soon as the Deployment is applied, before the objects after it.</remarks>
+    public async Task<long?> ApplyAsync(string cluster, Manifests manifests, CancellationToken cancellationToken, Action<long?>? deploymentApplied = null)
     {
         var client = await ConnectAsync(cluster);
         var ns = manifests.Deployment.Metadata.NamespaceProperty;
@@ -31,6 +32,7 @@ public sealed class ClusterApplier(ClusterConnections connections)
         }
 
         var deployment = await client.AppsV1.PatchNamespacedDeploymentAsync(Patch(manifests.Deployment), manifests.Deployment.Metadata.Name, ns, fieldManager: FieldManager, force: true, cancellationToken: cancellationToken);
+        deploymentApplied?.Invoke(deployment.Metadata.Generation);
         await client.CoreV1.PatchNamespacedServiceAsync(Patch(manifests.Service), manifests.Service.Metadata.Name, ns, fieldManager: FieldManager, force: true, cancellationToken: cancellationToken);
         if (manifests.Autoscaler is { } autoscaler)
         {

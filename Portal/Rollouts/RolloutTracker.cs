@@ -113,7 +113,7 @@ public sealed class RolloutTracker(
 
     private void Begin(TrackedRollout rollout, long? appliedGeneration, DateTimeOffset appliedAt, string? lastSummary)
     {
-        if (tracked.TryRemove(rollout.RequestId, out var previous))
+        if (tracked.TryRemove(rollout.RequestId, out var previous) && previous != rollout)
         {
             _ = previous.StopAsync();
         }
@@ -169,7 +169,9 @@ public sealed class RolloutTracker(
 
     private async Task FinishAsync(TrackedRollout rollout, RolloutSnapshot snapshot)
     {
+        var storing = time.GetTimestamp();
         await rollout.Recorder.FlushAsync();
+        logger.LogDebug("Rollout of request {RequestId}: final state stored in {Elapsed} ms", rollout.RequestId, time.GetElapsedTime(storing).TotalMilliseconds);
         await notifier.PublishAsync(snapshot);
         await rollout.RecordedTask;
         await using (var scope = scopes.CreateAsyncScope())
@@ -252,6 +254,7 @@ public sealed class RolloutTracker(
         private readonly RolloutTracker tracker;
         private readonly TrackedRollout rollout;
         private bool handedOver;
+        private bool begun;
 
         internal PreparedRollout(RolloutTracker tracker, TrackedRollout rollout)
         {
@@ -260,7 +263,15 @@ public sealed class RolloutTracker(
         }
 
         /// <summary>The apply went through: judge every change from now on.</summary>
-        public void Applied(long? generation, DateTimeOffset appliedAt) => tracker.Begin(rollout, generation, appliedAt, null);
+        public void Applied(long? generation, DateTimeOffset appliedAt)
+        {
+            // Applied again after a failure past the Deployment: the same spec, the same rollout.
+            if (!begun)
+            {
+                begun = true;
+                tracker.Begin(rollout, generation, appliedAt, null);
+            }
+        }
 
         /// <summary>The request is RollingOut in the database: the tracker may now write its record and end it.</summary>
         public void Recorded()
@@ -395,7 +406,9 @@ public sealed class RolloutTracker(
             var snapshot = tracker.Evaluate(this);
             if (snapshot.IsFinal)
             {
+                var settling = tracker.Time.GetTimestamp();
                 snapshot = await tracker.SettleAsync(this, token);
+                tracker.Logger.LogDebug("Rollout of request {RequestId}: the watches caught up in {Elapsed} ms", requestId, tracker.Time.GetElapsedTime(settling).TotalMilliseconds);
             }
 
             ArmDeadline(snapshot);

@@ -74,6 +74,15 @@ public sealed class Bench : IAsyncDisposable
         start.Environment["Portal__DataDirectory"] = data;
         start.Environment["Clusters__default__Kubeconfig"] = kubeconfig;
         start.Environment["Logging__LogLevel__Default"] = "Warning";
+        if (System.Environment.GetEnvironmentVariable("ROLLOUT_BENCH_TRACE") is not null)
+        {
+            start.Environment["Logging__LogLevel__Portal.Rollouts.RolloutTracker"] = "Debug";
+            start.Environment["Logging__Console__FormatterName"] = "simple";
+        }
+        if (System.Environment.GetEnvironmentVariable("ROLLOUT_BENCH_MIN_THREADS") is { } threads)
+        {
+            start.Environment["DOTNET_ThreadPool_ForceMinWorkerThreads"] = threads;
+        }
         var portal = Process.Start(start) ?? throw new InvalidOperationException("The portal did not start.");
         var log = new ConcurrentQueue<string>();
         portal.OutputDataReceived += (_, e) => Keep(log, e.Data);
@@ -116,6 +125,13 @@ public sealed class Bench : IAsyncDisposable
         {
             var run = await RolloutAsync([viewer], 3);
             var result = Compare(run, run.Viewers[0]);
+            if (System.Environment.GetEnvironmentVariable("ROLLOUT_BENCH_TRACE") is not null)
+            {
+                var origin = run.RawStates.Count > 0 ? run.RawStates[0].At : 0;
+                Console.WriteLine($"  rollout #{run.RequestId}: raw " + string.Join(" ", run.RawStates.Select(r => $"{Stopwatch.GetElapsedTime(origin, r.At).TotalMilliseconds:F0}:{r.Value.Desired}/{r.Value.Updated}/{r.Value.Ready}/{r.Value.Available}")));
+                Console.WriteLine("    hub " + string.Join(" ", run.Viewers[0].Select(h => $"{Stopwatch.GetElapsedTime(origin, h.At).TotalMilliseconds:F0}:{h.Value.Phase.ToString()[0]}{h.Value.Desired}/{h.Value.Updated}/{h.Value.Ready}/{h.Value.Available}")));
+            }
+
             latencies.AddRange(result.Latencies);
             states += result.States;
             missed += result.Missed;
@@ -167,6 +183,7 @@ public sealed class Bench : IAsyncDisposable
         }
 
         await stream.WaitAsync(TimeSpan.FromMinutes(5));
+        await SettledAsync(id);
         Console.WriteLine($"(b) {rawTimes.Count} PATCH /scale during a rollout: raw watch p50 {Ms(Percentile(rawTimes, 50))} p99 {Ms(Percentile(rawTimes, 99))}; hub p50 {Ms(Percentile(hubTimes, 50))} p99 {Ms(Percentile(hubTimes, 99))}");
         Console.WriteLine($"    hub / raw: p50 {Percentile(hubTimes, 50) / Percentile(rawTimes, 50):F2}x, p99 {Percentile(hubTimes, 99) / Percentile(rawTimes, 99):F2}x (per patch: p50 {Percentile(ratios, 50):F2}x, p99 {Percentile(ratios, 99):F2}x)   target: <= 1.2x");
     }
@@ -284,10 +301,16 @@ public sealed class Bench : IAsyncDisposable
         for (var i = 0; i < states.Count; i++)
         {
             var state = states[i];
-            var match = hub.FindIndex(next, h => Key(h.Value) == state.Value);
+            // Seen in time means before the state after it was seen plus a second; a later lookalike is another state.
+            var until = i + 1 < states.Count ? states[i + 1].At + Stopwatch.Frequency : long.MaxValue;
+            var match = hub.FindIndex(next, h => Key(h.Value) == state.Value && h.At <= until);
             if (match >= 0)
             {
                 latencies.Add(Math.Max(0, Stopwatch.GetElapsedTime(state.At, hub[match].At).TotalMilliseconds));
+                if (latencies[^1] > Merge.TotalMilliseconds && System.Environment.GetEnvironmentVariable("ROLLOUT_BENCH_TRACE") is not null)
+                {
+                    Console.WriteLine($"    late: state {i} of {states.Count} {state.Value} +{latencies[^1]:F0} ms ({hub[match].Value.Phase})");
+                }
                 next = match + 1;
             }
             else if (i + 1 < states.Count && Stopwatch.GetElapsedTime(state.At, states[i + 1].At) <= Merge)
@@ -323,8 +346,25 @@ public sealed class Bench : IAsyncDisposable
         var approved = Stopwatch.GetTimestamp();
         await ApproveAsync(id);
         await Task.WhenAll(streams).WaitAsync(TimeSpan.FromMinutes(5));
+        await SettledAsync(id);
         var ended = seen.Where(s => s.Count > 0).Min(s => s[^1].At);
         return new RolloutRun(id, raw.StatesOf(Service, approved, ended), [.. seen]);
+    }
+
+    /// <summary>The stream ends with the stored final snapshot; the request's own state follows a moment later.</summary>
+    private async Task SettledAsync(int id)
+    {
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < TimeSpan.FromMinutes(1))
+        {
+            var request = await alice.GetFromJsonAsync<JsonElement>($"/api/requests/{id}");
+            if (request.GetProperty("state").GetString() is not ("Approved" or "Applying" or "RollingOut"))
+            {
+                return;
+            }
+
+            await Task.Delay(20);
+        }
     }
 
     private async Task StreamAsync(HubConnection viewer, int id, Waiters<RolloutSnapshot> waiters)
@@ -451,6 +491,11 @@ public sealed class Bench : IAsyncDisposable
         if (line is null)
         {
             return;
+        }
+
+        if (System.Environment.GetEnvironmentVariable("ROLLOUT_BENCH_TRACE") is not null && line.Contains("Rollout of request", StringComparison.Ordinal))
+        {
+            Console.WriteLine("    portal: " + line.Trim());
         }
 
         log.Enqueue(line);
