@@ -91,7 +91,7 @@ public sealed class HorizontalPodAutoscalerTests : IDisposable
 
     private JsonObject Hpa() => cluster.Store.List(ResourceTypes.HorizontalPodAutoscalers, SimulatedCluster.Namespace).Single();
 
-    private static JsonObject Autoscaler(string target, int min, int max, int targetUtilization) => new()
+    internal static JsonObject Autoscaler(string target, int min, int max, int targetUtilization) => new()
     {
         ["apiVersion"] = "autoscaling/v2",
         ["kind"] = "HorizontalPodAutoscaler",

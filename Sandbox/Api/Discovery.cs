@@ -15,6 +15,9 @@ internal static class Discovery
         [ResourceTypes.Namespaces] = ["ns"], [ResourceTypes.Nodes] = ["no"], [ResourceTypes.Pods] = ["po"],
         [ResourceTypes.Services] = ["svc"], [ResourceTypes.ConfigMaps] = ["cm"], [ResourceTypes.Events] = ["ev"],
         [ResourceTypes.Deployments] = ["deploy"], [ResourceTypes.ReplicaSets] = ["rs"], [ResourceTypes.HorizontalPodAutoscalers] = ["hpa"],
+        [ResourceTypes.Endpoints] = ["ep"], [ResourceTypes.ServiceAccounts] = ["sa"], [ResourceTypes.PersistentVolumeClaims] = ["pvc"],
+        [ResourceTypes.ResourceQuotas] = ["quota"], [ResourceTypes.StorageClasses] = ["sc"], [ResourceTypes.Ingresses] = ["ing"],
+        [ResourceTypes.PodDisruptionBudgets] = ["pdb"],
     };
 
     private static readonly HashSet<ResourceType> InCategoryAll =
@@ -86,7 +89,7 @@ internal static class Discovery
 
             resource["storageVersionHash"] = Convert.ToBase64String(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(type.ToString())))[..11];
             resources.Add(resource);
-            if (type != ResourceTypes.ConfigMaps && type != ResourceTypes.Secrets && type != ResourceTypes.Events && type != ResourceTypes.Leases)
+            if (ResourceTypes.HasStatus(type))
             {
                 resources.Add(new JsonObject
                 {
@@ -94,6 +97,14 @@ internal static class Discovery
                     ["verbs"] = new JsonArray("get", "patch", "update"),
                 });
             }
+            if (type == ResourceTypes.Pods)
+            {
+                resources.Add(new JsonObject
+                {
+                    ["name"] = "pods/log", ["singularName"] = "", ["namespaced"] = true, ["kind"] = "Pod", ["verbs"] = new JsonArray("get"),
+                });
+            }
+
             if (type == ResourceTypes.Deployments || type == ResourceTypes.ReplicaSets)
             {
                 resources.Add(new JsonObject

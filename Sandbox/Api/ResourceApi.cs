@@ -30,6 +30,11 @@ internal sealed class ResourceApi(ClusterStore store, CancellationToken stopping
     {
         var method = context.Request.Method;
         var (type, name, sub) = (target.Type, target.Name, target.Subresource);
+        if (sub == "log" && type == ResourceTypes.Pods && name is not null && method == "GET")
+        {
+            return PodLogs.ServeAsync(context, store, target, stopping);
+        }
+
         if (sub is not null and not "status" and not "scale")
         {
             throw new StoreException(404, "NotFound", "the server could not find the requested resource");
@@ -62,7 +67,7 @@ internal sealed class ResourceApi(ClusterStore store, CancellationToken stopping
         };
     }
 
-    private static bool IsWatch(HttpRequest request) => request.Query["watch"].ToString() is "true" or "1";
+    private static bool IsWatch(HttpRequest request) => request.Flag("watch");
 
     private JsonObject Existing(ResourceRequest target) =>
         store.Get(target.Type, target.Namespace, target.Name!) ?? throw StoreException.NotFound(target.Type, target.Name!);
@@ -128,20 +133,7 @@ internal sealed class ResourceApi(ClusterStore store, CancellationToken stopping
         var metadata = Metadata(body);
         SetNamespace(type, target, metadata);
         FieldOwnership.RecordUpdate(null, body, FieldManager(context), type.ApiVersion, null, Now());
-        if (IsDryRun(context))
-        {
-            var name = (string?)metadata["name"];
-            if (name is not null && store.Get(type, target.Namespace, name) is not null)
-            {
-                throw StoreException.AlreadyExists(type, name);
-            }
-
-            metadata["uid"] = Guid.NewGuid().ToString();
-            metadata["creationTimestamp"] = Now();
-            await WriteAsync(context, 201, body);
-            return;
-        }
-        await WriteAsync(context, 201, store.Create(type, body));
+        await WriteAsync(context, 201, store.Create(type, body, IsDryRun(context)));
     }
 
     private async Task UpdateAsync(HttpContext context, ResourceRequest target)
@@ -252,7 +244,7 @@ internal sealed class ResourceApi(ClusterStore store, CancellationToken stopping
 
         metadata["name"] = target.Name;
         SetNamespace(type, target, metadata);
-        var force = context.Request.Query["force"].ToString() == "true";
+        var force = context.Request.Flag("force");
         var created = false;
         JsonObject? Merge(JsonObject? current)
         {
@@ -264,15 +256,7 @@ internal sealed class ResourceApi(ClusterStore store, CancellationToken stopping
             created = current is null;
             return FieldOwnership.Apply(type, current, applied, manager, force, target.Subresource, Now());
         }
-        JsonObject result;
-        if (IsDryRun(context))
-        {
-            result = Merge(store.Get(type, target.Namespace, target.Name!))!;
-        }
-        else
-        {
-            result = store.Change(type, target.Namespace, target.Name!, Merge, statusOnly: target.Subresource == "status")!;
-        }
+        var result = store.Change(type, target.Namespace, target.Name!, Merge, statusOnly: target.Subresource == "status", dryRun: IsDryRun(context))!;
 
         await WriteAsync(context, created ? 201 : 200, result);
     }
@@ -328,12 +312,7 @@ internal sealed class ResourceApi(ClusterStore store, CancellationToken stopping
     private JsonObject Write(HttpContext context, ResourceRequest target, Func<JsonObject, JsonObject> change)
     {
         JsonObject Existing(JsonObject? current) => change(current ?? throw StoreException.NotFound(target.Type, target.Name!));
-        if (IsDryRun(context))
-        {
-            return Existing(store.Get(target.Type, target.Namespace, target.Name!));
-        }
-
-        return store.Change(target.Type, target.Namespace, target.Name!, Existing, statusOnly: target.Subresource == "status")!;
+        return store.Change(target.Type, target.Namespace, target.Name!, Existing, statusOnly: target.Subresource == "status", dryRun: IsDryRun(context))!;
     }
 
     private JsonObject WithReplicas(JsonObject current, long replicas, string manager)
@@ -474,9 +453,9 @@ internal sealed class ResourceApi(ClusterStore store, CancellationToken stopping
             options["propagationPolicy"] = policy;
         }
 
-        if (query["orphanDependents"].ToString() is { Length: > 0 } orphan)
+        if (query["orphanDependents"].ToString() is { Length: > 0 })
         {
-            options["orphanDependents"] = orphan == "true";
+            options["orphanDependents"] = context.Request.Flag("orphanDependents");
         }
 
         return options;

@@ -136,6 +136,46 @@ internal static class TableView
             return [NameColumn, new("Holder", "string", "The holder of the lease."), AgeColumn];
         }
 
+        if (type == ResourceTypes.PersistentVolumeClaims)
+        {
+            return [NameColumn, new("Status", "string", "The phase of the claim."), new("Volume", "string", "The bound volume."),
+                new("Capacity", "string", "The capacity of the bound volume."), new("Access Modes", "string", "The access modes of the claim."),
+                new("StorageClass", "string", "The storage class of the claim."), new("VolumeAttributesClass", "string", "The volume attributes class."), AgeColumn];
+        }
+
+        if (type == ResourceTypes.Ingresses)
+        {
+            return [NameColumn, new("Class", "string", "The ingress class."), new("Hosts", "string", "Hosts the ingress serves."),
+                new("Address", "string", "Address of the load balancer."), new("Ports", "string", "Ports of the load balancer."), AgeColumn];
+        }
+
+        if (type == ResourceTypes.PodDisruptionBudgets)
+        {
+            return [NameColumn, new("Min Available", "string", "minAvailable"), new("Max Unavailable", "string", "maxUnavailable"),
+                new("Allowed Disruptions", "integer", "disruptionsAllowed"), AgeColumn];
+        }
+
+        if (type == ResourceTypes.StorageClasses)
+        {
+            return [NameColumn, new("Provisioner", "string", "The provisioner."), new("ReclaimPolicy", "string", "The reclaim policy."),
+                new("VolumeBindingMode", "string", "The volume binding mode."), new("AllowVolumeExpansion", "string", "Whether volumes can grow."), AgeColumn];
+        }
+
+        if (type == ResourceTypes.Endpoints)
+        {
+            return [NameColumn, new("Endpoints", "string", "Addresses and ports of the ready endpoints."), AgeColumn];
+        }
+
+        if (type == ResourceTypes.ResourceQuotas)
+        {
+            return [NameColumn, AgeColumn, new("Request", "string", "Used and hard requests."), new("Limit", "string", "Used and hard limits.")];
+        }
+
+        if (type == ResourceTypes.RoleBindings || type == ResourceTypes.ClusterRoleBindings)
+        {
+            return [NameColumn, new("Role", "string", "The role bound."), AgeColumn];
+        }
+
         return [NameColumn, AgeColumn];
     }
 
@@ -222,6 +262,55 @@ internal static class TableView
         if (type == ResourceTypes.Leases)
         {
             return [name, Str(o, "spec.holderIdentity", "<none>"), age];
+        }
+
+        if (type == ResourceTypes.PersistentVolumeClaims)
+        {
+            var modes = (o["spec"]?["accessModes"] as JsonArray)?.Select(m => (string?)m switch
+            {
+                "ReadWriteOnce" => "RWO", "ReadOnlyMany" => "ROX", "ReadWriteMany" => "RWX", "ReadWriteOncePod" => "RWOP", var other => other,
+            }) ?? [];
+            return [name, Str(o, "status.phase", "Pending"), Str(o, "spec.volumeName"), Str(o, "status.capacity.storage"), string.Join(",", modes),
+                Str(o, "spec.storageClassName", "<unset>"), "<unset>", age];
+        }
+
+        if (type == ResourceTypes.Ingresses)
+        {
+            var rules = o["spec"]?["rules"] as JsonArray ?? [];
+            var hosts = rules.Select(r => (string?)r?["host"] ?? "*").ToList();
+            return [name, Str(o, "spec.ingressClassName", "<none>"), hosts.Count == 0 ? "*" : string.Join(",", hosts), "",
+                o["spec"]?["tls"] is JsonArray { Count: > 0 } ? "80, 443" : "80", age];
+        }
+
+        if (type == ResourceTypes.PodDisruptionBudgets)
+        {
+            return [name, Str(o, "spec.minAvailable", "N/A"), Str(o, "spec.maxUnavailable", "N/A"), Int(o, "status.disruptionsAllowed"), age];
+        }
+
+        if (type == ResourceTypes.StorageClasses)
+        {
+            var isDefault = (string?)o["metadata"]?["annotations"]?["storageclass.kubernetes.io/is-default-class"] == "true";
+            return [isDefault ? $"{name} (default)" : name, Str(o, "provisioner"), Str(o, "reclaimPolicy", "Delete"), Str(o, "volumeBindingMode", "Immediate"),
+                o["allowVolumeExpansion"]?.ToJsonString() ?? "false", age];
+        }
+
+        if (type == ResourceTypes.Endpoints)
+        {
+            var endpoints = (o["subsets"] as JsonArray ?? []).SelectMany(s => (s?["addresses"] as JsonArray ?? [])
+                .SelectMany(a => (s?["ports"] as JsonArray ?? []).Select(p => $"{a?["ip"]}:{p?["port"]}"))).ToList();
+            return [name, endpoints.Count == 0 ? "<none>" : string.Join(",", endpoints), age];
+        }
+
+        if (type == ResourceTypes.ResourceQuotas)
+        {
+            string Usage(bool limits) => string.Join(", ", (o["spec"]?["hard"] as JsonObject ?? new JsonObject()).Where(p => p.Key.StartsWith("limits.", StringComparison.Ordinal) == limits)
+                .Select(p => $"{p.Key}: {(string?)o["status"]?["used"]?[p.Key] ?? "0"}/{(string?)p.Value}"));
+            return [name, age, Usage(false), Usage(true)];
+        }
+
+        if (type == ResourceTypes.RoleBindings || type == ResourceTypes.ClusterRoleBindings)
+        {
+            return [name, $"{Str(o, "roleRef.kind")}/{Str(o, "roleRef.name")}", age];
         }
 
         return [name, age];

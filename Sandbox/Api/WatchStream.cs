@@ -23,8 +23,8 @@ internal static class WatchStream
         var fields = FieldSelector.Parse(query["fieldSelector"]);
         var table = TableView.IsRequested(context.Request);
         var includeObject = query["includeObject"].ToString() is { Length: > 0 } include ? include : "Metadata";
-        var bookmarks = query["allowWatchBookmarks"].ToString() == "true";
-        var sendInitialEvents = query["sendInitialEvents"].ToString() == "true";
+        var bookmarks = context.Request.Flag("allowWatchBookmarks");
+        var sendInitialEvents = context.Request.Flag("sendInitialEvents");
         long? from = null;
         if (!sendInitialEvents && query["resourceVersion"].ToString() is { Length: > 0 } rvText && rvText != "0")
         {

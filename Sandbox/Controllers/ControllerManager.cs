@@ -12,11 +12,15 @@ namespace Sandbox.Controllers;
 /// </summary>
 public sealed class ControllerManager : IDisposable
 {
+    /// <summary>The field manager of the controllers' writes, as a real cluster's managedFields name it.</summary>
+    internal const string Manager = "kube-controller-manager";
     internal const string DeploymentController = "deployment";
     internal const string ReplicaSetController = "replicaset";
     internal const string SchedulerController = "scheduler";
     internal const string KubeletController = "kubelet";
     internal const string AutoscalerController = "hpa";
+    internal const string EndpointsController = "endpoints";
+    internal const string QuotaController = "resourcequota";
     private const string HousekeepingController = "housekeeping";
     private static readonly TimeSpan HousekeepingPeriod = TimeSpan.FromMinutes(10);
 
@@ -31,6 +35,7 @@ public sealed class ControllerManager : IDisposable
     private readonly Scheduler scheduler;
     private readonly Kubelet kubelet;
     private readonly HorizontalPodAutoscalerController autoscalers;
+    private readonly EndpointsController endpoints;
     private IDisposable? subscription;
     private int disposed;
 
@@ -48,6 +53,7 @@ public sealed class ControllerManager : IDisposable
         this.scheduler = new Scheduler(store, events);
         this.kubelet = new Kubelet(store, events, options, queue, stopping.Token);
         autoscalers = new HorizontalPodAutoscalerController(store, events, options);
+        endpoints = new EndpointsController(store);
     }
 
     /// <summary>Subscribes to the store, creates the default nodes if there are none, and reconciles everything there is.</summary>
@@ -78,6 +84,16 @@ public sealed class ControllerManager : IDisposable
         foreach (var hpa in this.store.List(ResourceTypes.HorizontalPodAutoscalers, null))
         {
             Enqueue(AutoscalerController, hpa);
+        }
+
+        foreach (var service in this.store.List(ResourceTypes.Services, null))
+        {
+            Enqueue(EndpointsController, service);
+        }
+
+        foreach (var quota in this.store.List(ResourceTypes.ResourceQuotas, null))
+        {
+            Enqueue(QuotaController, quota);
         }
 
         queue.AddAfter(new WorkItem(HousekeepingController, "", ""), HousekeepingPeriod);
@@ -122,6 +138,21 @@ public sealed class ControllerManager : IDisposable
         else if (type == ResourceTypes.Pods)
         {
             OnPodChange(change.Type, obj);
+            EnqueueAll(EndpointsController, ResourceTypes.Services, obj.Namespace());
+            EnqueueAll(QuotaController, ResourceTypes.ResourceQuotas, obj.Namespace());
+        }
+        else if (type == ResourceTypes.Services)
+        {
+            Enqueue(EndpointsController, obj);
+            EnqueueAll(QuotaController, ResourceTypes.ResourceQuotas, obj.Namespace());
+        }
+        else if (type == ResourceTypes.ResourceQuotas)
+        {
+            Enqueue(QuotaController, obj);
+        }
+        else if (type == ResourceTypes.ConfigMaps || type == ResourceTypes.Secrets || type == ResourceTypes.PersistentVolumeClaims)
+        {
+            EnqueueAll(QuotaController, ResourceTypes.ResourceQuotas, obj.Namespace());
         }
         else if (type == ResourceTypes.Nodes)
         {
@@ -129,9 +160,16 @@ public sealed class ControllerManager : IDisposable
         }
         else if (type == ResourceTypes.HorizontalPodAutoscalers)
         {
-            // Like the real controller, an HPA is evaluated on its period; only a new or changed spec is looked at at once.
-            if (change.Type == StoreEventType.Added || (change.Type == StoreEventType.Modified && obj.Generation() != (obj.Number("status", "observedGeneration") ?? 0)))
+            // Like the real controller (its queue is rate-limited by the resync period), a new HPA is first evaluated one
+            // period after it was created, so a client's read-modify-write right after the create does not meet a status write.
+            if (change.Type == StoreEventType.Added)
             {
+                queue.AddAfter(new WorkItem(AutoscalerController, obj.Namespace(), obj.Name()), this.options.AutoscalerSyncPeriod);
+            }
+            else if (change.Type == StoreEventType.Modified && obj.Generation() != (obj.Number("status", "observedGeneration") ?? 0)
+                && obj.At("status") is not null)
+            {
+                // A changed spec of an HPA already synced is looked at at once.
                 Enqueue(AutoscalerController, obj);
             }
             else if (change.Type == StoreEventType.Deleted)
@@ -186,6 +224,14 @@ public sealed class ControllerManager : IDisposable
         queue.Add(new WorkItem(controller, obj.Namespace(), obj.Name()));
     }
 
+    private void EnqueueAll(string controller, ResourceType type, string ns)
+    {
+        foreach (var obj in this.store.List(type, ns))
+        {
+            queue.Add(new WorkItem(controller, ns, obj.Name()));
+        }
+    }
+
     private void EnqueueOwner(JsonObject obj, string ownerKind, string controller)
     {
         if (obj.ControllerReference() is { } owner && owner.Text("kind") == ownerKind && owner.Text("name") is { } name)
@@ -235,6 +281,12 @@ public sealed class ControllerManager : IDisposable
                 break;
             case AutoscalerController:
                 again = autoscalers.Sync(item.Namespace, item.Name);
+                break;
+            case EndpointsController:
+                endpoints.Sync(item.Namespace, item.Name);
+                break;
+            case QuotaController:
+                ResourceQuotas.Sync(this.store, item.Namespace, item.Name);
                 break;
             case HousekeepingController:
                 events.Expire(this.options.EventTimeToLive);

@@ -45,7 +45,7 @@ internal sealed class DeploymentController(ClusterStore store, EventRecorder eve
         // The API server defaults these on create; a store that kept the object as sent gets them here, once.
         if (FillDefaults(d))
         {
-            store.Update(ResourceTypes.Deployments, d);
+            store.Update(ResourceTypes.Deployments, d, ControllerManager.Manager);
             return null;
         }
 
@@ -56,7 +56,7 @@ internal sealed class DeploymentController(ClusterStore store, EventRecorder eve
             if ((d.Number("status", "observedGeneration") ?? 0) < d.Generation())
             {
                 d.Ensure("status")["observedGeneration"] = d.Generation();
-                store.UpdateStatus(ResourceTypes.Deployments, d);
+                store.UpdateStatus(ResourceTypes.Deployments, d, ControllerManager.Manager);
             }
             return null;
         }
@@ -165,7 +165,7 @@ internal sealed class DeploymentController(ClusterStore store, EventRecorder eve
                 var refs = rs.At("metadata", "ownerReferences") as JsonArray ?? [];
                 refs.Add(ObjectFields.ControllerReferenceTo(d, ResourceTypes.Deployments));
                 rs.Ensure("metadata")["ownerReferences"] = refs;
-                result.Add(new ReplicaSet(store.Update(ResourceTypes.ReplicaSets, rs)));
+                result.Add(new ReplicaSet(store.Update(ResourceTypes.ReplicaSets, rs, ControllerManager.Manager)));
             }
         }
         return result;
@@ -197,7 +197,7 @@ internal sealed class DeploymentController(ClusterStore store, EventRecorder eve
             if (annotationsUpdated || minReadyNeedsUpdate)
             {
                 rsCopy.Ensure("spec")["minReadySeconds"] = minReadySeconds;
-                existing.Object = store.Update(ResourceTypes.ReplicaSets, rsCopy);
+                existing.Object = store.Update(ResourceTypes.ReplicaSets, rsCopy, ControllerManager.Manager);
                 return existing;
             }
 
@@ -251,7 +251,7 @@ internal sealed class DeploymentController(ClusterStore store, EventRecorder eve
         JsonObject created;
         try
         {
-            created = store.Create(ResourceTypes.ReplicaSets, newRs);
+            created = store.Create(ResourceTypes.ReplicaSets, newRs, manager: ControllerManager.Manager);
         }
         catch (StoreException e) when (e.Code == 409)
         {
@@ -266,7 +266,7 @@ internal sealed class DeploymentController(ClusterStore store, EventRecorder eve
             {
                 // A hash collision with someone else's ReplicaSet: count it so the next hash differs.
                 d.Ensure("status")["collisionCount"] = (collisionCount ?? 0) + 1;
-                store.UpdateStatus(ResourceTypes.Deployments, d);
+                store.UpdateStatus(ResourceTypes.Deployments, d, ControllerManager.Manager);
                 throw new StoreException(409, "AlreadyExists", $"hash collision on replica set {rsName}; retrying with collisionCount {(collisionCount ?? 0) + 1}");
             }
         }
@@ -400,7 +400,7 @@ internal sealed class DeploymentController(ClusterStore store, EventRecorder eve
         var copy = rs.Object.DeepClone().AsObject();
         copy.Ensure("spec")["replicas"] = newScale;
         SetReplicasAnnotations(copy, desired, max);
-        rs.Object = store.Update(ResourceTypes.ReplicaSets, copy);
+        rs.Object = store.Update(ResourceTypes.ReplicaSets, copy, ControllerManager.Manager);
         if (sizeNeedsUpdate)
         {
             events.Normal(d, "ScalingReplicaSet", $"Scaled {operation} replica set {rs.Name} from {oldScale} to {newScale}", Component);
@@ -752,7 +752,7 @@ internal sealed class DeploymentController(ClusterStore store, EventRecorder eve
         }
 
         d["status"] = status;
-        d = store.UpdateStatus(ResourceTypes.Deployments, d);
+        d = store.UpdateStatus(ResourceTypes.Deployments, d, ControllerManager.Manager);
     }
 
     /// <summary>syncRolloutStatus: status plus the Progressing condition (complete, progressing, or timed out).</summary>
@@ -803,7 +803,7 @@ internal sealed class DeploymentController(ClusterStore store, EventRecorder eve
         }
 
         d["status"] = newStatus;
-        d = store.UpdateStatus(ResourceTypes.Deployments, d);
+        d = store.UpdateStatus(ResourceTypes.Deployments, d, ControllerManager.Manager);
         return null;
     }
 
@@ -908,7 +908,7 @@ internal sealed class DeploymentController(ClusterStore store, EventRecorder eve
         }
 
         SetCondition(d.Ensure("status"), next);
-        d = store.UpdateStatus(ResourceTypes.Deployments, d);
+        d = store.UpdateStatus(ResourceTypes.Deployments, d, ControllerManager.Manager);
     }
 
     private JsonObject NewCondition(string type, string status, string reason, string message)
@@ -965,12 +965,12 @@ internal sealed class DeploymentController(ClusterStore store, EventRecorder eve
         if (!JsonNode.DeepEquals(d["metadata"], before["metadata"]))
         {
             var status = d["status"]?.DeepClone();
-            d = store.Update(ResourceTypes.Deployments, d);
+            d = store.Update(ResourceTypes.Deployments, d, ControllerManager.Manager);
             d["status"] = status;
         }
         if (!JsonNode.DeepEquals(d["status"], before["status"]))
         {
-            d = store.UpdateStatus(ResourceTypes.Deployments, d);
+            d = store.UpdateStatus(ResourceTypes.Deployments, d, ControllerManager.Manager);
         }
     }
 }

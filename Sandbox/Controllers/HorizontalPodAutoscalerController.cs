@@ -88,7 +88,7 @@ internal sealed class HorizontalPodAutoscalerController(ClusterStore store, Even
 
                 current.Ensure("spec")["replicas"] = desiredReplicas;
                 return current;
-            });
+            }, manager: ControllerManager.Manager);
             events.Normal(hpa, "SuccessfulRescale", $"New size: {desiredReplicas}; reason: {rescaleReason}", Component);
             SetCondition(status, "AbleToScale", "True", "SucceededRescale", $"the HPA controller was able to update the target scale to {desiredReplicas}", now);
             status["lastScaleTime"] = ObjectFields.Timestamp(now);
@@ -111,7 +111,7 @@ internal sealed class HorizontalPodAutoscalerController(ClusterStore store, Even
         }
 
         hpa["status"] = status;
-        store.UpdateStatus(ResourceTypes.HorizontalPodAutoscalers, hpa);
+        store.UpdateStatus(ResourceTypes.HorizontalPodAutoscalers, hpa, ControllerManager.Manager);
     }
 
     private static int TargetUtilization(JsonObject hpa)

@@ -62,7 +62,7 @@ internal sealed class Kubelet(ClusterStore store, EventRecorder events, Simulati
         if (!JsonNode.DeepEquals(status, pod["status"]))
         {
             pod["status"] = status;
-            store.UpdateStatus(ResourceTypes.Pods, pod);
+            store.UpdateStatus(ResourceTypes.Pods, pod, Component);
         }
         if (context.Run.Phase == "Failed")
         {

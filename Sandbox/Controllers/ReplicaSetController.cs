@@ -12,6 +12,9 @@ internal sealed class ReplicaSetController(ClusterStore store, EventRecorder eve
 {
     public const string Component = "replicaset-controller";
 
+    /// <summary>How soon a ReplicaSet whose pods a quota refused tries again.</summary>
+    private static readonly TimeSpan QuotaRetry = TimeSpan.FromSeconds(10);
+
     /// <summary>Reconciles one ReplicaSet; returns when it should be looked at again (a pod reaching minReadySeconds).</summary>
     public TimeSpan? Sync(string ns, string name)
     {
@@ -28,8 +31,18 @@ internal sealed class ReplicaSetController(ClusterStore store, EventRecorder eve
         {
             for (var i = 0; i < -diff; i++)
             {
-                var pod = store.Create(ResourceTypes.Pods, NewPod(rs));
-                events.Normal(rs, "SuccessfulCreate", $"Created pod: {pod.Name()}", Component);
+                try
+                {
+                    var pod = store.Create(ResourceTypes.Pods, NewPod(rs), manager: ControllerManager.Manager);
+                    events.Normal(rs, "SuccessfulCreate", $"Created pod: {pod.Name()}", Component);
+                }
+                catch (StoreException e) when (e.Code == 403)
+                {
+                    // Refused by a ResourceQuota: reported as the real controller does, and tried again later.
+                    events.Warning(rs, "FailedCreate", $"Error creating: {e.Message}", Component);
+                    UpdateStatus(rs);
+                    return QuotaRetry;
+                }
             }
         }
         else if (diff > 0)
@@ -76,7 +89,7 @@ internal sealed class ReplicaSetController(ClusterStore store, EventRecorder eve
         if (!JsonNode.DeepEquals(before, status))
         {
             rs["status"] = status;
-            store.UpdateStatus(ResourceTypes.ReplicaSets, rs);
+            store.UpdateStatus(ResourceTypes.ReplicaSets, rs, ControllerManager.Manager);
         }
 
         // Ready pods that have not been ready for minReadySeconds yet become available later: look again then.

@@ -140,10 +140,10 @@ internal sealed class Scheduler(ClusterStore store, EventRecorder events)
     private void Bind(JsonObject pod, string nodeName)
     {
         pod.Ensure("spec")["nodeName"] = nodeName;
-        pod = store.Update(ResourceTypes.Pods, pod);
+        pod = store.Update(ResourceTypes.Pods, pod, "kube-scheduler");
         var status = pod.Ensure("status");
         SetScheduledCondition(status, "True", null, null);
-        store.UpdateStatus(ResourceTypes.Pods, pod);
+        store.UpdateStatus(ResourceTypes.Pods, pod, "kube-scheduler");
         events.Normal(pod, "Scheduled", $"Successfully assigned {pod.Namespace()}/{pod.Name()} to {nodeName}", Component);
     }
 
@@ -155,7 +155,7 @@ internal sealed class Scheduler(ClusterStore store, EventRecorder events)
         SetScheduledCondition(status, "False", "Unschedulable", message);
         if (!JsonNode.DeepEquals(before, status))
         {
-            store.UpdateStatus(ResourceTypes.Pods, pod);
+            store.UpdateStatus(ResourceTypes.Pods, pod, "kube-scheduler");
         }
 
         events.Warning(pod, "FailedScheduling", message, Component);

@@ -97,9 +97,24 @@ internal static class FieldOwnership
         Merge(result, applied, []);
         var ownedByOthers = entries.Where(e => e != mine && e.Subresource == subresource)
             .Aggregate(FieldSet.Empty, (all, e) => all.Union(e.Fields));
-        foreach (var path in previous.Except(appliedFields).Except(ownedByOthers).Paths.OrderByDescending(p => p.Length))
+        var kept = appliedFields.Union(ownedByOthers);
+        var dropped = previous.Except(appliedFields).Except(ownedByOthers).Paths.ToList();
+        foreach (var path in dropped.OrderByDescending(p => p.Length))
         {
             FieldSet.Remove(result, path);
+        }
+
+        // A map only there to hold fields nobody sets any more goes too (readinessProbe: {httpGet: {}} is invalid),
+        // as the real field manager removes a field whole once no manager owns anything in it.
+        var parents = dropped.SelectMany(p => Enumerable.Range(1, p.Length - 1).Select(n => p[..n]))
+            .Where(p => p[^1].StartsWith("f:", StringComparison.Ordinal))
+            .DistinctBy(p => string.Join('/', p)).OrderByDescending(p => p.Length);
+        foreach (var parent in parents)
+        {
+            if (FieldSet.Find(result, parent) is (true, JsonObject { Count: 0 }) && !kept.Covers(parent))
+            {
+                FieldSet.Remove(result, parent);
+            }
         }
 
         if (mine is null)

@@ -131,6 +131,13 @@ internal sealed class FieldSet
         return (true, node);
     }
 
+    /// <summary>Whether some field of this set lies at or below <paramref name="prefix"/>.</summary>
+    public bool Covers(string[] prefix)
+    {
+        var text = string.Join(Separator, prefix);
+        return this.paths.Any(p => p == text || p.StartsWith(text + Separator, StringComparison.Ordinal));
+    }
+
     /// <summary>Removes the field at a path from an object, if it is there.</summary>
     public static void Remove(JsonNode? root, string[] path)
     {

@@ -18,7 +18,7 @@ internal static class JsonPatch
             {
                 case "add": root = Add(root, path, Value(op)); break;
                 case "remove": Remove(root, path); break;
-                case "replace": Remove(root, path); root = Add(root, path, Value(op)); break;
+                case "replace": root = Replace(root, path, Value(op)); break;
                 case "move":
                 {
                     var from = (string?)op["from"] ?? throw StoreException.BadRequest("json patch move without from");
@@ -107,6 +107,34 @@ internal static class JsonPatch
         return root;
     }
 
+    /// <summary>
+    /// As the API server's json-patch library: replacing a key missing from an existing object sets it (kubectl cordon-style
+    /// clients rely on it); the object itself, or an array index, must exist.
+    /// </summary>
+    private static JsonNode Replace(JsonNode root, string pointer, JsonNode? value)
+    {
+        var parts = Split(pointer);
+        if (parts.Length == 0)
+        {
+            return value ?? throw StoreException.BadRequest("cannot replace the whole object with null");
+        }
+
+        var parent = root;
+        foreach (var part in parts[..^1])
+        {
+            parent = Child(parent, part, pointer) ?? throw Missing(pointer);
+        }
+
+        var last = parts[^1];
+        switch (parent)
+        {
+            case JsonObject o: o[last] = value; break;
+            case JsonArray a when int.TryParse(last, out var i) && i >= 0 && i < a.Count: a[i] = value; break;
+            default: throw Missing(pointer);
+        }
+        return root;
+    }
+
     private static void Remove(JsonNode root, string pointer)
     {
         var parts = Split(pointer);
@@ -125,6 +153,8 @@ internal static class JsonPatch
         switch (parent)
         {
             case JsonObject o when o.ContainsKey(last): o.Remove(last); break;
+            // The real server's message for a key missing from an existing object.
+            case JsonObject: throw new StoreException(422, "Invalid", $"the server rejected our request due to an error in our request: Unable to remove nonexistent key: {last}: missing value");
             case JsonArray a when int.TryParse(last, out var i) && i >= 0 && i < a.Count: a.RemoveAt(i); break;
             default: throw Missing(pointer);
         }

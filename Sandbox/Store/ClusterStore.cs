@@ -28,6 +28,9 @@ public sealed class ClusterStore : IDisposable
     /// <summary>Namespaces a fresh cluster has, as a real one does.</summary>
     public static readonly IReadOnlyList<string> InitialNamespaces = ["default", "kube-system", "kube-public", "kube-node-lease"];
 
+    /// <summary>The StorageClass a fresh cluster has, marked as the default one.</summary>
+    public const string DefaultStorageClass = "standard";
+
     private readonly object gate = new();
     private readonly Dictionary<ResourceType, SortedDictionary<string, JsonObject>> objects = [];
     private readonly ClusterStoreOptions options;
@@ -71,6 +74,20 @@ public sealed class ClusterStore : IDisposable
                 Create(ResourceTypes.Namespaces, new JsonObject { ["metadata"] = new JsonObject { ["name"] = ns } });
             }
         }
+
+        if (this.objects[ResourceTypes.StorageClasses].Count == 0)
+        {
+            Create(ResourceTypes.StorageClasses, new JsonObject
+            {
+                ["metadata"] = new JsonObject
+                {
+                    ["name"] = DefaultStorageClass,
+                    ["annotations"] = new JsonObject { ["storageclass.kubernetes.io/is-default-class"] = "true" },
+                },
+                ["provisioner"] = "sandbox.local/hostpath",
+                ["allowVolumeExpansion"] = true,
+            });
+        }
     }
 
     public TimeProvider Time { get; }
@@ -112,22 +129,23 @@ public sealed class ClusterStore : IDisposable
         }
     }
 
-    public JsonObject Create(ResourceType type, JsonObject obj)
-    {
-        var created = Write(() => CreateLocked(type, obj.DeepClone().AsObject()));
-        return created;
-    }
+    /// <summary>
+    /// Creates an object; with <paramref name="dryRun"/> everything is computed and checked but nothing stored.
+    /// A <paramref name="manager"/> (a controller's writes) is recorded in managedFields as an Update, as the API server does.
+    /// </summary>
+    public JsonObject Create(ResourceType type, JsonObject obj, bool dryRun = false, string? manager = null) =>
+        Write(() => CreateLocked(type, obj.DeepClone().AsObject(), dryRun, manager));
 
     /// <summary>
     /// Replaces the whole object except <c>.status</c>, which is kept from the stored one.
     /// A non-empty stale <c>metadata.resourceVersion</c> is refused with 409 Conflict; generation grows iff <c>.spec</c> changed.
     /// </summary>
-    public JsonObject Update(ResourceType type, JsonObject obj) =>
-        Write(() => UpdateLocked(type, obj.DeepClone().AsObject(), statusOnly: false));
+    public JsonObject Update(ResourceType type, JsonObject obj, string? manager = null) =>
+        Write(() => UpdateLocked(type, obj.DeepClone().AsObject(), statusOnly: false, manager: manager));
 
     /// <summary>Replaces <c>.status</c> only, with the same resourceVersion rule as <see cref="Update"/>.</summary>
-    public JsonObject UpdateStatus(ResourceType type, JsonObject obj) =>
-        Write(() => UpdateLocked(type, obj.DeepClone().AsObject(), statusOnly: true));
+    public JsonObject UpdateStatus(ResourceType type, JsonObject obj, string? manager = null) =>
+        Write(() => UpdateLocked(type, obj.DeepClone().AsObject(), statusOnly: true, manager: manager));
 
     /// <summary>Deletes an object and then, like the garbage collector, the objects it owns.</summary>
     public JsonObject Delete(ResourceType type, string? ns, string name) => Delete(type, ns, name, orphanDependents: false);
@@ -141,7 +159,7 @@ public sealed class ClusterStore : IDisposable
     /// <paramref name="change"/> gets the current object (or null) and returns the object to store, or null to leave it.
     /// Used by patches, which must be computed against exactly the version they replace.
     /// </summary>
-    public JsonObject? Change(ResourceType type, string? ns, string name, Func<JsonObject?, JsonObject?> change, bool statusOnly = false) =>
+    public JsonObject? Change(ResourceType type, string? ns, string name, Func<JsonObject?, JsonObject?> change, bool statusOnly = false, bool dryRun = false, string? manager = null) =>
         Write(() =>
         {
             var current = this.objects[type].GetValueOrDefault(Key(type, ns, name))?.DeepClone().AsObject();
@@ -153,10 +171,10 @@ public sealed class ClusterStore : IDisposable
 
             if (current is null)
             {
-                return CreateLocked(type, next);
+                return CreateLocked(type, next, dryRun, manager);
             }
 
-            return UpdateLocked(type, next, statusOnly);
+            return UpdateLocked(type, next, statusOnly, dryRun, manager);
         });
 
     /// <summary>
@@ -289,7 +307,7 @@ public sealed class ClusterStore : IDisposable
         }
     }
 
-    private JsonObject CreateLocked(ResourceType type, JsonObject obj)
+    private JsonObject CreateLocked(ResourceType type, JsonObject obj, bool dryRun = false, string? manager = null)
     {
         var metadata = obj["metadata"] as JsonObject ?? new JsonObject();
         obj["metadata"] = metadata;
@@ -328,30 +346,64 @@ public sealed class ClusterStore : IDisposable
             while (this.objects[type].ContainsKey(Key(type, ns, name)));
             metadata["name"] = name;
         }
-        ValidateName(type, name);
+        ObjectDefaults.Apply(type, obj, this.resourceVersion + 1);
+        ObjectValidation.Validate(type, obj, creating: true);
         if (this.objects[type].ContainsKey(Key(type, ns, name)))
         {
             throw StoreException.AlreadyExists(type, name);
         }
 
-        ObjectDefaults.Apply(type, obj, this.resourceVersion + 1);
+        if (type == ResourceTypes.Pods)
+        {
+            Controllers.ResourceQuotas.Admit(obj,
+                this.objects[ResourceTypes.ResourceQuotas].Values.Where(q => Namespace(q) == ns),
+                this.objects[ResourceTypes.Pods].Values.Where(p => Namespace(p) == ns));
+        }
+
         metadata["uid"] = Guid.NewGuid().ToString();
         metadata["creationTimestamp"] = Timestamp(Time.GetUtcNow());
         metadata["generation"] = 1;
         metadata.Remove("deletionTimestamp");
-        metadata["resourceVersion"] = (++this.resourceVersion).ToString(CultureInfo.InvariantCulture);
         if (type == ResourceTypes.Namespaces)
         {
             obj["status"] = new JsonObject { ["phase"] = "Active" };
         }
+        else if (type == ResourceTypes.PersistentVolumeClaims)
+        {
+            // Provisioned and bound at once, as a local-path provisioner with Immediate binding would do.
+            var spec = obj["spec"] as JsonObject ?? new JsonObject();
+            obj["spec"] = spec;
+            spec["volumeName"] = $"pvc-{metadata["uid"]}";
+            obj["status"] = new JsonObject
+            {
+                ["phase"] = "Bound",
+                ["accessModes"] = spec["accessModes"]?.DeepClone(),
+                ["capacity"] = new JsonObject { ["storage"] = spec["resources"]?["requests"]?["storage"]?.DeepClone() },
+            };
+        }
 
+        if (manager is not null)
+        {
+            obj = Normalized(obj);
+            metadata = obj["metadata"]!.AsObject();
+            Patching.FieldOwnership.RecordUpdate(null, obj, manager, type.ApiVersion, null, Timestamp(Time.GetUtcNow()));
+        }
+
+        if (dryRun)
+        {
+            // As a real server's dry-run create: the object as it would be stored, without a resourceVersion.
+            metadata.Remove("resourceVersion");
+            return Normalized(obj);
+        }
+
+        metadata["resourceVersion"] = (++this.resourceVersion).ToString(CultureInfo.InvariantCulture);
         obj = Normalized(obj);
         this.objects[type][Key(type, ns, name)] = obj;
         Record(StoreEventType.Added, type, obj, null);
         return obj.DeepClone().AsObject();
     }
 
-    private JsonObject UpdateLocked(ResourceType type, JsonObject obj, bool statusOnly)
+    private JsonObject UpdateLocked(ResourceType type, JsonObject obj, bool statusOnly, bool dryRun = false, string? manager = null)
     {
         var metadata = obj["metadata"] as JsonObject ?? throw StoreException.BadRequest("metadata is required");
         var name = (string?)metadata["name"] ?? throw StoreException.BadRequest("metadata.name is required");
@@ -434,6 +486,7 @@ public sealed class ClusterStore : IDisposable
                 }
             }
             ObjectDefaults.Apply(type, next, this.resourceVersion + 1);
+            ObjectValidation.Validate(type, next, creating: false);
             if (!metadata.ContainsKey("managedFields") && storedMetadata["managedFields"] is { } managed)
             {
                 metadata["managedFields"] = managed.DeepClone();
@@ -446,10 +499,21 @@ public sealed class ClusterStore : IDisposable
         }
         next["metadata"]!["resourceVersion"] = storedMetadata["resourceVersion"]!.DeepClone();
         next = Normalized(next);
+        if (manager is not null)
+        {
+            Patching.FieldOwnership.RecordUpdate(stored, next, manager, type.ApiVersion, statusOnly ? "status" : null, Timestamp(Time.GetUtcNow()));
+            next = Normalized(next);
+        }
+
         // A write that changes nothing is not a change: no new resourceVersion, no watch event, as on a real server.
         if (JsonNode.DeepEquals(stored, next))
         {
             return stored.DeepClone().AsObject();
+        }
+
+        if (dryRun)
+        {
+            return next;
         }
 
         next["metadata"]!["resourceVersion"] = (++this.resourceVersion).ToString(CultureInfo.InvariantCulture);
@@ -564,18 +628,6 @@ public sealed class ClusterStore : IDisposable
 
     private static bool IsOwnedBy(JsonObject obj, string? uid) =>
         uid is not null && obj["metadata"]?["ownerReferences"] is JsonArray refs && refs.Any(r => (string?)r?["uid"] == uid);
-
-    private static void ValidateName(ResourceType type, string name)
-    {
-        var ok = name.Length <= 253 && name.Length > 0
-            && char.IsAsciiLetterOrDigit(name[0]) && char.IsAsciiLetterOrDigit(name[^1])
-            && name.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c is '-' or '.');
-        if (!ok)
-        {
-            throw StoreException.Invalid(type, name,
-                $"metadata.name: Invalid value: \"{name}\": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character");
-        }
-    }
 
     private static string RandomSuffix(int length)
     {

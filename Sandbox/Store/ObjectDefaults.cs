@@ -88,6 +88,17 @@ internal static class ObjectDefaults
                 obj.Remove("stringData");
             }
         }
+        else if (type == ResourceTypes.PersistentVolumeClaims && spec is not null)
+        {
+            spec.TryAdd("volumeMode", "Filesystem");
+            // The DefaultStorageClass admission plugin: a claim without a class gets the default one.
+            spec.TryAdd("storageClassName", ClusterStore.DefaultStorageClass);
+        }
+        else if (type == ResourceTypes.StorageClasses)
+        {
+            obj.TryAdd("reclaimPolicy", "Delete");
+            obj.TryAdd("volumeBindingMode", "Immediate");
+        }
         else if (type == ResourceTypes.Namespaces)
         {
             var metadata = obj["metadata"]!.AsObject();

@@ -25,12 +25,29 @@ public static class ResourceTypes
     public static readonly ResourceType ReplicaSets = new("apps", "v1", "replicasets", "ReplicaSet", true);
     public static readonly ResourceType HorizontalPodAutoscalers = new("autoscaling", "v2", "horizontalpodautoscalers", "HorizontalPodAutoscaler", true);
     public static readonly ResourceType Leases = new("coordination.k8s.io", "v1", "leases", "Lease", true);
+    public static readonly ResourceType Endpoints = new("", "v1", "endpoints", "Endpoints", true);
+    public static readonly ResourceType ServiceAccounts = new("", "v1", "serviceaccounts", "ServiceAccount", true);
+    public static readonly ResourceType PersistentVolumeClaims = new("", "v1", "persistentvolumeclaims", "PersistentVolumeClaim", true);
+    public static readonly ResourceType ResourceQuotas = new("", "v1", "resourcequotas", "ResourceQuota", true);
+    public static readonly ResourceType StorageClasses = new("storage.k8s.io", "v1", "storageclasses", "StorageClass", false);
+    public static readonly ResourceType Ingresses = new("networking.k8s.io", "v1", "ingresses", "Ingress", true);
+    public static readonly ResourceType PodDisruptionBudgets = new("policy", "v1", "poddisruptionbudgets", "PodDisruptionBudget", true);
+    public static readonly ResourceType Roles = new("rbac.authorization.k8s.io", "v1", "roles", "Role", true);
+    public static readonly ResourceType RoleBindings = new("rbac.authorization.k8s.io", "v1", "rolebindings", "RoleBinding", true);
+    public static readonly ResourceType ClusterRoles = new("rbac.authorization.k8s.io", "v1", "clusterroles", "ClusterRole", false);
+    public static readonly ResourceType ClusterRoleBindings = new("rbac.authorization.k8s.io", "v1", "clusterrolebindings", "ClusterRoleBinding", false);
 
     public static IReadOnlyList<ResourceType> All { get; } =
     [
-        Namespaces, Nodes, Pods, Services, Secrets, ConfigMaps, Events,
-        Deployments, ReplicaSets, HorizontalPodAutoscalers, Leases,
+        Namespaces, Nodes, Pods, Services, Secrets, ConfigMaps, Events, Endpoints, ServiceAccounts, PersistentVolumeClaims, ResourceQuotas,
+        Deployments, ReplicaSets, HorizontalPodAutoscalers, Leases, StorageClasses, Ingresses, PodDisruptionBudgets,
+        Roles, RoleBindings, ClusterRoles, ClusterRoleBindings,
     ];
+
+    /// <summary>Kinds without a <c>/status</c> subresource.</summary>
+    public static bool HasStatus(ResourceType type) =>
+        type != ConfigMaps && type != Secrets && type != Events && type != Leases && type != Endpoints && type != ServiceAccounts
+        && type != StorageClasses && type.Group != "rbac.authorization.k8s.io";
 
     /// <summary>The type served at <paramref name="group"/>/<paramref name="version"/>/<paramref name="plural"/>, or null.</summary>
     public static ResourceType? Find(string group, string version, string plural) =>

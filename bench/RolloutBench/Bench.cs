@@ -94,7 +94,7 @@ public sealed class Bench : IAsyncDisposable
 
         var factory = new PooledDbContextFactory<PortalDbContext>(new DbContextOptionsBuilder<PortalDbContext>()
             .UseSqlite(new SqliteConnectionStringBuilder { DataSource = Path.Combine(data, "portal.db") }.ToString()).Options);
-        var tokens = new PersonalAccessTokens(factory, TimeProvider.System);
+        var tokens = new PersonalAccessTokens(factory, new AccessTokenCache(TimeProvider.System), TimeProvider.System);
         async Task<string> TokenAsync(string user)
         {
             await using var db = await factory.CreateDbContextAsync();
