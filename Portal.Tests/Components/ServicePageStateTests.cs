@@ -75,7 +75,8 @@ public sealed class ServicePageStateTests : PortalComponentTest
         Assert.DoesNotContain("Healthy", cut.Find("#live-staging").TextContent);
         Assert.Equal("Roll back to revision 1", cut.Find("#rollback-now-staging").TextContent.Trim());
 
-        cut.Find("#rollback-now-staging").Click();
+        // The live status re-renders on every watch event: find and click in one step, again if the button was replaced.
+        cut.WaitForAssertion(() => cut.Find("#rollback-now-staging").Click(), Rollout);
         Assert.Contains("back to revision 1 (v1)", dialogs.WaitForElement("#rollback-confirm").TextContent);
         Confirm(dialogs);
 
@@ -98,7 +99,8 @@ public sealed class ServicePageStateTests : PortalComponentTest
 
         cut.WaitForAssertion(() => Assert.Contains("crash-looping", cut.Find("#status-blocking-staging").TextContent), Rollout);
         Assert.Equal("Progressing", cut.Find("#status-staging").TextContent.Trim());
-        cut.Find("#rollback-now-staging").Click();
+        // The live status re-renders on every watch event: find and click in one step, again if the button was replaced.
+        cut.WaitForAssertion(() => cut.Find("#rollback-now-staging").Click(), Rollout);
         Confirm(dialogs);
 
         await App.WaitForStateAsync(crash.Id, RequestState.RolledBack);
