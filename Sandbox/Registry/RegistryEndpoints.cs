@@ -15,8 +15,8 @@ internal static class RegistryEndpoints
 
     public static void MapDemoRegistry(this WebApplication app, DemoImages images)
     {
+        // Routing treats "/v2" and "/v2/" alike: one route answers both.
         app.MapMethods("/v2", ["GET", "HEAD"], (HttpContext c) => Root(c));
-        app.MapMethods("/v2/", ["GET", "HEAD"], (HttpContext c) => Root(c));
         app.Map("/v2/{**path}", (HttpContext c, string? path) => Serve(c, images, path ?? ""));
     }
 
