@@ -14,5 +14,11 @@ public sealed class PortalOptions
     /// <summary>Demo teams and users with a known password: for trying the portal out, never for production.</summary>
     public bool SeedDemoData { get; set; } = true;
 
+    /// <summary>
+    /// Stack traces in error pages and API error bodies: off in every environment (Development included) unless set, as
+    /// they show the code's insides to whoever sends a bad request. Read at start-up.
+    /// </summary>
+    public bool ShowExceptionDetails { get; set; }
+
     public string ResolveDataDirectory(string contentRoot) => Path.GetFullPath(DataDirectory, contentRoot);
 }

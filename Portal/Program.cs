@@ -10,6 +10,7 @@ using Portal.Rollouts;
 
 var builder = WebApplication.CreateBuilder(args);
 
+builder.AddErrorResponses();
 builder.AddData();
 builder.AddPortalIdentity();
 builder.AddCluster();
@@ -22,6 +23,13 @@ builder.AddPortalUi();
 var app = builder.Build();
 
 await app.PrepareDatabaseAsync();
+
+app.UsePageErrors();
+app.UseApiErrors();
+// After the status-code pages, so that a re-executed request (404 -> /not-found) is authorized too.
+app.UseAuthentication();
+app.UseAuthorization();
+app.UseAntiforgery();
 
 app.MapHealth();
 app.MapAccountEndpoints();

@@ -51,6 +51,8 @@ public sealed partial class RequestJourneyTests(PortalApp app, Infrastructure.Br
         await bob.FillAsync($"#comment-{id}", "Go ahead");
         await Screenshot(bob, "bob-sees-the-request-in-his-inbox.png");
         await bob.ClickAsync($"#approve-{id}");
+        await Expect(bob.Locator("#approve-confirm")).ToBeVisibleAsync();
+        await bob.ClickAsync("#confirm-ok");
         await Expect(bob.Locator($"#inbox-request-{id}")).ToHaveCountAsync(0);
         await Expect(bob.Locator("#approvals-badge")).ToHaveCountAsync(0);
         await Screenshot(bob, "bob-approves-from-the-inbox.png");

@@ -21,6 +21,8 @@ public sealed class RolloutJourneyTests(PortalApp app, Infrastructure.Browser br
         var bob = await SignInAsync(bobContext, "bob", $"/requests/{id}");
         await Infrastructure.Browser.WaitUntilInteractiveAsync(bob);
         await bob.ClickAsync($"#approve-{id}");
+        await Expect(bob.Locator("#approve-confirm")).ToBeVisibleAsync();
+        await bob.ClickAsync("#confirm-ok");
         await Expect(bob.Locator("#state-chip")).Not.ToHaveTextAsync("Awaiting approval");
 
         await Expect(alice.Locator("#phase-chip")).ToHaveTextAsync("Succeeded", new() { Timeout = 30_000 });
@@ -37,7 +39,7 @@ public sealed class RolloutJourneyTests(PortalApp app, Infrastructure.Browser br
         await Expect(alice).ToHaveURLAsync(new Regex($"/requests/{id}$"));
         await Expect(alice.Locator("#rollout-link")).ToBeVisibleAsync();
         await alice.GotoAsync("/services/payments/payments-api");
-        await Expect(alice.Locator("#status-production")).ToHaveTextAsync("healthy");
+        await Expect(alice.Locator("#status-production")).ToHaveTextAsync("Healthy");
         await Expect(alice.Locator("#live-replicas-production")).ToContainTextAsync("2 of 2 ready");
         await Expect(alice.Locator("#rollout-link-production")).ToHaveAttributeAsync("href", $"/rollouts/{id}");
         await Screenshot(alice, "payments-api-service-page-live-in-production.png");
@@ -56,13 +58,41 @@ public sealed class RolloutJourneyTests(PortalApp app, Infrastructure.Browser br
         var alice = await SignInAsync(context, "alice", $"/rollouts/{id}");
         await Infrastructure.Browser.WaitUntilInteractiveAsync(alice);
 
-        await Expect(alice.Locator("#blocking")).ToContainTextAsync("CrashLoopBackOff", new() { Timeout = 30_000 });
+        await Expect(alice.Locator("#blocking")).ToContainTextAsync("crash-looping", new() { Timeout = 30_000 });
         await Expect(alice.Locator("#pods")).ToContainTextAsync("CrashLoopBackOff");
         await Expect(alice.Locator("#phase-chip")).ToHaveTextAsync("Failed", new() { Timeout = 40_000 });
         await Expect(alice.Locator("#rollout-message")).ToContainTextAsync("exceeded its progress deadline");
-        await Expect(alice.Locator("#blocking")).ToContainTextAsync("new pods crash: CrashLoopBackOff");
+        await Expect(alice.Locator("#blocking")).ToContainTextAsync("crash-looping");
         await Expect(alice.Locator("#state-chip")).ToHaveTextAsync("Failed");
         await Screenshot(alice, "alice-sees-why-the-crashing-rollout-failed.png");
+    }
+
+    [Fact]
+    public async Task ACrashTagMakesTheServicePageSayFailedAndRollingBackRestoresThePreviousRevisionLive()
+    {
+        await Portal.Tests.Components.RequestScenarios.RegisterServiceAsync(app, "journey-crash");
+        var api = await app.ClientAsync("alice");
+        var v1 = await (await api.SubmitAsync("payments", "journey-crash", "staging", new { imageTag = "v1", replicas = 1 })).SubmittedIdAsync();
+        await app.WaitForStateAsync(v1, Portal.Requests.RequestState.Succeeded, TimeSpan.FromSeconds(60));
+        var crash = await (await api.SubmitAsync("payments", "journey-crash", "staging", new { imageTag = "v2-crash", replicas = 1 })).SubmittedIdAsync();
+        await app.WaitForStateAsync(crash, Portal.Requests.RequestState.Failed, TimeSpan.FromSeconds(90));
+        await using var context = await NewContextAsync(app);
+        var alice = await SignInAsync(context, "alice", "/services/payments/journey-crash");
+        await Infrastructure.Browser.WaitUntilInteractiveAsync(alice);
+
+        await Expect(alice.Locator("#status-staging")).ToHaveTextAsync("Failed");
+        await Expect(alice.Locator("#live-staging")).Not.ToContainTextAsync("Healthy");
+        await Expect(alice.Locator("#rollback-now-staging")).ToHaveTextAsync("Roll back to revision 1");
+        await Screenshot(alice, "crash-tag-service-page-says-failed.png");
+
+        await alice.ClickAsync("#rollback-now-staging");
+        await Expect(alice.Locator("#rollback-confirm")).ToContainTextAsync("revision 1 (v1)");
+        await alice.ClickAsync("#confirm-ok");
+
+        await Expect(alice.Locator("#status-staging")).ToHaveTextAsync("Healthy", new() { Timeout = 60_000 });
+        await Expect(alice.Locator("#live-image-staging")).ToContainTextAsync("journey-crash:v1");
+        await Expect(alice.Locator("#revision-staging")).ToContainTextAsync("revision 2 (v1)");
+        await Screenshot(alice, "rolled-back-service-page-healthy-again.png");
     }
 
     private async Task<IBrowserContext> NewContextAsync(PortalApp portal) =>

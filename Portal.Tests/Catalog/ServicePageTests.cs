@@ -14,7 +14,7 @@ public sealed class ServicePageTests(PortalApp app) : IClassFixture<PortalApp>
         Assert.Contains("registry.example.com/payments/api", page);
         Assert.Contains("payments-staging", page);
         Assert.Contains("payments-production", page);
-        Assert.Contains("not deployed", page);
+        Assert.Contains("Not deployed", page);
         Assert.DoesNotContain("edit-service", page);
     }
 

@@ -35,10 +35,12 @@ public sealed class ApprovalsAndRequestsTests(PortalApp app) : PortalComponentTe
         var service = await App.RegisterServiceAsync("inbox-approve-svc");
         var request = await App.SubmitRequestAsync("alice", service.Name, "production", form => form.ImageTag = "inbox-approve");
         await SignInAsAsync("bob");
+        var dialogs = RenderDialogProvider();
         var cut = Render<ApprovalInbox>();
         cut.WaitForElement($"#approve-{request.Id}");
 
         cut.Find($"#approve-{request.Id}").Click();
+        Confirm(dialogs);
 
         cut.WaitForAssertion(() => Assert.Empty(cut.FindAll($"#inbox-request-{request.Id}")));
         var decision = await App.WithDbAsync(db => db.RequestDecisions.SingleAsync(d => d.RequestId == request.Id));
@@ -126,6 +128,7 @@ public sealed class ApprovalsAndRequestsTests(PortalApp app) : PortalComponentTe
     public async Task NewTokenIsShownOnceListedByPrefixAndCanBeRevoked()
     {
         await SignInAsAsync("dave");
+        var dialogs = RenderDialogProvider();
         var cut = Render<AccessTokens>();
         cut.WaitForElement("#token-name");
         Assert.Equal("30", cut.Find("#token-lifetime").GetAttribute("value"));
@@ -143,6 +146,8 @@ public sealed class ApprovalsAndRequestsTests(PortalApp app) : PortalComponentTe
         cut.Find("#dismiss-token").Click();
         Assert.DoesNotContain(secret, cut.Markup);
         cut.Find($"#revoke-token-{token.Id}").Click();
+        Assert.Null(await App.WithDbAsync(db => db.PersonalAccessTokens.Where(t => t.Id == token.Id).Select(t => t.RevokedAt).SingleAsync()));
+        Confirm(dialogs);
 
         cut.WaitForAssertion(() => Assert.Contains("revoked", cut.Find($"#token-status-{token.Id}").TextContent));
         Assert.NotNull(await App.WithDbAsync(db => db.PersonalAccessTokens.Where(t => t.Id == token.Id).Select(t => t.RevokedAt).SingleAsync()));
@@ -165,6 +170,7 @@ public sealed class ApprovalsAndRequestsTests(PortalApp app) : PortalComponentTe
     public async Task TokenLifetimeAboveAYearIsRefusedNextToTheField()
     {
         await SignInAsAsync("dave");
+        var dialogs = RenderDialogProvider();
         var cut = Render<AccessTokens>();
         cut.WaitForElement("#token-name");
 

@@ -43,6 +43,9 @@ public abstract class PortalComponentTest : BunitContext, IClassFixture<PortalAp
         Services.AddSingleton(app.Get<Portal.Registry.ImageCatalog>());
         Services.AddSingleton(app.Get<ImagePinning>());
         Services.AddSingleton(app.Get<Portal.Rollouts.EnvironmentStatus>());
+        Services.AddSingleton(app.Get<Portal.Rollouts.RolloutNotifier>());
+        Services.AddSingleton(app.Get<Portal.Rollouts.RollbackNow>());
+        Services.AddSingleton(app.Get<TimeProvider>());
         Authorization = AddAuthorization();
     }
 
@@ -64,6 +67,12 @@ public abstract class PortalComponentTest : BunitContext, IClassFixture<PortalAp
     }
 
     protected IRenderedComponent<MudPopoverProvider> RenderPopoverProvider() => Render<MudPopoverProvider>();
+
+    /// <summary>Renders MudBlazor's dialog host; render it before the click that opens a confirmation.</summary>
+    protected IRenderedComponent<MudDialogProvider> RenderDialogProvider() => Render<MudDialogProvider>();
+
+    /// <summary>Answers the open confirmation dialog with its confirm button.</summary>
+    protected static void Confirm(IRenderedComponent<MudDialogProvider> dialogs) => dialogs.WaitForElement("#confirm-ok").Click();
 
     Task IAsyncLifetime.InitializeAsync() => Task.CompletedTask;
 

@@ -26,6 +26,12 @@ public sealed class RequestFormTests(PortalApp app) : PortalComponentTest(app)
     [InlineData("probe path without a slash", "#readiness-path", "Readiness probe path must start with '/'")]
     [InlineData("probe port 0", "#readiness-port", "Readiness probe port must be between 1 and 65535.")]
     [InlineData("container port 70000", "#container-port", "Container port must be between 1 and 65535.")]
+    [InlineData("env var name with a trailing newline", "#env-name-0", "is not a valid variable name")]
+    [InlineData("env var name of 300 characters", "#env-name-0", "must be at most 253 characters")]
+    [InlineData("secret key '..'", "#secret-key-0", "must not be '..'")]
+    [InlineData("secret key '..x'", "#secret-key-0", "must not start with '..'")]
+    [InlineData("image tag with a trailing newline", "#image-tag", "An image tag is up to 128")]
+    [InlineData("comment of 1001 characters", "#comment", "at most 1000 characters")]
     public async Task BadInputShowsItsMessageNextToItsFieldAndStoresNothing(string input, string field, string message)
     {
         await SignInAsAsync("alice");
@@ -272,6 +278,30 @@ public sealed class RequestFormTests(PortalApp app) : PortalComponentTest(app)
                 break;
             case "probe port 0":
                 cut.Find("#readiness-port").Change("0");
+                break;
+            case "env var name with a trailing newline":
+                cut.Find("#add-env").Click();
+                cut.Find("#env-name-0").Change("FOO\n");
+                break;
+            case "env var name of 300 characters":
+                cut.Find("#add-env").Click();
+                cut.Find("#env-name-0").Change(new string('A', 300));
+                break;
+            case "secret key '..'":
+                cut.Find("#add-secret").Click();
+                cut.Find("#secret-key-0").Change("..");
+                cut.Find("#secret-value-0").Change("value");
+                break;
+            case "secret key '..x'":
+                cut.Find("#add-secret").Click();
+                cut.Find("#secret-key-0").Change("..x");
+                cut.Find("#secret-value-0").Change("value");
+                break;
+            case "image tag with a trailing newline":
+                TypeTag(cut, "v1\n");
+                break;
+            case "comment of 1001 characters":
+                cut.Find("#comment").Change(new string('c', 1001));
                 break;
             case "container port 70000":
                 cut.Find("#container-port").Change("70000");

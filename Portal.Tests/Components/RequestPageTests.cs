@@ -59,11 +59,13 @@ public sealed class RequestPageTests(PortalApp app) : PortalComponentTest(app)
         var service = await App.RegisterServiceAsync("approve-on-page");
         var request = await App.SubmitRequestAsync("alice", service.Name, "production", form => form.ImageTag = "approve-on-page");
         await SignInAsAsync("bob");
+        var dialogs = RenderDialogProvider();
         var cut = Render<RequestPage>(p => p.Add(x => x.Id, request.Id));
         cut.WaitForElement($"#approve-{request.Id}");
 
         cut.Find($"#comment-{request.Id}").Change("Looks good");
         cut.Find($"#approve-{request.Id}").Click();
+        Confirm(dialogs);
 
         // The apply worker takes an approved request at once, so the page may already be past Approved.
         cut.WaitForAssertion(() => Assert.Contains("Approved by bob", cut.Find("#decisions").TextContent));
@@ -95,10 +97,12 @@ public sealed class RequestPageTests(PortalApp app) : PortalComponentTest(app)
         await SignInAsAsync("bob");
         Outcome<DeploymentRequest>? seen = null;
         var snackbars = Render<MudSnackbarProvider>();
+        var dialogs = RenderDialogProvider();
         var panel = Render<DecisionPanel>(p => p.Add(x => x.RequestId, request.Id).Add(x => x.OnDecided, outcome => seen = outcome));
 
         Assert.True((await App.Get<RequestLifecycle>().ApproveAsync(await App.PrincipalAsync("carol"), request.Id, "first")).Succeeded);
         panel.Find($"#approve-{request.Id}").Click();
+        Confirm(dialogs);
 
         panel.WaitForAssertion(() => Assert.Equal(OutcomeKind.Conflict, seen?.Kind));
         // Carol's approval won; the apply worker may already have taken the request further.

@@ -21,9 +21,13 @@ public sealed class ServiceEditorTests(PortalApp app) : PortalComponentTest(app)
         cut.Find(field).Change(value);
         cut.Find("form").Submit();
 
-        var fieldControl = cut.Find($".mud-input-control:has({field})");
-        Assert.Contains(message, fieldControl.QuerySelector(".mud-input-helper-text")!.TextContent);
-        Assert.Contains("mud-input-error", fieldControl.InnerHtml);
+        // The message may come back from the server after the submit: wait for it, never assume it is there at once.
+        cut.WaitForAssertion(() =>
+        {
+            var fieldControl = cut.Find($".mud-input-control:has({field})");
+            Assert.Contains(message, fieldControl.QuerySelector(".mud-input-helper-text")?.TextContent ?? "");
+            Assert.Contains("mud-input-error", fieldControl.InnerHtml);
+        });
         Assert.Equal(before, await CountServicesAsync());
     }
 

@@ -12,14 +12,16 @@ public static class PortalAppChecks
     /// <summary>Polls the database until the request is in <paramref name="expected"/>; fails at once if it ended otherwise.</summary>
     public static async Task WaitForStateAsync(this PortalApp app, int id, RequestState expected, TimeSpan? within = null)
     {
-        using var timeout = new CancellationTokenSource(within ?? TimeSpan.FromSeconds(30));
-        RequestState state;
-        while ((state = await app.WithDbAsync(db => db.DeploymentRequests.Where(r => r.Id == id).Select(r => r.State).SingleAsync())) != expected)
-        {
-            Assert.False(timeout.IsCancellationRequested, $"Request {id} is {state}, not {expected}.");
-            Assert.False(Ended.Contains(state), $"Request {id} ended {state}, not {expected}.");
-            await Task.Delay(50);
-        }
+        var state = RequestState.Submitted;
+        await Poll.UntilAsync(
+            async () =>
+            {
+                state = await app.WithDbAsync(db => db.DeploymentRequests.Where(r => r.Id == id).Select(r => r.State).SingleAsync());
+                Assert.False(state != expected && Ended.Contains(state), $"Request {id} ended {state}, not {expected}.");
+                return state == expected;
+            },
+            within ?? TimeSpan.FromSeconds(30),
+            $"Request {id} is not {expected} in time.");
     }
 
     /// <summary>kubectl against the portal's embedded Sandbox (its kubeconfig in the data folder); output and errors together.</summary>

@@ -27,7 +27,7 @@ public sealed class RequestValidationApiTests(PortalApp app) : IClassFixture<Por
         { """{"imageTag":"v1","resources":{"cpuRequest":"2","cpuLimit":"1"}}""", "CpuRequest", "must not be above the limit (1)" },
         { """{"imageTag":"v1","resources":{"memoryRequest":"2Gi","memoryLimit":"1Gi"}}""", "MemoryRequest", "must not be above the limit (1Gi)" },
         { """{"imageTag":"v1","setEnv":{"1BAD":"x"}}""", "EnvVars[0].Name", "not a valid variable name" },
-        { """{"imageTag":"v1","setEnv":{"MY-VAR":"x"}}""", "EnvVars[0].Name", "not a valid variable name" },
+        { """{"imageTag":"v1","setEnv":{"MY VAR":"x"}}""", "EnvVars[0].Name", "not a valid variable name" },
         { """{"imageTag":"v1","setSecrets":{"bad key":"x"}}""", "Secrets[0].Key", "not a valid secret key" },
         { """{"imageTag":"v1","setSecrets":{"EMPTY":""}}""", "Secrets[0].NewValue", "Give a value for the new secret EMPTY" },
         { """{"imageTag":"v1","setSecrets":{"DB":"x"},"setEnv":{"DB":"y"}}""", "EnvVars[0].Name", "also a secret key" },

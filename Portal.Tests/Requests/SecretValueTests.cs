@@ -29,7 +29,7 @@ public sealed class SecretValueTests(PortalApp app) : IClassFixture<PortalApp>
         var decisions = await app.WithDbAsync(db => db.RequestDecisions.Select(d => d.Comment).ToListAsync());
         var specs = await app.WithDbAsync(db => db.DeploymentRequests.Select(r => r.Spec).ToListAsync());
         SqliteConnection.ClearAllPools();
-        var databaseBytes = Directory.GetFiles(app.DataDirectory, "portal.db*").SelectMany(File.ReadAllBytes).ToArray();
+        var databaseBytes = ReadDatabaseFiles(app.DataDirectory);
 
         Assert.Contains("DB_PASSWORD", submitBody);
         foreach (var (place, text) in new[] { ("submit response", submitBody), ("approve response", approved), ("API read", read), ("request page", requestPage), ("service page", servicePage), ("logs", app.Logs.All) })
@@ -69,5 +69,20 @@ public sealed class SecretValueTests(PortalApp app) : IClassFixture<PortalApp>
         }
 
         return -1;
+    }
+
+    /// <summary>The SQLite file and its WAL; the WAL may be checkpointed away while it is listed, so read again then.</summary>
+    private static byte[] ReadDatabaseFiles(string directory)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return Directory.GetFiles(directory, "portal.db*").SelectMany(File.ReadAllBytes).ToArray();
+            }
+            catch (FileNotFoundException) when (attempt < 20)
+            {
+            }
+        }
     }
 }

@@ -166,15 +166,8 @@ public sealed class ClusterOutageTests : IAsyncLifetime
         }
     }
 
-    private static async Task WaitUntilAsync(PortalApp app, Func<Portal.Data.PortalDbContext, Task<bool>> condition)
-    {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        while (!await app.WithDbAsync(condition))
-        {
-            Assert.False(timeout.IsCancellationRequested, "The condition did not hold in time.");
-            await Task.Delay(50);
-        }
-    }
+    private static Task WaitUntilAsync(PortalApp app, Func<Portal.Data.PortalDbContext, Task<bool>> condition) =>
+        Poll.UntilAsync(() => app.WithDbAsync(condition), TimeSpan.FromSeconds(30));
 
     private static int FreePort()
     {

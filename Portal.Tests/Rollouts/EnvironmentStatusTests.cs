@@ -26,7 +26,7 @@ public sealed class EnvironmentStatusTests : PortalComponentTest
         await App.MarkDeployedAsync(v1.Id);
         var client = await App.SignedInClientAsync("alice");
         var page = await client.GetStringAsync("/services/payments/drift-api");
-        Assert.Contains("healthy", page);
+        Assert.Contains("Healthy", page);
         Assert.DoesNotContain("Drift:", page);
 
         App.KubectlSucceeds("-n payments-staging set image deploy/drift-api drift-api=nginx:9");
@@ -44,11 +44,13 @@ public sealed class EnvironmentStatusTests : PortalComponentTest
         var v2 = await App.SubmitRequestAsync("alice", "rollback-api", "staging", form => form.ImageTag = "v2");
         await App.MarkDeployedAsync(v2.Id);
         await SignInAsAsync("alice");
+        var dialogs = RenderDialogProvider();
         var cut = Render<ServiceDetail>(p => p.Add(x => x.Team, "payments").Add(x => x.Name, "rollback-api"));
         cut.WaitForElement("#rollback-staging-1");
         Assert.Empty(cut.FindAll("#rollback-staging-2"));
 
         cut.Find("#rollback-staging-1").Click();
+        Confirm(dialogs);
 
         cut.WaitForAssertion(() => Assert.Matches(@"/requests/\d+$", CurrentUri));
         var id = int.Parse(CurrentUri.Split('/')[^1]);
@@ -71,10 +73,12 @@ public sealed class EnvironmentStatusTests : PortalComponentTest
 
         await SignInAsAsync("alice");
         var snackbar = Render<MudBlazor.MudSnackbarProvider>();
+        var dialogs = RenderDialogProvider();
         var cut = Render<ServiceDetail>(p => p.Add(x => x.Team, "payments").Add(x => x.Name, "approval-api"));
         cut.WaitForElement("#rollback-production-1");
 
         cut.Find("#rollback-production-1").Click();
+        Confirm(dialogs);
 
         cut.WaitForAssertion(() => Assert.Matches(@"/requests/\d+$", CurrentUri));
         var id = int.Parse(CurrentUri.Split('/')[^1]);
@@ -82,20 +86,5 @@ public sealed class EnvironmentStatusTests : PortalComponentTest
         snackbar.WaitForAssertion(() => Assert.Contains("production requires an approval, so it waits for an Approver of payments", snackbar.Markup));
     }
 
-    private static async Task EventuallyAsync(Func<Task> assertion)
-    {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
-        while (true)
-        {
-            try
-            {
-                await assertion();
-                return;
-            }
-            catch (Xunit.Sdk.XunitException) when (!timeout.IsCancellationRequested)
-            {
-                await Task.Delay(100);
-            }
-        }
-    }
+    private static Task EventuallyAsync(Func<Task> assertion) => Poll.UntilPassesAsync(assertion, TimeSpan.FromSeconds(15), TimeSpan.FromMilliseconds(100));
 }

@@ -46,13 +46,7 @@ public sealed class RolloutHubTests(PortalApp app) : IClassFixture<PortalApp>
             var store = Cluster().Store;
             (int, int, int, int) Watching() => (store.OpenWatchCountFor(ResourceTypes.Deployments), store.OpenWatchCountFor(ResourceTypes.Pods), store.OpenWatchCountFor(ResourceTypes.ReplicaSets), store.OpenWatchCountFor(ResourceTypes.Events));
             // The tracker opens its watches just after the apply; give them a moment to be established.
-            using (var settle = new CancellationTokenSource(TimeSpan.FromSeconds(5)))
-            {
-                while (Watching() is var (d, p, r, e) && Math.Min(Math.Min(d, p), Math.Min(r, e)) == 0 && !settle.IsCancellationRequested)
-                {
-                    await Task.Delay(10);
-                }
-            }
+            await Poll.UntilAsync(() => Watching() is var (d, p, r, e) && Math.Min(Math.Min(d, p), Math.Min(r, e)) > 0, TimeSpan.FromSeconds(5), failOnTimeout: false, every: TimeSpan.FromMilliseconds(10));
 
             var watching = Watching();
             var stillRollingOut = await app.WithDbAsync(db => db.DeploymentRequests.Where(r => r.Id == id).Select(r => r.State).SingleAsync()) == RequestState.RollingOut;

@@ -54,7 +54,7 @@ public sealed class RolloutTests : IAsyncLifetime
         await app.WaitForStateAsync(id, RequestState.Failed, TimeSpan.FromSeconds(60));
         var record = await app.WithDbAsync(db => db.RolloutRecords.SingleAsync(r => r.RequestId == id));
         Assert.Equal("deployment \"payments-api\" exceeded its progress deadline", record.LastSnapshot!.Message);
-        Assert.StartsWith("new pods crash: CrashLoopBackOff", record.LastSnapshot.Blocking);
+        Assert.Matches(@"^\d+ new pods? crash-looping: \d+ restarts?( in [^,]+)?, last exit Error$", record.LastSnapshot.Blocking);
     }
 
     [Fact]

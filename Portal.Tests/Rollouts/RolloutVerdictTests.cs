@@ -42,7 +42,9 @@ public sealed class RolloutVerdictTests
 
         var snapshot = RolloutVerdict.Evaluate(1, deployment, 2, [newSet, oldSet], pods, [], Now.AddMinutes(-1), Now);
 
-        Assert.Equal("new pods crash: CrashLoopBackOff (5 restarts)", snapshot.Blocking);
+        Assert.Equal("2 new pods crash-looping: 5 restarts in 40 s, last exit Error", snapshot.Blocking);
+        Assert.Equal(BlockingKind.CrashLoop, snapshot.Blocked);
+        Assert.True(snapshot.IsStuck);
         Assert.Equal([true, false], snapshot.ReplicaSets.Select(rs => rs.IsNew));
         Assert.Equal(2, snapshot.Pods.Count(p => p.IsNew));
     }
@@ -117,11 +119,42 @@ public sealed class RolloutVerdictTests
         Spec = new V1ReplicaSetSpec { Replicas = 2 },
     };
 
+    [Fact]
+    public void CrashLoopExplanationStaysWhileTheRestartedContainerRunsForAMoment()
+    {
+        var (deployment, newSet, oldSet) = RolloutWithTwoReplicaSets();
+        var backingOff = RolloutVerdict.Evaluate(1, deployment, 2, [newSet, oldSet], [Pod("api-new-1", newSet, waiting: "CrashLoopBackOff", restarts: 3)], [], Now.AddMinutes(-1), Now);
+        var runningAgain = RolloutVerdict.Evaluate(1, deployment, 2, [newSet, oldSet], [Pod("api-new-1", newSet, restarts: 4)], [], Now.AddMinutes(-1), Now.AddSeconds(20));
+
+        Assert.Equal("1 new pod crash-looping: 3 restarts in 40 s, last exit Error", backingOff.Blocking);
+        Assert.Equal("1 new pod crash-looping: 4 restarts in 40 s, last exit Error", runningAgain.Blocking);
+        Assert.Equal(BlockingKind.CrashLoop, runningAgain.Blocked);
+    }
+
+    [Fact]
+    public void TimelineSummaryChangesWithThePhaseOrTheKindOfTroubleButNotWithEachRestart()
+    {
+        var (deployment, newSet, oldSet) = RolloutWithTwoReplicaSets();
+        var summaries = new[] { 1, 2, 3, 7 }
+            .Select(restarts => RolloutVerdict.Evaluate(1, deployment, 2, [newSet, oldSet], [Pod("api-new-1", newSet, waiting: restarts % 2 == 0 ? "CrashLoopBackOff" : null, restarts: restarts)], [], Now.AddMinutes(-1), Now.AddSeconds(restarts)).Summary)
+            .Distinct()
+            .ToList();
+        var pulling = RolloutVerdict.Evaluate(1, deployment, 2, [newSet, oldSet], [Pod("api-new-1", newSet, waiting: "ImagePullBackOff")], [], Now.AddMinutes(-1), Now);
+        var failed = RolloutVerdict.Evaluate(1, Deployment(2, 2, 2, 3, 1, 1, "ProgressDeadlineExceeded"), 2, [newSet, oldSet], [Pod("api-new-1", newSet, waiting: "CrashLoopBackOff", restarts: 9)], [], Now.AddMinutes(-1), Now);
+
+        Assert.Single(summaries);
+        Assert.Contains("crash-looping", summaries[0]);
+        Assert.NotEqual(summaries[0], pulling.Summary);
+        Assert.NotEqual(summaries[0], failed.Summary);
+        Assert.StartsWith("Failed", failed.Summary);
+    }
+
     private static V1Pod Pod(string name, V1ReplicaSet owner, string? waiting = null, int restarts = 0, bool ready = false, string? unschedulable = null) => new()
     {
         Metadata = new V1ObjectMeta { Name = name, OwnerReferences = [new V1OwnerReference { Uid = owner.Metadata.Uid, Name = owner.Metadata.Name, Kind = "ReplicaSet", ApiVersion = "apps/v1" }] },
         Status = new V1PodStatus
         {
+            StartTime = Now.UtcDateTime.AddSeconds(-40),
             Phase = unschedulable is null ? "Running" : "Pending",
             Conditions =
             [
@@ -129,7 +162,8 @@ public sealed class RolloutVerdictTests
                 new V1PodCondition { Type = "Ready", Status = ready ? "True" : "False" },
             ],
             ContainerStatuses = unschedulable is null
-                ? [new V1ContainerStatus { Name = "api", RestartCount = restarts, Ready = ready, Image = "api", ImageID = "", State = new V1ContainerState { Waiting = waiting is null ? null : new V1ContainerStateWaiting { Reason = waiting } } }]
+                ? [new V1ContainerStatus { Name = "api", RestartCount = restarts, Ready = ready, Image = "api", ImageID = "", State = new V1ContainerState { Waiting = waiting is null ? null : new V1ContainerStateWaiting { Reason = waiting } },
+                    LastState = restarts == 0 ? null : new V1ContainerState { Terminated = new V1ContainerStateTerminated { ExitCode = 1, Reason = "Error", FinishedAt = Now.UtcDateTime } } }]
                 : null,
         },
     };

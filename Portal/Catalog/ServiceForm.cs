@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using Portal.Cluster;
+using Portal.Requests;
 
 namespace Portal.Catalog;
 
@@ -16,7 +17,6 @@ public sealed class ServiceForm : IValidatableObject
     [Range(1, 65535, ErrorMessage = "Container port must be between 1 and 65535.")]
     public int ContainerPort { get; set; } = 8080;
 
-    [MaxLength(2000, ErrorMessage = "Description must be at most 2000 characters.")]
     public string? Description { get; set; }
 
     [MaxLength(500, ErrorMessage = "Repository link must be at most 500 characters.")]
@@ -42,7 +42,8 @@ public sealed class ServiceForm : IValidatableObject
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
-        if (KubernetesNames.ValidateLabel(Name?.Trim(), "Service name") is { } nameError)
+        // The name is also the name of the Kubernetes Service, a DNS-1035 label: '9lives' is refused there.
+        if (KubernetesNames.ValidateServiceName(Name?.Trim(), "Service name") is { } nameError)
         {
             yield return new ValidationResult(nameError, [nameof(Name)]);
         }
@@ -50,6 +51,11 @@ public sealed class ServiceForm : IValidatableObject
         if (KubernetesNames.ValidateImageRepository(ImageRepository?.Trim()) is { } imageError)
         {
             yield return new ValidationResult(imageError, [nameof(ImageRepository)]);
+        }
+
+        if (FreeText.Validate(Description, "Description") is { } descriptionError)
+        {
+            yield return new ValidationResult(descriptionError, [nameof(Description)]);
         }
 
         foreach (var (field, value, label) in new[] { (nameof(RepositoryUrl), RepositoryUrl, "Repository link"), (nameof(RunbookUrl), RunbookUrl, "Runbook link") })

@@ -21,6 +21,13 @@ public sealed class DeploymentEnvironment
     /// <summary>When a rollout fails, roll back to the last good revision at once, without asking.</summary>
     public bool AutoRollback { get; set; }
 
+    /// <summary>
+    /// Roll back to the last good revision, without asking, as soon as a new pod of a rollout has crash-looped this many
+    /// restarts, instead of waiting for the progress deadline. Off when unset.
+    /// </summary>
+    [System.ComponentModel.DataAnnotations.Range(1, 1000)]
+    public int? AutoRollbackAfterRestarts { get; set; }
+
     /// <summary>How long a rollout may make no progress before it fails; Kubernetes' default (600 s) when unset.</summary>
     public int? ProgressDeadlineSeconds { get; set; }
 

@@ -2,35 +2,143 @@ using System.Text.RegularExpressions;
 
 namespace Portal.Cluster;
 
-/// <summary>The name grammars Kubernetes and OCI registries enforce, checked before anything is stored.</summary>
+/// <summary>
+/// The name grammars the Kubernetes API server (k8s.io/apimachinery/pkg/util/validation) and OCI registries enforce,
+/// checked before anything is stored. Every pattern is matched against the whole value (<c>\A...\z</c>): a trailing
+/// newline is not a valid character. Each check returns null when the value is valid, else a message naming
+/// <c>what</c>.
+/// </summary>
 public static partial class KubernetesNames
 {
     public const int LabelMaxLength = 63;
+    public const int SubdomainMaxLength = 253;
+    public const int ConfigMapKeyMaxLength = 253;
+    public const int ImageRepositoryMaxLength = 255;
+    public const int ImageTagMaxLength = 128;
 
-    [GeneratedRegex("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")]
+    [GeneratedRegex(@"\A[a-z0-9]([-a-z0-9]*[a-z0-9])?\z")]
     private static partial Regex Dns1123Label();
 
-    // OCI distribution reference grammar, repository part only: [host[:port]/]path-component(/path-component)*
-    [GeneratedRegex(@"^(?:(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?))*(?::[0-9]+)?/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$")]
-    private static partial Regex ImageRepository();
+    [GeneratedRegex(@"\A[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\z")]
+    private static partial Regex Dns1123Subdomain();
 
-    /// <summary>Null when <paramref name="value"/> is a DNS-1123 label, else a message naming <paramref name="what"/>.</summary>
+    [GeneratedRegex(@"\A[a-z]([-a-z0-9]*[a-z0-9])?\z")]
+    private static partial Regex Dns1035Label();
+
+    [GeneratedRegex(@"\A(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?\z")]
+    private static partial Regex LabelValueGrammar();
+
+    [GeneratedRegex(@"\A[-._a-zA-Z0-9]+\z")]
+    private static partial Regex ConfigMapKeyGrammar();
+
+    [GeneratedRegex(@"\A[-._a-zA-Z][-._a-zA-Z0-9]*\z")]
+    private static partial Regex EnvVarNameGrammar();
+
+    [GeneratedRegex(@"\A[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}\z")]
+    private static partial Regex ImageTagGrammar();
+
+    [GeneratedRegex(@"\Asha256:[0-9a-f]{64}\z")]
+    private static partial Regex ImageDigestGrammar();
+
+    // OCI distribution reference grammar, repository part only: [host[:port]/]path-component(/path-component)*
+    [GeneratedRegex(@"\A(?:(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?))*(?::[0-9]+)?/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*\z")]
+    private static partial Regex ImageRepositoryGrammar();
+
+    /// <summary>IsDNS1123Label: lowercase letters, digits and '-', starting and ending with a letter or digit, at most 63.</summary>
     public static string? ValidateLabel(string? value, string what)
+    {
+        if (Required(value, what) is { } missing)
+        {
+            return missing;
+        }
+
+        return TooLong(value!, LabelMaxLength, what) ?? (Dns1123Label().IsMatch(value!)
+            ? null
+            : $"{what} must be lowercase letters, digits and '-', starting and ending with a letter or digit (e.g. 'payments-api').");
+    }
+
+    /// <summary>IsDNS1123Subdomain: DNS-1123 labels joined by '.', at most 253 characters.</summary>
+    public static string? ValidateSubdomain(string? value, string what)
+    {
+        if (Required(value, what) is { } missing)
+        {
+            return missing;
+        }
+
+        return TooLong(value!, SubdomainMaxLength, what) ?? (Dns1123Subdomain().IsMatch(value!)
+            ? null
+            : $"{what} must be lowercase letters, digits, '-' and '.', starting and ending with a letter or digit (e.g. 'example.com').");
+    }
+
+    /// <summary>IsDNS1035Label, the grammar of Service names: like a DNS-1123 label, but starting with a letter.</summary>
+    public static string? ValidateServiceName(string? value, string what)
+    {
+        if (Required(value, what) is { } missing)
+        {
+            return missing;
+        }
+
+        return TooLong(value!, LabelMaxLength, what) ?? (Dns1035Label().IsMatch(value!)
+            ? null
+            : $"{what} must be lowercase letters, digits and '-', starting with a letter and ending with a letter or digit (e.g. 'payments-api').");
+    }
+
+    /// <summary>IsValidLabelValue: empty, or up to 63 letters, digits, '-', '_' and '.', starting and ending with a letter or digit.</summary>
+    public static string? ValidateLabelValue(string? value, string what)
+    {
+        value ??= "";
+        return TooLong(value, LabelMaxLength, what) ?? (LabelValueGrammar().IsMatch(value)
+            ? null
+            : $"{what} must be letters, digits, '-', '_' and '.', starting and ending with a letter or digit.");
+    }
+
+    /// <summary>IsConfigMapKey, for ConfigMap and Secret keys: letters, digits, '-', '_' and '.', at most 253, not '.', '..' or starting with '..'.</summary>
+    public static string? ValidateConfigMapKey(string? value, string what)
+    {
+        if (Required(value, what) is { } missing)
+        {
+            return missing;
+        }
+
+        return TooLong(value!, ConfigMapKeyMaxLength, what)
+            ?? (ConfigMapKeyGrammar().IsMatch(value!) ? null : $"'{Shorten(value!)}' is not a valid {what}: letters, digits, '-', '_' and '.' only.")
+            ?? ChangesDirectory(value!, what);
+    }
+
+    /// <summary>
+    /// A key that the pod sees as an environment variable (the portal passes env vars and secrets with <c>envFrom</c>):
+    /// both IsEnvVarName (letters, digits, '-', '_' and '.', not starting with a digit) and IsConfigMapKey (at most 253
+    /// characters, not '.', '..' or starting with '..'), so that the API server takes it and the kubelet does not skip it.
+    /// </summary>
+    public static string? ValidateEnvVarName(string? value, string what)
+    {
+        if (Required(value, what) is { } missing)
+        {
+            return missing;
+        }
+
+        return TooLong(value!, ConfigMapKeyMaxLength, what)
+            ?? (EnvVarNameGrammar().IsMatch(value!) ? null : $"'{Shorten(value!)}' is not a valid {what}: letters, digits, '_', '-' and '.', not starting with a digit.")
+            ?? ChangesDirectory(value!, what);
+    }
+
+    public static string? ValidateImageTag(string? value)
     {
         if (string.IsNullOrEmpty(value))
         {
-            return $"{what} is required.";
+            return "Pick an image tag.";
         }
 
-        if (value.Length > LabelMaxLength)
-        {
-            return $"{what} must be at most {LabelMaxLength} characters (it is {value.Length}).";
-        }
-
-        return Dns1123Label().IsMatch(value)
+        return ImageTagGrammar().IsMatch(value)
             ? null
-            : $"{what} must be lowercase letters, digits and '-', starting and ending with a letter or digit (e.g. 'payments-api').";
+            : $"An image tag is up to {ImageTagMaxLength} letters, digits, '_', '.' and '-', not starting with '.' or '-'.";
     }
+
+    /// <summary>Null for an empty digest (none given), else the digest must be exactly <c>sha256:</c> and 64 lowercase hex digits.</summary>
+    public static string? ValidateImageDigest(string? value) =>
+        string.IsNullOrEmpty(value) || ImageDigestGrammar().IsMatch(value)
+            ? null
+            : "An image digest is 'sha256:' followed by 64 lowercase hex digits.";
 
     public static string? ValidateImageRepository(string? value)
     {
@@ -39,9 +147,9 @@ public static partial class KubernetesNames
             return "Image repository is required.";
         }
 
-        if (value.Length > 255)
+        if (value.Length > ImageRepositoryMaxLength)
         {
-            return "Image repository must be at most 255 characters.";
+            return $"Image repository must be at most {ImageRepositoryMaxLength} characters.";
         }
 
         var lastSlash = value.LastIndexOf('/');
@@ -50,8 +158,25 @@ public static partial class KubernetesNames
             return "Give the repository without a tag or digest (e.g. 'registry.example.com/payments/api'): the tag is picked per deployment.";
         }
 
-        return ImageRepository().IsMatch(value)
+        return ImageRepositoryGrammar().IsMatch(value)
             ? null
             : "Image repository must look like 'registry.example.com/payments/api': lowercase path components separated by '/'.";
     }
+
+    private static string? Required(string? value, string what) => string.IsNullOrEmpty(value) ? $"{Capitalized(what)} is required." : null;
+
+    private static string? TooLong(string value, int max, string what) =>
+        value.Length > max ? $"{Capitalized(what)} must be at most {max} characters (it is {value.Length})." : null;
+
+    // hasChDirPrefix: a key is also a file name when the ConfigMap or Secret is mounted.
+    private static string? ChangesDirectory(string value, string what) => value switch
+    {
+        "." or ".." => $"A {what} must not be '{value}'.",
+        _ when value.StartsWith("..", StringComparison.Ordinal) => $"A {what} must not start with '..'.",
+        _ => null,
+    };
+
+    private static string Capitalized(string what) => what.Length == 0 ? what : char.ToUpperInvariant(what[0]) + what[1..];
+
+    public static string Shorten(string value) => value.Length <= 40 ? value : value[..40] + "…";
 }

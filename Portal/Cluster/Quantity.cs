@@ -6,7 +6,7 @@ namespace Portal.Cluster;
 /// <summary>Kubernetes resource quantities (<c>250m</c>, <c>1.5</c>, <c>512Mi</c>, <c>1G</c>, <c>1e3</c>) as exact decimals.</summary>
 public static partial class Quantity
 {
-    [GeneratedRegex(@"^(?<number>[+]?(?:\d+(?:\.\d*)?|\.\d+))(?<suffix>Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E|[eE][+-]?\d+)?$")]
+    [GeneratedRegex(@"\A(?<number>[+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))(?<suffix>Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E|[eE][+-]?[0-9]+)?\z")]
     private static partial Regex Grammar();
 
     public static bool TryParse(string? text, out decimal value)

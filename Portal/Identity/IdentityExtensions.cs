@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.OpenIdConnect;
 using Microsoft.AspNetCore.Identity;
@@ -50,6 +51,7 @@ public static class IdentityExtensions
         services.AddScoped<DemoData>();
         services.AddScoped<OidcTeamSync>();
         services.AddScoped<PersonalAccessTokens>();
+        services.AddSingleton<AccessTokenCache>();
         services.AddSingleton(TimeProvider.System);
 
         services.AddOptions<OidcOptions>().BindConfiguration(OidcOptions.Section)
@@ -92,8 +94,14 @@ public static class IdentityExtensions
     public static void MapAccountEndpoints(this WebApplication app)
     {
         var account = app.MapGroup("/account");
-        account.MapPost("/signout", async (SignInManager<PortalUser> signIn) =>
+        // A form post from the user menu: without a token another site could sign the user out.
+        account.MapPost("/signout", async Task<IResult> (HttpContext context, IAntiforgery antiforgery, SignInManager<PortalUser> signIn) =>
         {
+            if (!await antiforgery.IsRequestValidAsync(context))
+            {
+                return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Bad request", detail: "Sign out from the user menu: the form carries an antiforgery token.");
+            }
+
             await signIn.SignOutAsync();
             return TypedResults.LocalRedirect("/account/signin");
         });

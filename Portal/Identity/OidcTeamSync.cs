@@ -14,6 +14,7 @@ public sealed class OidcTeamSync(
     UserManager<PortalUser> users,
     SignInManager<PortalUser> signIn,
     IDbContextFactory<PortalDbContext> dbFactory,
+    AccessTokenCache tokenCache,
     IOptions<OidcOptions> options)
 {
     public const string LoginProvider = "oidc";
@@ -42,6 +43,7 @@ public sealed class OidcTeamSync(
         var groups = external.FindAll(settings.GroupsClaim).Select(c => c.Value).ToHashSet(StringComparer.Ordinal);
         await SyncAdminAsync(user, groups.Contains(settings.AdminGroup));
         await SyncMembershipsAsync(user.Id, groups, settings.ApproverGroupSuffix);
+        tokenCache.ForgetUser(user.Id);
         return await signIn.CreateUserPrincipalAsync(user);
     }
 

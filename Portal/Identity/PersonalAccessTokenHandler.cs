@@ -8,13 +8,16 @@ namespace Portal.Identity;
 
 /// <summary>
 /// <c>Authorization: Bearer pat_...</c>: the request acts as the token's owner, with the same roles and memberships the
-/// owner has right now (memberships are read from the database on each check).
+/// owner has right now (memberships are read from the database on each check; the principal is cached briefly and
+/// forgotten at once on revoke or a role change). Password lockout does not apply: it guards the password, and a token
+/// is a separate credential that its owner can revoke.
 /// </summary>
 public sealed class PersonalAccessTokenHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
     ILoggerFactory logger,
     UrlEncoder encoder,
     PersonalAccessTokens tokens,
+    AccessTokenCache cache,
     UserManager<PortalUser> users,
     SignInManager<PortalUser> signIn)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
@@ -42,15 +45,23 @@ public sealed class PersonalAccessTokenHandler(
             return AuthenticateResult.NoResult();
         }
 
-        var userId = await tokens.OwnerOfAsync(secret, Context.RequestAborted);
-        var user = userId is null ? null : await users.FindByIdAsync(userId);
-        if (user is null || await users.IsLockedOutAsync(user))
+        var hash = PersonalAccessTokens.HashOf(secret);
+        if (cache.Find(hash) is { } cached)
+        {
+            return AuthenticateResult.Success(new AuthenticationTicket(cached, Scheme.Name));
+        }
+
+        var generation = cache.Generation;
+        var owner = await tokens.OwnerOfAsync(secret, Context.RequestAborted);
+        var user = owner is null ? null : await users.FindByIdAsync(owner.UserId);
+        if (user is null)
         {
             return AuthenticateResult.Fail("The access token is unknown, revoked or expired.");
         }
 
         var principal = await signIn.CreateUserPrincipalAsync(user);
-        var identity = new ClaimsIdentity(principal.Claims, Scheme.Name, ClaimTypes.Name, ClaimTypes.Role);
-        return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), Scheme.Name));
+        var identity = new ClaimsPrincipal(new ClaimsIdentity(principal.Claims, Scheme.Name, ClaimTypes.Name, ClaimTypes.Role));
+        cache.Remember(hash, user.Id, identity, owner!.ExpiresAt, generation);
+        return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity.Identities.Select(i => i.Clone())), Scheme.Name));
     }
 }

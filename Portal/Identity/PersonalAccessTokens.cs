@@ -11,8 +11,11 @@ public sealed record TokenView(int Id, string Name, string Prefix, DateTimeOffse
 /// <summary>The token text, returned once at creation and never again.</summary>
 public sealed record CreatedToken(TokenView Token, string Secret);
 
+/// <summary>A valid token's owner and when the token expires.</summary>
+public sealed record TokenOwner(string UserId, DateTimeOffset ExpiresAt);
+
 /// <summary>Creates, lists, revokes and checks personal access tokens.</summary>
-public sealed class PersonalAccessTokens(IDbContextFactory<PortalDbContext> dbFactory, TimeProvider time)
+public sealed class PersonalAccessTokens(IDbContextFactory<PortalDbContext> dbFactory, AccessTokenCache cache, TimeProvider time)
 {
     public const string Scheme = "PersonalAccessToken";
     public const string TokenPrefix = "pat_";
@@ -74,11 +77,12 @@ public sealed class PersonalAccessTokens(IDbContextFactory<PortalDbContext> dbFa
 
         token.RevokedAt ??= time.GetUtcNow();
         await db.SaveChangesAsync();
+        cache.ForgetToken(token.Hash);
         return Outcome<bool>.Ok(true);
     }
 
     /// <summary>The owner of a valid (known, unrevoked, unexpired) token, or null.</summary>
-    public async Task<string?> OwnerOfAsync(string secret, CancellationToken cancellationToken)
+    public async Task<TokenOwner?> OwnerOfAsync(string secret, CancellationToken cancellationToken)
     {
         if (!secret.StartsWith(TokenPrefix, StringComparison.Ordinal))
         {
@@ -101,12 +105,12 @@ public sealed class PersonalAccessTokens(IDbContextFactory<PortalDbContext> dbFa
             await db.SaveChangesAsync(cancellationToken);
         }
 
-        return token.UserId;
+        return new TokenOwner(token.UserId, token.ExpiresAt);
     }
 
     private static TokenView View(PersonalAccessToken t) => new(t.Id, t.Name, t.Prefix, t.CreatedAt, t.ExpiresAt, t.RevokedAt, t.LastUsedAt);
 
-    private static string HashOf(string secret) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(secret)));
+    public static string HashOf(string secret) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(secret)));
 
     private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 }

@@ -6,7 +6,7 @@ using Portal.Data;
 namespace Portal.Identity;
 
 /// <summary>Admin operations on teams and their members. Every method checks the caller is an Admin.</summary>
-public sealed class TeamDirectory(IDbContextFactory<PortalDbContext> dbFactory, TimeProvider time)
+public sealed class TeamDirectory(IDbContextFactory<PortalDbContext> dbFactory, AccessTokenCache tokenCache, Microsoft.Extensions.Options.IOptions<EnvironmentCatalog> environments, TimeProvider time)
 {
     public async Task<IReadOnlyList<TeamSummary>> TeamsAsync(CancellationToken cancellationToken = default)
     {
@@ -27,6 +27,16 @@ public sealed class TeamDirectory(IDbContextFactory<PortalDbContext> dbFactory, 
         if (KubernetesNames.ValidateLabel(name, "Team name") is { } error)
         {
             return Outcome<Team>.Invalid(nameof(Team.Name), error);
+        }
+
+        // The team's namespaces are DNS-1123 labels too: a long team name can make one too long for Kubernetes.
+        foreach (var environment in environments.Value.Environments)
+        {
+            var ns = environment.NamespaceFor(name);
+            if (KubernetesNames.ValidateLabel(ns, $"Namespace '{ns}'") is { } namespaceError)
+            {
+                return Outcome<Team>.Invalid(nameof(Team.Name), $"In {environment.Name} the team's namespace would be refused: {namespaceError}");
+            }
         }
 
         await using var db = await dbFactory.CreateDbContextAsync();
@@ -89,6 +99,7 @@ public sealed class TeamDirectory(IDbContextFactory<PortalDbContext> dbFactory, 
 
         db.TeamMembers.Add(new TeamMember { TeamId = team.Id, UserId = user.Id, Role = role });
         await db.SaveChangesAsync();
+        tokenCache.ForgetUser(user.Id);
         return Outcome<MemberView>.Ok(new MemberView(user.Id, user.UserName!, user.DisplayName, role));
     }
 
@@ -108,6 +119,7 @@ public sealed class TeamDirectory(IDbContextFactory<PortalDbContext> dbFactory, 
 
         member.Role = role;
         await db.SaveChangesAsync();
+        tokenCache.ForgetUser(userId);
         return Outcome<MemberView>.Ok(new MemberView(member.UserId, member.User.UserName!, member.User.DisplayName, role));
     }
 
@@ -120,6 +132,7 @@ public sealed class TeamDirectory(IDbContextFactory<PortalDbContext> dbFactory, 
 
         await using var db = await dbFactory.CreateDbContextAsync();
         var removed = await db.TeamMembers.Where(m => m.Team.Name == teamName && m.UserId == userId).ExecuteDeleteAsync();
+        tokenCache.ForgetUser(userId);
         return removed == 0 ? Outcome<bool>.NotFound("That user is not a member of this team.") : Outcome<bool>.Ok(true);
     }
 }

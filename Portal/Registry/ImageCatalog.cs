@@ -213,6 +213,6 @@ public sealed partial class ImageCatalog
     // One client per fetch: IHttpClientFactory rotates handlers (and so DNS) for new clients only.
     private RegistryClient NewClient() => registryClients.CreateClient(httpClients.CreateClient(nameof(RegistryClient)));
 
-    [GeneratedRegex("^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")]
+    [GeneratedRegex(@"\A[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}\z")]
     private static partial Regex TagGrammar();
 }

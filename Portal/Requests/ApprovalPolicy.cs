@@ -2,8 +2,85 @@ using Portal.Cluster;
 
 namespace Portal.Requests;
 
-/// <summary>Whether a request needs a person's approval before it is applied.</summary>
+/// <summary>What is asked of the policy.</summary>
+public enum ApprovalAsk
+{
+    /// <summary>A new request from the form or the API.</summary>
+    Deploy,
+
+    /// <summary>A person rolls back to an earlier revision.</summary>
+    Rollback,
+
+    /// <summary>The portal rolls back after a failed rollout, with nobody asking.</summary>
+    AutomaticRollback,
+
+    /// <summary>The apply worker is about to apply an approved request.</summary>
+    Apply,
+}
+
+public enum ApprovalRoute
+{
+    /// <summary>Approved by the policy at once.</summary>
+    ApproveNow,
+
+    /// <summary>An eligible approver (not the requester) decides.</summary>
+    ApproverDecides,
+
+    /// <summary>Not allowed now, whoever approves (e.g. a freeze window).</summary>
+    Refused,
+}
+
+/// <summary>The policy's answer, always with the reason people are shown.</summary>
+public sealed record ApprovalAnswer(ApprovalRoute Route, string Reason)
+{
+    public static ApprovalAnswer ApproveNow(string reason) => new(ApprovalRoute.ApproveNow, reason);
+
+    public static ApprovalAnswer ApproverDecides(string reason) => new(ApprovalRoute.ApproverDecides, reason);
+
+    public static ApprovalAnswer Refused(string reason) => new(ApprovalRoute.Refused, reason);
+}
+
+/// <param name="At">When it is asked: rules that depend on time (freeze windows) read it.</param>
+/// <param name="Request">For <see cref="ApprovalAsk.Apply"/>: the request about to be applied.</param>
+public sealed record ApprovalQuestion(DeploymentEnvironment Environment, ApprovalAsk Ask, DateTimeOffset At, int? RollbackToRevision = null, DeploymentRequest? Request = null);
+
+/// <summary>
+/// The one place that answers "approve now (why) / an approver decides / refused (why)" for a submit, a rollback, an
+/// automatic rollback and at apply time. Pages and the review read it too, never the environment's settings directly.
+/// Rules that refuse (freeze windows, promotion rules) are added here.
+/// </summary>
 public static class ApprovalPolicy
 {
-    public static bool RequiresApproval(DeploymentEnvironment environment) => environment.RequiresApproval;
+    public static ApprovalAnswer Decide(ApprovalQuestion question)
+    {
+        var environment = question.Environment;
+        return question.Ask switch
+        {
+            ApprovalAsk.AutomaticRollback => ApprovalAnswer.ApproveNow("Automatic rollback after a failed rollout."),
+            ApprovalAsk.Apply => AtApply(question.Request ?? throw new ArgumentException("Apply needs the request.", nameof(question))),
+            _ when !environment.RequiresApproval => ApprovalAnswer.ApproveNow($"{environment.Name} needs no approval."),
+            ApprovalAsk.Rollback when environment.RollbackSkipsApproval =>
+                ApprovalAnswer.ApproveNow($"Rollback to revision {question.RollbackToRevision}, which was approved before."),
+            _ => ApprovalAnswer.ApproverDecides($"{environment.Name} requires an approval."),
+        };
+    }
+
+    /// <summary>Whether a new deploy to <paramref name="environment"/> waits for an approver: for pages and the review.</summary>
+    public static bool ApproverDecidesDeploys(DeploymentEnvironment environment, DateTimeOffset at) =>
+        Decide(new ApprovalQuestion(environment, ApprovalAsk.Deploy, at)).Route == ApprovalRoute.ApproverDecides;
+
+    /// <summary>An approval is bound to the exact change: the approving decision must carry the spec's hash.</summary>
+    private static ApprovalAnswer AtApply(DeploymentRequest request)
+    {
+        var hash = request.Spec.Hash();
+        var approval = request.Decisions.Where(d => d.Kind == DecisionKind.Approved).MaxBy(d => d.DecidedAt);
+        if (approval is null)
+        {
+            return ApprovalAnswer.Refused($"Request #{request.Id} has no approval.");
+        }
+
+        return approval.SpecHash == hash && request.SpecHash == hash
+            ? ApprovalAnswer.ApproveNow($"Approved by {approval.DecidedBy}.")
+            : ApprovalAnswer.Refused($"The approval by {approval.DecidedBy} was given to another change than the one stored: request #{request.Id} is not applied.");
+    }
 }

@@ -98,6 +98,28 @@ public sealed class RequestForm
         ContainerPort = current.ContainerPort,
     };
 
+    /// <summary>
+    /// The form as a spec: the one mapping back from <see cref="From"/>. Secret keys kept from the current revision keep
+    /// their value ids (<paramref name="keptSecretIds"/>); keys with a new value get <paramref name="newValueId"/>.
+    /// </summary>
+    public RequestSpec ToSpec(string imageRepository, string? imageDigest, IReadOnlyDictionary<string, int> keptSecretIds, Func<string, int> newValueId) => new()
+    {
+        ImageRepository = imageRepository,
+        ImageTag = ImageTag.Trim(),
+        ImageDigest = imageDigest,
+        Replicas = Autoscaling ? null : Replicas,
+        Autoscaling = Autoscaling ? new AutoscalingSpec(MinReplicas, MaxReplicas, CpuTargetPercent, MemoryTargetPercent) : null,
+        Resources = new ResourceSpec(CpuRequest.Trim(), CpuLimit.Trim(), MemoryRequest.Trim(), MemoryLimit.Trim()),
+        EnvVars = [.. EnvVars.Select(e => new EnvVarSpec(e.Name, e.Value ?? ""))],
+        Secrets = [.. Secrets
+            .Where(r => !r.Remove)
+            .Select(r => new SecretRef(r.Key, r.NewValue is { Length: > 0 } ? newValueId(r.Key) : keptSecretIds[r.Key]))
+            .OrderBy(s => s.Key, StringComparer.Ordinal)],
+        Readiness = ReadinessEnabled ? new ProbeSpec(ReadinessPath, ReadinessPort, ReadinessInitialDelaySeconds) : null,
+        Liveness = LivenessEnabled ? new ProbeSpec(LivenessPath, LivenessPort, LivenessInitialDelaySeconds) : null,
+        ContainerPort = ContainerPort,
+    };
+
     public void ApplyPreset(ResourcePreset preset)
     {
         CpuRequest = preset.CpuRequest;

@@ -16,6 +16,7 @@ public sealed class RequestLifecycle(
     TeamAccess access,
     RequestNotifier notifier,
     IOptions<RequestsOptions> options,
+    IOptions<Cluster.EnvironmentCatalog> environments,
     TimeProvider time,
     ILogger<RequestLifecycle> logger)
 {
@@ -57,10 +58,15 @@ public sealed class RequestLifecycle(
     }
 
     public async Task<Outcome<DeploymentRequest>> ApproveAsync(ClaimsPrincipal user, int requestId, string? comment) =>
-        await DecideAsync(user, requestId, DecisionKind.Approved, comment);
+        CommentError(comment) ?? await DecideAsync(user, requestId, DecisionKind.Approved, comment);
 
     public async Task<Outcome<DeploymentRequest>> RejectAsync(ClaimsPrincipal user, int requestId, string? comment)
     {
+        if (CommentError(comment) is { } tooLong)
+        {
+            return tooLong;
+        }
+
         if (string.IsNullOrWhiteSpace(comment))
         {
             return Outcome<DeploymentRequest>.Invalid("Comment", "Say why you reject the request: the requester will read it.");
@@ -71,6 +77,11 @@ public sealed class RequestLifecycle(
 
     public async Task<Outcome<DeploymentRequest>> CancelAsync(ClaimsPrincipal user, int requestId, string? comment)
     {
+        if (CommentError(comment) is { } tooLong)
+        {
+            return tooLong;
+        }
+
         await using var db = await dbFactory.CreateDbContextAsync();
         var request = await db.DeploymentRequests.Include(r => r.Service).ThenInclude(s => s.Team).SingleOrDefaultAsync(r => r.Id == requestId);
         if (request is null || !await access.CanSeeAsync(user, request.Service.TeamId))
@@ -128,7 +139,7 @@ public sealed class RequestLifecycle(
     public async Task<Outcome<DeploymentRequest>> StartApplyingAsync(int requestId, string actor)
     {
         await using var db = await dbFactory.CreateDbContextAsync();
-        var request = await db.DeploymentRequests.SingleOrDefaultAsync(r => r.Id == requestId);
+        var request = await db.DeploymentRequests.Include(r => r.Decisions).SingleOrDefaultAsync(r => r.Id == requestId);
         if (request is null)
         {
             return Outcome<DeploymentRequest>.NotFound($"There is no request #{requestId}.");
@@ -139,8 +150,20 @@ public sealed class RequestLifecycle(
             return Outcome<DeploymentRequest>.Conflict($"Request #{requestId} is {Describe(request.State)}, not approved.");
         }
 
-        var current = await RequestQueries.CurrentRevisionAsync(db, request.ServiceId, request.Environment);
         var now = time.GetUtcNow();
+        var environment = environments.Value.Find(request.Environment);
+        var approval = environment is null
+            ? ApprovalAnswer.Refused($"Request #{requestId} names environment '{request.Environment}', which is no longer configured.")
+            : ApprovalPolicy.Decide(new ApprovalQuestion(environment, ApprovalAsk.Apply, now, Request: request));
+        if (approval.Route != ApprovalRoute.ApproveNow)
+        {
+            Move(db, request, RequestState.Applying, actor, null, now);
+            Move(db, request, RequestState.Failed, actor, approval.Reason, now);
+            await SaveAsync(db, request, "refused at apply time");
+            return Outcome<DeploymentRequest>.Conflict(approval.Reason);
+        }
+
+        var current = await RequestQueries.CurrentRevisionAsync(db, request.ServiceId, request.Environment);
         if (current?.Revision != request.BaseRevision)
         {
             Move(db, request, RequestState.Superseded, actor, SupersededReason(current?.Revision, current?.Id), now);
@@ -280,6 +303,10 @@ public sealed class RequestLifecycle(
 
     private static string SupersededReason(int? currentRevision, int? currentRequestId) =>
         $"Revision {currentRevision} (request #{currentRequestId}) was deployed after this request was made.";
+
+    /// <summary>The free-text rule for every comment a person gives with a transition.</summary>
+    internal static Outcome<DeploymentRequest>? CommentError(string? comment) =>
+        FreeText.Validate(comment, "The comment") is { } error ? Outcome<DeploymentRequest>.Invalid(nameof(RequestForm.Comment), error) : null;
 
     public static string Describe(RequestState state) => state switch
     {

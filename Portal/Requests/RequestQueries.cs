@@ -34,7 +34,7 @@ public sealed record RequestDetail(
     CurrentRevision? Current);
 
 /// <summary>Read side of requests: lists, the approvals inbox, a request's page, a service's history.</summary>
-public sealed class RequestQueries(IDbContextFactory<PortalDbContext> dbFactory, TeamAccess access, Microsoft.Extensions.Options.IOptions<Cluster.EnvironmentCatalog> environments)
+public sealed class RequestQueries(IDbContextFactory<PortalDbContext> dbFactory, TeamAccess access, Microsoft.Extensions.Options.IOptions<Cluster.EnvironmentCatalog> environments, TimeProvider time)
 {
     public static async Task<CurrentRevision?> CurrentRevisionAsync(PortalDbContext db, int serviceId, string environment)
     {
@@ -64,14 +64,6 @@ public sealed class RequestQueries(IDbContextFactory<PortalDbContext> dbFactory,
     {
         await using var db = await dbFactory.CreateDbContextAsync();
         return await db.DeploymentRequests.AnyAsync(r => r.Id == requestId);
-    }
-
-    public async Task<IReadOnlyDictionary<int, SecretValueInfo>> SecretInfoAsync(IEnumerable<int> valueIds)
-    {
-        var ids = valueIds.ToList();
-        await using var db = await dbFactory.CreateDbContextAsync();
-        return await db.SecretValues.Where(v => ids.Contains(v.Id))
-            .ToDictionaryAsync(v => v.Id, v => new SecretValueInfo(v.Key, v.SetBy, v.SetAt));
     }
 
     public async Task<(IReadOnlyList<RequestRow> Items, int Total)> ListAsync(ClaimsPrincipal user, RequestScope scope, RequestState? state, int page, int pageSize, CancellationToken cancellationToken = default)
@@ -139,7 +131,7 @@ public sealed class RequestQueries(IDbContextFactory<PortalDbContext> dbFactory,
         var timeline = await db.AuditEvents.AsNoTracking().Where(e => e.RequestId == requestId).OrderBy(e => e.Id).ToListAsync(cancellationToken);
         var current = await CurrentRevisionAsync(db, request.ServiceId, request.Environment);
         return new RequestDetail(request, request.Service.Team.Name, request.Service.Name,
-            SpecReview.Compare(baseSpec, request.Spec, request.SecretChanges, environment), secrets, timeline, current);
+            SpecReview.Compare(baseSpec, request.Spec, request.SecretChanges, environment, time.GetUtcNow()), secrets, timeline, current);
     }
 
     private static IQueryable<DeploymentRequest> Inbox(PortalDbContext db, ClaimsPrincipal user)

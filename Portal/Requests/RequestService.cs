@@ -83,7 +83,7 @@ public sealed class RequestService(
         var changes = SecretChanges(form, draft.Current?.Spec);
         // Placeholder ids for new values: the review compares keys, and the stored spec gets the real ids at submit.
         var spec = BuildSpec(draft, form, pin.Value!.Digest, key => -1);
-        var review = SpecReview.Compare(draft.Current?.Spec, spec, changes, draft.Environment);
+        var review = SpecReview.Compare(draft.Current?.Spec, spec, changes, draft.Environment, time.GetUtcNow());
         // After a failed rollout the cluster runs the failed spec: going back to the current revision is a change then.
         if (review.ChangesNothing && draft.Current is not null && (draft.LastApplied is null || draft.LastApplied.Equivalent(spec)))
         {
@@ -105,27 +105,22 @@ public sealed class RequestService(
             return new Outcome<DeploymentRequest>(reviewed.Kind, null, reviewed.Message, reviewed.FieldErrors);
         }
 
-        await using var db = await dbFactory.CreateDbContextAsync();
-        var service = await db.Services.Include(s => s.Team).SingleAsync(s => s.Id == draft.Service.Id);
-        if (!await access.CanChangeAsync(user, service.TeamId))
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var now = time.GetUtcNow();
+        var basis = await BasisAsync(db, user, draft.Service.Id, draft.Environment, "request deployments of", new ApprovalQuestion(draft.Environment, ApprovalAsk.Deploy, now));
+        if (!basis.Succeeded)
         {
-            return Outcome<DeploymentRequest>.Forbidden($"Only members of {service.Team.Name} can request deployments of {service.Name}.");
+            return Fail(basis);
         }
 
-        if (service.IsArchived)
-        {
-            return Outcome<DeploymentRequest>.Conflict($"{service.Name} is archived: restore it before deploying it.");
-        }
-
-        var current = await RequestQueries.CurrentRevisionAsync(db, service.Id, draft.Environment.Name);
+        var (service, current, approval) = basis.Value!;
         if (current?.Revision != draft.Current?.Revision)
         {
             return Outcome<DeploymentRequest>.Conflict($"Revision {current?.Revision} was deployed while you were editing: reload the form to start from it.");
         }
 
-        var now = time.GetUtcNow();
         var actor = user.Identity?.Name ?? "";
-        await using var transaction = await db.Database.BeginTransactionAsync();
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var newValues = new Dictionary<string, SecretValue>(StringComparer.Ordinal);
         foreach (var row in form.Secrets.Where(r => !r.Remove && r.NewValue is { Length: > 0 }))
         {
@@ -143,55 +138,43 @@ public sealed class RequestService(
             newValues[row.Key] = value;
         }
 
-        await db.SaveChangesAsync();
+        await db.SaveChangesAsync(cancellationToken);
         var spec = BuildSpec(draft, form, reviewed.Value!.Spec.ImageDigest, key => newValues[key].Id);
-        var request = new DeploymentRequest
-        {
-            ServiceId = service.Id,
-            Environment = draft.Environment.Name,
-            State = RequestState.Submitted,
-            Spec = spec,
-            SpecHash = spec.Hash(),
-            ImageTag = spec.ImageTag,
-            BaseRevision = current?.Revision,
-            RequestedById = TeamAccess.UserId(user) ?? "",
-            RequestedBy = actor,
-            CreatedAt = now,
-            UpdatedAt = now,
-            Comment = form.Comment?.Trim() ?? "",
-            SecretChanges = [.. reviewed.Value!.SecretChanges],
-        };
-        db.DeploymentRequests.Add(request);
-        await db.SaveChangesAsync();
-        db.AuditEvents.Add(new AuditEvent { RequestId = request.Id, ServiceId = service.Id, Actor = actor, At = now, To = RequestState.Submitted, Comment = request.Comment });
-        Route(db, request, ApprovalPolicy.RequiresApproval(draft.Environment) ? null : $"{draft.Environment.Name} needs no approval.", draft.Environment, now);
-        await db.SaveChangesAsync();
-        await transaction.CommitAsync();
+        var request = NewRequest(user, service, draft.Environment, spec, current, form.Comment?.Trim() ?? "", reviewed.Value.SecretChanges, now);
+        await StoreAsync(db, request, approval, now, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
         logger.LogInformation("Request {RequestId} submitted by {User} for {Team}/{Service} in {Environment}: {State}", request.Id, actor, service.Team.Name, service.Name, draft.Environment.Name, request.State);
         await notifier.NotifyAsync(request.Id);
-        request.Service = service;
         return Outcome<DeploymentRequest>.Ok(request);
     }
 
     /// <summary>
     /// A new request that copies revision <paramref name="revision"/> whole, secret values included (the same encrypted
-    /// values). <paramref name="user"/> is null for an automatic rollback, which needs no approval.
+    /// values). <paramref name="user"/> is null for an automatic rollback, which the policy approves at once.
     /// </summary>
     public async Task<Outcome<DeploymentRequest>> RollbackAsync(ClaimsPrincipal? user, int serviceId, string environmentName, int revision, string? comment)
     {
-        await using var db = await dbFactory.CreateDbContextAsync();
-        var service = await db.Services.Include(s => s.Team).SingleOrDefaultAsync(s => s.Id == serviceId);
+        if (RequestLifecycle.CommentError(comment) is { } tooLong)
+        {
+            return tooLong;
+        }
+
         var environment = environments.Value.Find(environmentName);
-        if (service is null || environment is null)
+        if (environment is null)
         {
             return Outcome<DeploymentRequest>.NotFound("There is no such service or environment.");
         }
 
-        if (user is not null && !await access.CanChangeAsync(user, service.TeamId))
+        await using var db = await dbFactory.CreateDbContextAsync();
+        var now = time.GetUtcNow();
+        var ask = user is null ? ApprovalAsk.AutomaticRollback : ApprovalAsk.Rollback;
+        var basis = await BasisAsync(db, user, serviceId, environment, "roll back", new ApprovalQuestion(environment, ask, now, revision));
+        if (!basis.Succeeded)
         {
-            return Outcome<DeploymentRequest>.Forbidden($"Only members of {service.Team.Name} can roll back {service.Name}.");
+            return Fail(basis);
         }
 
+        var (service, current, approval) = basis.Value!;
         var target = await db.DeploymentRequests.AsNoTracking().SingleOrDefaultAsync(r => r.ServiceId == serviceId && r.Environment == environmentName && r.Revision == revision);
         if (target is null)
         {
@@ -204,59 +187,100 @@ public sealed class RequestService(
             return Outcome<DeploymentRequest>.Conflict($"Revision {revision} is what runs in {environmentName} now.");
         }
 
-        var current = await RequestQueries.CurrentRevisionAsync(db, serviceId, environmentName);
-        var now = time.GetUtcNow();
-        var actor = user?.Identity?.Name ?? RequestLifecycle.PolicyActor;
         var before = lastApplied?.Secrets.ToDictionary(s => s.Key, s => s.ValueId) ?? [];
         var after = target.Spec.Secrets.ToDictionary(s => s.Key, s => s.ValueId);
-        var request = new DeploymentRequest
-        {
-            ServiceId = serviceId,
-            Environment = environmentName,
-            State = RequestState.Submitted,
-            Spec = target.Spec,
-            SpecHash = target.Spec.Hash(),
-            ImageTag = target.Spec.ImageTag,
-            BaseRevision = current?.Revision,
-            RollbackOfRevision = revision,
-            RequestedById = (user is null ? null : TeamAccess.UserId(user)) ?? "",
-            RequestedBy = actor,
-            CreatedAt = now,
-            UpdatedAt = now,
-            Comment = string.IsNullOrWhiteSpace(comment) ? $"Roll back to revision {revision}." : comment.Trim(),
-            SecretChanges =
-            [
-                .. after.Where(a => !before.ContainsKey(a.Key)).Select(a => new SecretChange(a.Key, SecretChangeKind.Added)),
-                .. after.Where(a => before.TryGetValue(a.Key, out var id) && id != a.Value).Select(a => new SecretChange(a.Key, SecretChangeKind.Replaced)),
-                .. before.Keys.Where(k => !after.ContainsKey(k)).Select(k => new SecretChange(k, SecretChangeKind.Removed)),
-            ],
-        };
-        db.DeploymentRequests.Add(request);
-        await db.SaveChangesAsync();
-        db.AuditEvents.Add(new AuditEvent { RequestId = request.Id, ServiceId = serviceId, Actor = actor, At = now, To = RequestState.Submitted, Comment = request.Comment });
-        var skipReason = user is null ? "Automatic rollback after a failed rollout."
-            : !ApprovalPolicy.RequiresApproval(environment) ? $"{environment.Name} needs no approval."
-            : environment.RollbackSkipsApproval ? $"Rollback to revision {revision}, which was approved before."
-            : null;
-        Route(db, request, skipReason, environment, now);
-        await db.SaveChangesAsync();
-        logger.LogInformation("Rollback request {RequestId} to revision {Revision} of {Service} in {Environment} by {User}", request.Id, revision, service.Name, environmentName, actor);
+        List<SecretChange> secretChanges =
+        [
+            .. after.Where(a => !before.ContainsKey(a.Key)).Select(a => new SecretChange(a.Key, SecretChangeKind.Added)),
+            .. after.Where(a => before.TryGetValue(a.Key, out var id) && id != a.Value).Select(a => new SecretChange(a.Key, SecretChangeKind.Replaced)),
+            .. before.Keys.Where(k => !after.ContainsKey(k)).Select(k => new SecretChange(k, SecretChangeKind.Removed)),
+        ];
+        var request = NewRequest(user, service, environment, target.Spec, current, string.IsNullOrWhiteSpace(comment) ? $"Roll back to revision {revision}." : comment.Trim(), secretChanges, now);
+        request.RollbackOfRevision = revision;
+        await using var transaction = await db.Database.BeginTransactionAsync();
+        await StoreAsync(db, request, approval, now);
+        await transaction.CommitAsync();
+        logger.LogInformation("Rollback request {RequestId} to revision {Revision} of {Service} in {Environment} by {User}", request.Id, revision, service.Name, environmentName, request.RequestedBy);
         await notifier.NotifyAsync(request.Id);
         return Outcome<DeploymentRequest>.Ok(request);
     }
 
-    /// <summary>The approval policy's decision: approved at once (with the reason) or waiting for an Approver.</summary>
-    private static void Route(PortalDbContext db, DeploymentRequest request, string? approvedBecause, DeploymentEnvironment environment, DateTimeOffset now)
+    /// <summary>
+    /// What every new request is made on, checked the same way for a submit and a rollback: the service exists, the
+    /// user may change it (an automatic rollback has no user), it is not archived, and the policy does not refuse.
+    /// </summary>
+    private async Task<Outcome<(Service Service, CurrentRevision? Current, ApprovalAnswer Approval)>> BasisAsync(
+        PortalDbContext db, ClaimsPrincipal? user, int serviceId, DeploymentEnvironment environment, string verb, ApprovalQuestion question)
     {
-        if (approvedBecause is null)
+        var service = await db.Services.Include(s => s.Team).SingleOrDefaultAsync(s => s.Id == serviceId);
+        if (service is null)
         {
-            RequestLifecycle.Move(db, request, RequestState.AwaitingApproval, RequestLifecycle.PolicyActor, $"{environment.Name} requires an approval.", now);
-            return;
+            return Outcome<(Service, CurrentRevision?, ApprovalAnswer)>.NotFound("There is no such service or environment.");
         }
 
-        request.Decisions.Add(new RequestDecision { Kind = DecisionKind.Approved, DecidedBy = RequestLifecycle.PolicyActor, DecidedAt = now, SpecHash = request.SpecHash, BaseRevision = request.BaseRevision, Comment = approvedBecause });
-        RequestLifecycle.Move(db, request, RequestState.Approved, RequestLifecycle.PolicyActor, approvedBecause, now);
+        if (user is not null && !await access.CanChangeAsync(user, service.TeamId))
+        {
+            return Outcome<(Service, CurrentRevision?, ApprovalAnswer)>.Forbidden($"Only members of {service.Team.Name} can {verb} {service.Name}.");
+        }
+
+        if (service.IsArchived)
+        {
+            return Outcome<(Service, CurrentRevision?, ApprovalAnswer)>.Conflict($"{service.Name} is archived: restore it before deploying it.");
+        }
+
+        var approval = ApprovalPolicy.Decide(question);
+        if (approval.Route == ApprovalRoute.Refused)
+        {
+            return Outcome<(Service, CurrentRevision?, ApprovalAnswer)>.Conflict(approval.Reason);
+        }
+
+        var current = await RequestQueries.CurrentRevisionAsync(db, service.Id, environment.Name);
+        return Outcome<(Service, CurrentRevision?, ApprovalAnswer)>.Ok((service, current, approval));
     }
+
+    /// <summary>The one factory of new requests: submitted by <paramref name="user"/> (the policy when null) on the current revision.</summary>
+    private static DeploymentRequest NewRequest(ClaimsPrincipal? user, Service service, DeploymentEnvironment environment, RequestSpec spec, CurrentRevision? current, string comment, IEnumerable<SecretChange> secretChanges, DateTimeOffset now)
+    {
+        var request = new DeploymentRequest
+        {
+            ServiceId = service.Id,
+            Environment = environment.Name,
+            State = RequestState.Submitted,
+            Spec = spec,
+            SpecHash = spec.Hash(),
+            ImageTag = spec.ImageTag,
+            BaseRevision = current?.Revision,
+            RequestedById = (user is null ? null : TeamAccess.UserId(user)) ?? "",
+            RequestedBy = user?.Identity?.Name ?? RequestLifecycle.PolicyActor,
+            CreatedAt = now,
+            UpdatedAt = now,
+            Comment = comment,
+            SecretChanges = [.. secretChanges],
+        };
+        request.Service = service;
+        return request;
+    }
+
+    /// <summary>Stores a new request with its Submitted audit event and routes it as the policy answered; the caller holds the transaction.</summary>
+    private static async Task StoreAsync(PortalDbContext db, DeploymentRequest request, ApprovalAnswer approval, DateTimeOffset now, CancellationToken cancellationToken = default)
+    {
+        db.DeploymentRequests.Add(request);
+        await db.SaveChangesAsync(cancellationToken);
+        db.AuditEvents.Add(new AuditEvent { RequestId = request.Id, ServiceId = request.ServiceId, Actor = request.RequestedBy, At = now, To = RequestState.Submitted, Comment = request.Comment });
+        if (approval.Route == ApprovalRoute.ApproveNow)
+        {
+            request.Decisions.Add(new RequestDecision { Kind = DecisionKind.Approved, DecidedBy = RequestLifecycle.PolicyActor, DecidedAt = now, SpecHash = request.SpecHash, BaseRevision = request.BaseRevision, Comment = approval.Reason });
+            RequestLifecycle.Move(db, request, RequestState.Approved, RequestLifecycle.PolicyActor, approval.Reason, now);
+        }
+        else
+        {
+            RequestLifecycle.Move(db, request, RequestState.AwaitingApproval, RequestLifecycle.PolicyActor, approval.Reason, now);
+        }
+
+        await db.SaveChangesAsync(cancellationToken);
+    }
+
+    private static Outcome<DeploymentRequest> Fail<T>(Outcome<T> outcome) => new(outcome.Kind, null, outcome.Message, outcome.FieldErrors);
 
     private static List<SecretChange> SecretChanges(RequestForm form, RequestSpec? current)
     {
@@ -279,27 +303,6 @@ public sealed class RequestService(
         return changes;
     }
 
-    private static RequestSpec BuildSpec(RequestDraft draft, RequestForm form, string? imageDigest, Func<string, int> newValueId)
-    {
-        var kept = draft.Current?.Spec.Secrets.ToDictionary(s => s.Key, s => s.ValueId, StringComparer.Ordinal) ?? [];
-        var secrets = form.Secrets
-            .Where(r => !r.Remove)
-            .Select(r => new SecretRef(r.Key, r.NewValue is { Length: > 0 } ? newValueId(r.Key) : kept[r.Key]))
-            .OrderBy(s => s.Key, StringComparer.Ordinal)
-            .ToList();
-        return new RequestSpec
-        {
-            ImageRepository = draft.Service.ImageRepository,
-            ImageTag = form.ImageTag.Trim(),
-            ImageDigest = imageDigest,
-            Replicas = form.Autoscaling ? null : form.Replicas,
-            Autoscaling = form.Autoscaling ? new AutoscalingSpec(form.MinReplicas, form.MaxReplicas, form.CpuTargetPercent, form.MemoryTargetPercent) : null,
-            Resources = new ResourceSpec(form.CpuRequest.Trim(), form.CpuLimit.Trim(), form.MemoryRequest.Trim(), form.MemoryLimit.Trim()),
-            EnvVars = [.. form.EnvVars.Select(e => new EnvVarSpec(e.Name, e.Value ?? ""))],
-            Secrets = secrets,
-            Readiness = form.ReadinessEnabled ? new ProbeSpec(form.ReadinessPath, form.ReadinessPort, form.ReadinessInitialDelaySeconds) : null,
-            Liveness = form.LivenessEnabled ? new ProbeSpec(form.LivenessPath, form.LivenessPort, form.LivenessInitialDelaySeconds) : null,
-            ContainerPort = form.ContainerPort,
-        };
-    }
+    private static RequestSpec BuildSpec(RequestDraft draft, RequestForm form, string? imageDigest, Func<string, int> newValueId) =>
+        form.ToSpec(draft.Service.ImageRepository, imageDigest, draft.Current?.Spec.Secrets.ToDictionary(s => s.Key, s => s.ValueId, StringComparer.Ordinal) ?? [], newValueId);
 }

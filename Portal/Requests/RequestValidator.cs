@@ -1,5 +1,4 @@
 using System.Text;
-using System.Text.RegularExpressions;
 using Portal.Cluster;
 
 namespace Portal.Requests;
@@ -9,24 +8,15 @@ namespace Portal.Requests;
 /// (<c>MaxReplicas</c>, <c>EnvVars[2].Name</c>, <c>Secrets[0].NewValue</c>) so the form shows them next to the field and
 /// the API returns them as ProblemDetails field errors.
 /// </summary>
-public static partial class RequestValidator
+public static class RequestValidator
 {
     public const int MaxSecretBytes = 1024 * 1024;
     public const int MaxEnvVars = 100;
     public const int MaxEnvValueBytes = 32 * 1024;
-    public const int MaxCommentLength = 1000;
 
-    [GeneratedRegex("^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")]
-    private static partial Regex ImageTagGrammar();
-
-    [GeneratedRegex("^sha256:[0-9a-f]{64}$")]
-    private static partial Regex ImageDigestGrammar();
-
-    [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]*$")]
-    private static partial Regex EnvNameGrammar();
-
-    [GeneratedRegex("^[-._a-zA-Z0-9]+$")]
-    private static partial Regex SecretKeyGrammar();
+    /// <summary>Env vars are one ConfigMap, and Kubernetes stores an object of at most 1 MiB.</summary>
+    public const int MaxEnvBytes = 1024 * 1024 - 16 * 1024;
+    public const int MaxCommentLength = FreeText.MaxLength;
 
     /// <param name="existingSecretSizes">Sizes of the secret values the current revision holds, by key.</param>
     public static Dictionary<string, string[]> Validate(RequestForm form, DeploymentEnvironment environment, IReadOnlyDictionary<string, int> existingSecretSizes)
@@ -42,18 +32,14 @@ public static partial class RequestValidator
             list.Add(message);
         }
 
-        if (string.IsNullOrWhiteSpace(form.ImageTag))
+        if (KubernetesNames.ValidateImageTag(form.ImageTag) is { } tagError)
         {
-            Add(nameof(form.ImageTag), "Pick an image tag.");
-        }
-        else if (!ImageTagGrammar().IsMatch(form.ImageTag))
-        {
-            Add(nameof(form.ImageTag), "An image tag is up to 128 letters, digits, '_', '.' and '-', not starting with '.' or '-'.");
+            Add(nameof(form.ImageTag), tagError);
         }
 
-        if (form.ImageDigest is { Length: > 0 } digest && !ImageDigestGrammar().IsMatch(digest))
+        if (KubernetesNames.ValidateImageDigest(form.ImageDigest) is { } digestError)
         {
-            Add(nameof(form.ImageDigest), "An image digest is 'sha256:' followed by 64 lowercase hex digits.");
+            Add(nameof(form.ImageDigest), digestError);
         }
 
         ValidateScaling(form, environment, Add);
@@ -68,9 +54,9 @@ public static partial class RequestValidator
             Add(nameof(form.ContainerPort), "Container port must be between 1 and 65535.");
         }
 
-        if (form.Comment?.Length > MaxCommentLength)
+        if (FreeText.Validate(form.Comment, "The comment") is { } commentError)
         {
-            Add(nameof(form.Comment), $"The comment must be at most {MaxCommentLength} characters.");
+            Add(nameof(form.Comment), commentError);
         }
 
         return errors.ToDictionary(e => e.Key, e => e.Value.ToArray());
@@ -160,6 +146,12 @@ public static partial class RequestValidator
             add(nameof(form.EnvVars), $"At most {MaxEnvVars} environment variables.");
         }
 
+        var totalBytes = form.EnvVars.Sum(e => (long)Encoding.UTF8.GetByteCount(e.Name ?? "") + Encoding.UTF8.GetByteCount(e.Value ?? ""));
+        if (totalBytes > MaxEnvBytes)
+        {
+            add(nameof(form.EnvVars), $"Environment variables add up to {totalBytes / 1024} KiB; Kubernetes stores at most 1 MiB in one ConfigMap.");
+        }
+
         var seen = new HashSet<string>(StringComparer.Ordinal);
         var secretKeys = form.Secrets.Where(s => !s.Remove).Select(s => s.Key).ToHashSet(StringComparer.Ordinal);
         for (var i = 0; i < form.EnvVars.Count; i++)
@@ -170,9 +162,9 @@ public static partial class RequestValidator
             {
                 add(field, "Give the variable a name.");
             }
-            else if (!EnvNameGrammar().IsMatch(row.Name))
+            else if (KubernetesNames.ValidateEnvVarName(row.Name, "variable name") is { } nameError)
             {
-                add(field, $"'{row.Name}' is not a valid variable name: letters, digits and '_', not starting with a digit.");
+                add(field, nameError);
             }
             else if (!seen.Add(row.Name))
             {
@@ -205,9 +197,9 @@ public static partial class RequestValidator
                 continue;
             }
 
-            if (row.Key.Length > 253 || !SecretKeyGrammar().IsMatch(row.Key))
+            if (KubernetesNames.ValidateEnvVarName(row.Key, "secret key") is { } keyError)
             {
-                add(keyField, $"'{Shorten(row.Key)}' is not a valid secret key: up to 253 letters, digits, '-', '.' and '_'.");
+                add(keyField, keyError);
             }
             else if (!seen.Add(row.Key))
             {
@@ -261,6 +253,4 @@ public static partial class RequestValidator
             add($"{name}InitialDelaySeconds", $"{name} probe initial delay must be between 0 and 3600 seconds.");
         }
     }
-
-    private static string Shorten(string value) => value.Length <= 40 ? value : value[..40] + "…";
 }

@@ -135,6 +135,12 @@ public static class RequestsApi
         OutcomeKind.Forbidden => TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Not allowed", detail: outcome.Message),
         OutcomeKind.NotFound => TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Not found", detail: outcome.Message),
         OutcomeKind.Conflict => TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Conflict", detail: outcome.Message),
+        OutcomeKind.Invalid when outcome.FieldErrors.Count > 0 => TypedResults.Problem(new HttpValidationProblemDetails(outcome.FieldErrors.ToDictionary())
+        {
+            Status = StatusCodes.Status400BadRequest,
+            Title = outcome.Message,
+            Detail = string.Join(" ", outcome.FieldErrors.SelectMany(e => e.Value)),
+        }),
         _ => TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Bad request", detail: outcome.Message),
     };
 

@@ -15,7 +15,6 @@ public static class RequestsExtensions
         builder.Services.AddScoped<RequestLifecycle>();
         builder.Services.AddScoped<RequestQueries>();
         builder.Services.AddHostedService<ApprovalExpiry>();
-        builder.Services.AddProblemDetails();
         builder.Services.AddOpenApi();
     }
 

@@ -14,7 +14,8 @@ public sealed record Review(IReadOnlyList<ReviewLine> Changes, IReadOnlyList<Ris
 /// <summary>The change a request makes to the current revision, in form terms, with the flags an approver should see.</summary>
 public static class SpecReview
 {
-    public static Review Compare(RequestSpec? current, RequestSpec next, IReadOnlyList<SecretChange> secretChanges, DeploymentEnvironment environment)
+    /// <param name="at">When the review is made, for the approval policy (time-dependent rules); now when not given.</param>
+    public static Review Compare(RequestSpec? current, RequestSpec next, IReadOnlyList<SecretChange> secretChanges, DeploymentEnvironment environment, DateTimeOffset? at = null)
     {
         var changes = new List<ReviewLine>();
         var risks = new List<RiskFlag>();
@@ -23,7 +24,8 @@ public static class SpecReview
         if (current is null)
         {
             Change($"first deploy to {environment.Name}: image {next.ImageTag}, {Scaling(next)}");
-            if (environment.RequiresApproval)
+            // Where the policy asks an approver, a first deploy is worth their attention.
+            if (ApprovalPolicy.ApproverDecidesDeploys(environment, at ?? TimeProvider.System.GetUtcNow()))
             {
                 risks.Add(new RiskFlag($"First deploy to {environment.Name}."));
             }

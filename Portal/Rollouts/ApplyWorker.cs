@@ -44,14 +44,22 @@ public sealed class ApplyWorker(
             return Task.CompletedTask;
         };
 
-        await ResumeAsync(stoppingToken);
+        try
+        {
+            await ResumeAsync(stoppingToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            logger.LogError(e, "Resuming the work of the previous run failed; new work goes on");
+        }
+
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
                 if (running.Count < options.Value.MaxParallelApplies && await NextAsync(stoppingToken) is { } next)
                 {
-                    Start(next, stoppingToken);
+                    Start(next, resumed: false, stoppingToken);
                     continue;
                 }
             }
@@ -72,18 +80,31 @@ public sealed class ApplyWorker(
         }
     }
 
-    private void Start((int Id, int ServiceId, string Environment) next, CancellationToken cancellationToken)
+    /// <summary>
+    /// Applies one request in the background: new work (<paramref name="resumed"/> false) is first moved to Applying;
+    /// a request found Applying after a restart is applied again. Whatever goes wrong ends the request Failed with the
+    /// reason, so that its service and environment are never blocked by a request left Applying.
+    /// </summary>
+    private void Start((int Id, int ServiceId, string Environment) next, bool resumed, CancellationToken cancellationToken)
     {
         var key = (next.ServiceId, next.Environment);
         running[key] = Task.Run(async () =>
         {
             try
             {
-                await ProcessAsync(next.Id, cancellationToken);
+                if (resumed)
+                {
+                    await ApplyAsync(next.Id, cancellationToken);
+                }
+                else
+                {
+                    await ProcessAsync(next.Id, cancellationToken);
+                }
             }
-            catch (Exception e) when (e is not OperationCanceledException)
+            catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {
                 logger.LogError(e, "Applying request {RequestId} failed unexpectedly", next.Id);
+                await FailAsync(next.Id, e is InvalidOperationException ? e.Message : $"Applying failed unexpectedly ({e.GetType().Name}): {e.Message}");
             }
             finally
             {
@@ -91,6 +112,23 @@ public sealed class ApplyWorker(
                 Wake();
             }
         }, CancellationToken.None);
+    }
+
+    private async Task FailAsync(int id, string reason)
+    {
+        try
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            var failed = await scope.ServiceProvider.GetRequiredService<RequestLifecycle>().MarkFailedAsync(id, Actor, reason);
+            if (failed.Succeeded)
+            {
+                await rollouts.PublishAsync(RolloutSnapshot.Waiting(id, reason, time.GetUtcNow()) with { Phase = RolloutPhase.Failed });
+            }
+        }
+        catch (Exception e)
+        {
+            logger.LogError(e, "Request {RequestId} could not be marked failed", id);
+        }
     }
 
     private void Wake()
@@ -127,12 +165,13 @@ public sealed class ApplyWorker(
             await tracker.TrackAsync(id);
         }
 
-        var applying = await db.DeploymentRequests.Where(r => r.State == RequestState.Applying).Select(r => r.Id).ToListAsync(cancellationToken);
-        foreach (var id in applying)
+        var applying = await db.DeploymentRequests.Where(r => r.State == RequestState.Applying)
+            .Select(r => new { r.Id, r.ServiceId, r.Environment }).ToListAsync(cancellationToken);
+        foreach (var request in applying)
         {
             // Server-side apply is idempotent: applying again what may have been half applied is safe.
-            logger.LogInformation("Applying request {RequestId} again after a restart", id);
-            await ApplyAsync(id, cancellationToken);
+            logger.LogInformation("Applying request {RequestId} again after a restart", request.Id);
+            Start((request.Id, request.ServiceId, request.Environment), resumed: true, cancellationToken);
         }
     }
 

@@ -16,6 +16,9 @@ public sealed record AppliedRevision(int RequestId, int? Revision, RequestState 
     public string Name => Revision is { } revision ? $"revision {revision}" : $"request #{RequestId}";
 }
 
+/// <summary>One environment of a service as the database has it: the current revision and what is applied now.</summary>
+public sealed record EnvironmentRevisions(CurrentRevision? Current, AppliedRevision? Applied);
+
 public sealed record AutoscalerState(int MinReplicas, int MaxReplicas, int CurrentReplicas, int DesiredReplicas);
 
 /// <summary>One service's Deployment (and HPA) as the cluster has it now.</summary>
@@ -31,16 +34,11 @@ public sealed record LiveDeployment(
     string? AvailableMessage,
     IReadOnlyDictionary<string, string> Requests,
     IReadOnlyDictionary<string, string> Limits,
-    AutoscalerState? Autoscaler)
+    AutoscalerState? Autoscaler,
+    RolloutPhase Phase = RolloutPhase.Succeeded,
+    string PhaseMessage = "")
 {
     public int Desired => SpecReplicas ?? Replicas;
-
-    public bool IsHealthy => IsAvailable == true && Ready >= Desired;
-
-    public string Health => IsAvailable == false ? $"unavailable{(string.IsNullOrEmpty(AvailableMessage) ? "" : $": {AvailableMessage}")}"
-        : Ready < Desired ? $"degraded: {Ready} of {Desired} ready"
-        : IsAvailable == true ? "healthy"
-        : "starting";
 }
 
 /// <summary>
@@ -49,16 +47,29 @@ public sealed record LiveDeployment(
 /// </summary>
 public sealed class EnvironmentStatus(ClusterWatches watches, IDbContextFactory<PortalDbContext> dbFactory)
 {
-    public async Task<AppliedRevision?> LastAppliedAsync(int serviceId, string environment, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// For every environment of one service, in one query: its current revision (the last that succeeded) and the request
+    /// whose manifests are in the cluster now.
+    /// </summary>
+    public async Task<IReadOnlyDictionary<string, EnvironmentRevisions>> RevisionsAsync(int serviceId, CancellationToken cancellationToken = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var last = await db.DeploymentRequests.AsNoTracking()
-            .Where(r => r.ServiceId == serviceId && r.Environment == environment)
-            .Where(r => r.State == RequestState.Applying || r.State == RequestState.RollingOut || r.State == RequestState.Succeeded || r.State == RequestState.Failed || r.State == RequestState.RolledBack)
-            .OrderByDescending(r => r.Id)
-            .Select(r => new { r.Id, r.Revision, r.State, r.Spec })
-            .FirstOrDefaultAsync(cancellationToken);
-        return last is null ? null : new AppliedRevision(last.Id, last.Revision, last.State, last.Spec);
+        var requests = db.DeploymentRequests.Where(r => r.ServiceId == serviceId);
+        var rows = await requests.AsNoTracking()
+            .Where(r => r.Id == requests.Where(o => o.Environment == r.Environment && o.Revision != null).OrderByDescending(o => o.Revision).Select(o => (int?)o.Id).FirstOrDefault()
+                || r.Id == requests.Where(o => o.Environment == r.Environment && (o.State == RequestState.Applying || o.State == RequestState.RollingOut || o.State == RequestState.Succeeded || o.State == RequestState.Failed || o.State == RequestState.RolledBack)).Max(o => (int?)o.Id))
+            .Select(r => new { r.Id, r.Environment, r.Revision, r.State, r.Spec })
+            .ToListAsync(cancellationToken);
+        return rows.GroupBy(r => r.Environment).ToDictionary(
+            g => g.Key,
+            g =>
+            {
+                var current = g.Where(r => r.Revision is not null).MaxBy(r => r.Revision);
+                var applied = g.Where(r => r.State is RequestState.Applying or RequestState.RollingOut or RequestState.Succeeded or RequestState.Failed or RequestState.RolledBack).MaxBy(r => r.Id);
+                return new EnvironmentRevisions(
+                    current is null ? null : new CurrentRevision(current.Id, current.Revision!.Value, current.Spec),
+                    applied is null ? null : new AppliedRevision(applied.Id, applied.Revision, applied.State, applied.Spec));
+            });
     }
 
     /// <summary>Starts following one service in one environment; dispose the result to give the watches back.</summary>
@@ -161,6 +172,7 @@ public sealed class LiveEnvironment(WatchLease deployments, WatchLease autoscale
         var container = containers.FirstOrDefault(c => c.Name == service) ?? containers.FirstOrDefault();
         var status = deployment.Status ?? new V1DeploymentStatus();
         var available = status.Conditions?.FirstOrDefault(c => c.Type == "Available");
+        var (phase, message) = RolloutVerdict.Judge(deployment, null);
         return new LiveDeployment(
             container?.Image,
             deployment.Spec?.Replicas,
@@ -177,7 +189,9 @@ public sealed class LiveEnvironment(WatchLease deployments, WatchLease autoscale
                 hpa.Spec?.MinReplicas ?? 1,
                 hpa.Spec?.MaxReplicas ?? 0,
                 hpa.Status?.CurrentReplicas ?? 0,
-                hpa.Status?.DesiredReplicas ?? 0));
+                hpa.Status?.DesiredReplicas ?? 0),
+            phase,
+            message);
     }
 
     public void Dispose()

@@ -29,13 +29,40 @@ public sealed record RolloutSnapshot(
     TimeSpan Deadline,
     DateTimeOffset At)
 {
+    /// <summary>What kind of trouble <see cref="Blocking"/> describes; null while nothing holds the rollout up.</summary>
+    public BlockingKind? Blocked { get; init; }
+
     public bool IsFinal => Phase is RolloutPhase.Succeeded or RolloutPhase.Failed;
 
-    /// <summary>What the timeline records: a snapshot worth a line when this differs from the previous one's.</summary>
-    public string Summary => $"{Phase}: {Message}{(Blocking is null ? "" : $" — {Blocking}")} ({Updated} updated, {Ready} ready, {Available} available of {Desired})";
+    /// <summary>Blocked by something that will not pass by waiting: the moment to offer "Roll back now".</summary>
+    public bool IsStuck => !IsFinal && Blocked is BlockingKind.CrashLoop or BlockingKind.ImagePull or BlockingKind.Unschedulable;
+
+    /// <summary>
+    /// What the timeline records: a snapshot worth a line when this differs from the previous one's. It changes only
+    /// when the phase, kubectl's message or the kind of trouble changes, not with each container restart.
+    /// </summary>
+    public string Summary => $"{Phase}: {Message}{Blocked switch
+    {
+        BlockingKind.CrashLoop => " — new pods crash-looping",
+        BlockingKind.ImagePull => " — image not found",
+        BlockingKind.Unschedulable => " — new pods cannot be scheduled",
+        BlockingKind.NeverReady => " — new pods never became ready",
+        BlockingKind.NoProgress => " — no progress before the deadline",
+        _ => Blocking is null ? "" : $" — {Blocking}",
+    }}";
 
     public static RolloutSnapshot Waiting(int requestId, string message, DateTimeOffset at) =>
         new(requestId, RolloutPhase.Applying, message, null, 0, 0, 0, 0, [], [], [], TimeSpan.Zero, TimeSpan.Zero, at);
+}
+
+/// <summary>The kinds of trouble that hold a rollout up, from the new pods' recent history.</summary>
+public enum BlockingKind
+{
+    CrashLoop,
+    ImagePull,
+    Unschedulable,
+    NeverReady,
+    NoProgress,
 }
 
 public sealed record ReplicaSetState(string Name, string Revision, bool IsNew, int Desired, int Ready, int Available);

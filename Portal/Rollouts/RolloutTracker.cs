@@ -45,6 +45,24 @@ public sealed class RolloutTracker(
         rollout.Start([.. Kinds.Select(kind => watches.Acquire(record.Cluster, record.Namespace, kind))]);
     }
 
+    /// <summary>
+    /// Ends the following of a rollout stopped from outside ("Roll back now"): its last snapshot, as Failed with
+    /// <paramref name="why"/>, is stored and published, and nothing more is.
+    /// </summary>
+    public async Task StopAsync(int requestId, string why)
+    {
+        if (!tracked.TryRemove(requestId, out var rollout))
+        {
+            return;
+        }
+
+        await rollout.StopAsync();
+        var now = time.GetUtcNow();
+        var final = (notifier.Latest(requestId) ?? RolloutSnapshot.Waiting(requestId, why, now)) with { Phase = RolloutPhase.Failed, Message = why, At = now };
+        await RecordAsync(final);
+        await notifier.PublishAsync(final);
+    }
+
     public async ValueTask DisposeAsync()
     {
         foreach (var rollout in tracked.Values)

@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using k8s.Models;
+using Portal.Requests;
 
 namespace Portal.Rollouts;
 
@@ -43,7 +44,7 @@ public static partial class RolloutVerdict
         var status = deployment.Status ?? new V1DeploymentStatus();
         var desired = deployment.Spec.Replicas ?? status.Replicas ?? 0;
         var (phase, message) = Judge(deployment, appliedGeneration);
-        var blocking = phase == RolloutPhase.Succeeded ? null : Blocking(podStates, pods, phase == RolloutPhase.Failed);
+        var (blocked, blocking) = phase == RolloutPhase.Succeeded ? (null, null) : Blocking(podStates, pods, phase == RolloutPhase.Failed);
 
         var objectNames = owned.Select(rs => rs.Metadata.Name).Append(deployment.Metadata.Name).Concat(podStates.Select(p => p.Name)).ToHashSet(StringComparer.Ordinal);
         var recent = events
@@ -73,11 +74,72 @@ public static partial class RolloutVerdict
             recent,
             elapsed,
             deadline,
-            now);
+            now)
+        {
+            Blocked = blocked,
+        };
+    }
+
+    /// <summary>
+    /// One service in one environment in one word, from what the portal applied, the live Deployment (judged by
+    /// kubectl's rules), the tracker's latest snapshot while a rollout runs, and the drift lines.
+    /// </summary>
+    /// <param name="currentRevision">The last revision that succeeded here: what "Roll back" goes back to.</param>
+    public static ServiceVerdict ForService(AppliedRevision? applied, LiveDeployment? live, RolloutSnapshot? latest, int? currentRevision, IReadOnlyList<string> drift)
+    {
+        if (applied is null)
+        {
+            return new(ServiceState.NotDeployed, "Not deployed");
+        }
+
+        var rollbackTo = currentRevision is { } revision && revision != applied.Revision ? currentRevision : null;
+        if (applied.IsRollingOut)
+        {
+            var snapshot = latest?.RequestId == applied.RequestId ? latest : null;
+            if (snapshot?.Phase == RolloutPhase.Failed || live?.Phase == RolloutPhase.Failed)
+            {
+                return new(ServiceState.Failed, "Failed", snapshot?.Message ?? live?.PhaseMessage, snapshot?.Blocking, rollbackTo);
+            }
+
+            return new(ServiceState.Progressing, "Progressing", snapshot?.Message ?? live?.PhaseMessage, snapshot?.Blocking, snapshot?.IsStuck == true ? rollbackTo : null);
+        }
+
+        if (applied.State is RequestState.Failed or RequestState.RolledBack)
+        {
+            return new(ServiceState.Failed, "Failed", $"the last rollout ({applied.Name}) failed", live?.Phase == RolloutPhase.Failed ? live.PhaseMessage : null, rollbackTo);
+        }
+
+        if (live?.Phase == RolloutPhase.Failed)
+        {
+            return new(ServiceState.Failed, "Failed", live.PhaseMessage, null, rollbackTo);
+        }
+
+        if (live is null || drift.Count > 0)
+        {
+            return new(ServiceState.Drift, "Drift", live is null ? "the Deployment is missing from the cluster" : "the cluster differs from what the portal applied");
+        }
+
+        if (live.Desired == 0)
+        {
+            return new(ServiceState.ScaledToZero, "Scaled to zero", "0 replicas wanted: nothing runs");
+        }
+
+        if (live.Phase == RolloutPhase.Progressing)
+        {
+            // Outside a portal rollout: a restart or a change made with kubectl, judged the same way.
+            return new(ServiceState.Progressing, "Progressing", live.PhaseMessage);
+        }
+
+        if (live.Ready < live.Desired || live.IsAvailable == false)
+        {
+            return new(ServiceState.Degraded, "Degraded", $"{live.Ready} of {live.Desired} ready{(live.IsAvailable == false && !string.IsNullOrEmpty(live.AvailableMessage) ? $": {live.AvailableMessage}" : "")}");
+        }
+
+        return new(ServiceState.Healthy, "Healthy", $"{live.Ready} of {live.Desired} ready");
     }
 
     /// <summary>kubectl's DeploymentStatusViewer, word for word, plus: the apply we made must have been observed.</summary>
-    private static (RolloutPhase Phase, string Message) Judge(V1Deployment deployment, long? appliedGeneration)
+    internal static (RolloutPhase Phase, string Message) Judge(V1Deployment deployment, long? appliedGeneration)
     {
         var name = deployment.Metadata.Name;
         var status = deployment.Status;
@@ -112,39 +174,56 @@ public static partial class RolloutVerdict
         return (RolloutPhase.Succeeded, $"deployment \"{name}\" successfully rolled out");
     }
 
-    private static string? Blocking(List<PodState> states, IReadOnlyList<V1Pod> pods, bool failed)
+    /// <summary>
+    /// What holds the new pods up, from their recent history rather than their state this instant: a crash-looping
+    /// container is Running for a moment after each restart, and the explanation must not vanish then.
+    /// </summary>
+    private static (BlockingKind? Kind, string? Line) Blocking(List<PodState> states, IReadOnlyList<V1Pod> pods, bool failed)
     {
         var fresh = states.Where(p => p.IsNew).ToList();
-        var crashing = fresh.Where(p => p.Reason == "CrashLoopBackOff").ToList();
+        var byName = pods.ToDictionary(p => p.Metadata.Name, StringComparer.Ordinal);
+        var crashing = fresh.Where(p => !p.Ready && (p.Reason == "CrashLoopBackOff" || (p.Restarts > 0 && LastExit(byName[p.Name]) is not null))).ToList();
         if (crashing.Count > 0)
         {
-            return $"new pods crash: CrashLoopBackOff ({crashing.Max(p => p.Restarts)} restarts)";
+            var worst = crashing.MaxBy(p => p.Restarts)!;
+            var pod = byName[worst.Name];
+            var exit = LastExit(pod);
+            var started = pod.Status?.StartTime ?? pod.Metadata.CreationTimestamp;
+            var span = exit?.FinishedAt is { } finished && started is { } start ? finished - start : (TimeSpan?)null;
+            var history = $"{worst.Restarts} {(worst.Restarts == 1 ? "restart" : "restarts")}{(span is { } s && s > TimeSpan.Zero ? $" in {Duration(s)}" : "")}";
+            return (BlockingKind.CrashLoop, $"{crashing.Count} new {Pods(crashing.Count)} crash-looping: {history}, last exit {exit?.Reason ?? "unknown"}");
         }
 
         var pulling = fresh.FirstOrDefault(p => p.Reason is "ErrImagePull" or "ImagePullBackOff" or "InvalidImageName");
         if (pulling is not null)
         {
-            return $"image not found: {pulling.Reason}";
+            return (BlockingKind.ImagePull, $"image not found: {pulling.Reason}");
         }
 
         var unschedulable = fresh.Where(p => p.Reason == "Unschedulable").ToList();
         if (unschedulable.Count > 0)
         {
-            var message = pods.Where(p => p.Metadata.Name == unschedulable[0].Name)
-                .SelectMany(p => p.Status?.Conditions ?? []).FirstOrDefault(c => c.Type == "PodScheduled")?.Message ?? "";
+            var message = byName[unschedulable[0].Name].Status?.Conditions?.FirstOrDefault(c => c.Type == "PodScheduled")?.Message ?? "";
             var resources = Insufficient().Matches(message).Select(m => m.Groups[1].Value.ToLowerInvariant()).Distinct().ToList();
             var why = resources.Count > 0 ? $"insufficient {string.Join(" and ", resources)}" : message.TrimEnd('.');
-            return $"{unschedulable.Count} new {Pods(unschedulable.Count)} cannot be scheduled: {why}";
+            return (BlockingKind.Unschedulable, $"{unschedulable.Count} new {Pods(unschedulable.Count)} cannot be scheduled: {why}");
         }
 
         var notReady = fresh.Where(p => p.Phase == "Running" && !p.Ready).ToList();
         if (notReady.Count > 0 && failed)
         {
-            return $"{notReady.Count} new {Pods(notReady.Count)} run but never became ready: check the readiness probe";
+            return (BlockingKind.NeverReady, $"{notReady.Count} new {Pods(notReady.Count)} run but never became ready: check the readiness probe");
         }
 
-        return failed ? "the rollout made no progress before its deadline" : null;
+        return failed ? (BlockingKind.NoProgress, "the rollout made no progress before its deadline") : (null, null);
     }
+
+    private static V1ContainerStateTerminated? LastExit(V1Pod pod) =>
+        (pod.Status?.ContainerStatuses ?? []).Select(c => c.LastState?.Terminated).Where(t => t is not null).MaxBy(t => t!.FinishedAt ?? DateTime.MinValue);
+
+    /// <summary>"40 s", "3 min 5 s", "2 h 4 min".</summary>
+    public static string Duration(TimeSpan span) =>
+        span.TotalHours >= 1 ? $"{(int)span.TotalHours} h {span.Minutes} min" : span.TotalMinutes >= 1 ? $"{(int)span.TotalMinutes} min {span.Seconds} s" : $"{Math.Max(0, (int)span.TotalSeconds)} s";
 
     private static PodState Pod(V1Pod pod, string? newSetUid)
     {
@@ -176,3 +255,20 @@ public static partial class RolloutVerdict
 
     private static string Pods(int count) => count == 1 ? "pod" : "pods";
 }
+
+/// <summary>The states a service's page (and everything else that speaks of a service) can be in, per environment.</summary>
+public enum ServiceState
+{
+    Healthy,
+    Progressing,
+    Failed,
+    Degraded,
+    ScaledToZero,
+    NotDeployed,
+    Drift,
+}
+
+/// <param name="Detail">One plain line under the state: kubectl's message, the counts, what failed.</param>
+/// <param name="Blocking">While a rollout is held up (or failed): what holds it.</param>
+/// <param name="RollbackTo">The revision a "Roll back" action goes to, when one is at hand.</param>
+public sealed record ServiceVerdict(ServiceState State, string Text, string? Detail = null, string? Blocking = null, int? RollbackTo = null);

@@ -14,6 +14,7 @@ public static class RolloutsExtensions
         builder.Services.AddSingleton<ClusterApplier>();
         builder.Services.AddScoped<RolloutStreams>();
         builder.Services.AddScoped<RolloutQueries>();
+        builder.Services.AddScoped<RollbackNow>();
         builder.Services.AddSingleton<EnvironmentStatus>();
         builder.Services.AddHostedService<ApplyWorker>();
         builder.Services.AddHostedService<AutoRollback>();

@@ -9,7 +9,7 @@ namespace Portal.Requests.Components;
 /// </summary>
 public static partial class RequestFormFields
 {
-    [GeneratedRegex(@"^(EnvVars|Secrets)\[(\d+)\]\.(\w+)$")]
+    [GeneratedRegex(@"\A(EnvVars|Secrets)\[([0-9]+)\]\.([A-Za-z]+)\z")]
     private static partial Regex RowKey();
 
     public static FieldIdentifier Field(RequestForm form, string key)

@@ -6,23 +6,16 @@ namespace Portal.Requests.Components;
 /// </summary>
 public static class Resubmission
 {
-    /// <returns>Notes for the user about what could not be carried over.</returns>
-    public static IReadOnlyList<string> Reapply(RequestForm form, DeploymentRequest earlier)
+    /// <summary>
+    /// The earlier request's desired state, through the same mapping as every form (<see cref="RequestForm.From"/>),
+    /// with the current revision's secrets from <paramref name="current"/>.
+    /// </summary>
+    /// <returns>The form to edit, and notes for the user about what could not be carried over.</returns>
+    public static (RequestForm Form, IReadOnlyList<string> Notes) Reapply(RequestForm current, DeploymentRequest earlier)
     {
-        var spec = earlier.Spec;
-        var from = RequestForm.From(spec, new Dictionary<int, SecretValueInfo>());
-        form.ImageTag = from.ImageTag;
-        form.ImageDigest = spec.ImageDigest;
-        form.Autoscaling = from.Autoscaling;
-        (form.Replicas, form.MinReplicas, form.MaxReplicas) = (from.Replicas, from.MinReplicas, from.MaxReplicas);
-        (form.CpuTargetPercent, form.MemoryTargetPercent) = (from.CpuTargetPercent, from.MemoryTargetPercent);
-        form.ApplyPreset(new ResourcePreset("", from.CpuRequest, from.CpuLimit, from.MemoryRequest, from.MemoryLimit));
-        form.EnvVars = from.EnvVars;
-        (form.ReadinessEnabled, form.ReadinessPath, form.ReadinessPort, form.ReadinessInitialDelaySeconds) =
-            (from.ReadinessEnabled, from.ReadinessPath, from.ReadinessPort, from.ReadinessInitialDelaySeconds);
-        (form.LivenessEnabled, form.LivenessPath, form.LivenessPort, form.LivenessInitialDelaySeconds) =
-            (from.LivenessEnabled, from.LivenessPath, from.LivenessPort, from.LivenessInitialDelaySeconds);
-        form.ContainerPort = from.ContainerPort;
+        var form = RequestForm.From(earlier.Spec, new Dictionary<int, SecretValueInfo>());
+        form.ImageDigest = earlier.Spec.ImageDigest;
+        form.Secrets = current.Secrets;
         form.Comment = string.IsNullOrEmpty(earlier.Comment) ? $"Re-submit of #{earlier.Id}" : earlier.Comment;
 
         var notes = new List<string>();
@@ -44,6 +37,6 @@ public static class Resubmission
             }
         }
 
-        return notes;
+        return (form, notes);
     }
 }

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Components;
 using Microsoft.AspNetCore.Components.Authorization;
 using MudBlazor;
 using Portal.Requests;
+using Portal.Components.Shared;
 using Portal.Requests.Components;
 
 namespace Portal.Rollouts.Pages;
@@ -20,6 +21,8 @@ public partial class RolloutPage
     private int? followed;
     private bool loaded;
     private bool forbidden;
+    private bool rollingBack;
+    private string? manifests;
 
     [Parameter]
     public int RequestId { get; set; }
@@ -91,6 +94,53 @@ public partial class RolloutPage
         if (next.Phase != RolloutPhase.Applying && timeline.LastOrDefault()?.Summary != next.Summary)
         {
             timeline.Add(new TimelineEntry(next.At, next.Summary));
+            if (timeline.Count > RolloutQueries.MaxTimelineLines)
+            {
+                timeline.RemoveAt(0);
+            }
+        }
+    }
+
+    /// <summary>The manifests are read when the panel opens, not kept by every open page.</summary>
+    private async Task ShowManifestsAsync(bool expanded)
+    {
+        manifests = expanded ? await Queries.AppliedManifestsAsync((await AuthenticationState).User, RequestId) : null;
+    }
+
+    private async Task RollBackNowAsync()
+    {
+        var body = (RenderFragment)(builder =>
+        {
+            builder.OpenElement(0, "div");
+            builder.AddAttribute(1, "id", "rollback-confirm");
+            builder.AddContent(2, $"Stop this rollout of {view!.Service} in {view.Environment} and roll back to the last good revision? "
+                + "This creates a rollback request; once it is approved the stuck rollout is stopped and the rollback applied.");
+            builder.CloseElement();
+        });
+        if (!await ConfirmDialog.AskAsync(Dialogs, "Roll back now?", "Roll back now", body, Color.Error))
+        {
+            return;
+        }
+
+        rollingBack = true;
+        try
+        {
+            var outcome = await Rollback.RollBackAsync((await AuthenticationState).User, view!.ServiceId, view.Environment, $"Roll back now: the rollout of request #{RequestId} is stuck ({snapshot?.Blocking}).");
+            if (!outcome.Succeeded)
+            {
+                Snackbar.Add(outcome.Message ?? "The rollback could not be created.", Severity.Warning);
+                return;
+            }
+
+            var request = outcome.Value!;
+            Snackbar.Add(request.State == RequestState.AwaitingApproval
+                ? $"Rollback request #{request.Id} created: {view.Environment} requires an approval, so it waits for an Approver of {view.Team}."
+                : $"Rollback request #{request.Id} created and approved: it is applied next.", Severity.Success);
+            Navigation.NavigateTo($"/rollouts/{request.Id}");
+        }
+        finally
+        {
+            rollingBack = false;
         }
     }
 
