@@ -19,6 +19,7 @@ builder.AddRequests();
 builder.AddRegistry();
 builder.AddRollouts();
 builder.AddPortalUi();
+builder.AddObservability();
 
 var app = builder.Build();
 
@@ -32,6 +33,7 @@ app.UseAuthorization();
 app.UseAntiforgery();
 
 app.MapHealth();
+app.MapObservability();
 app.MapAccountEndpoints();
 app.MapRequests();
 app.MapRollouts();

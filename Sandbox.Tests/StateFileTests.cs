@@ -33,4 +33,36 @@ public sealed class StateFileTests
             Directory.Delete(stateDirectory, recursive: true);
         }
     }
+
+    [Fact]
+    public async Task AStateFolderRemovedUnderARunningClusterDoesNotStopTheProcess()
+    {
+        var folder = Path.Combine(Path.GetTempPath(), "sandbox-tests", "gone-" + Guid.NewGuid().ToString("n"));
+        Directory.CreateDirectory(Path.GetDirectoryName(folder)!);
+        // A file where the folder should be: the timer's write cannot succeed, as when a test deletes its data folder.
+        await File.WriteAllTextAsync(folder, "not a folder");
+        try
+        {
+            var flushed = 0;
+            using var file = new Store.StateFile(Path.Combine(folder, "state.json"), TimeSpan.FromMilliseconds(10), () =>
+            {
+                Interlocked.Increment(ref flushed);
+                return new Store.StateFile.State(1, []);
+            });
+            file.MarkChanged();
+            var deadline = DateTime.UtcNow.AddSeconds(10);
+            while (Volatile.Read(ref flushed) == 0 && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(20);
+            }
+
+            // The timer ran the failing write on a pool thread; an escaping exception would have ended this test host.
+            await Task.Delay(200);
+            Assert.Equal(1, Volatile.Read(ref flushed));
+        }
+        finally
+        {
+            File.Delete(folder);
+        }
+    }
 }

@@ -39,6 +39,7 @@ public abstract class PortalComponentTest : BunitContext, IClassFixture<PortalAp
         Services.AddSingleton(app.Get<RequestLifecycle>());
         Services.AddSingleton(app.Get<RequestQueries>());
         Services.AddSingleton(app.Get<RequestNotifier>());
+        Services.AddSingleton(app.Get<InboxCounts>());
         Services.AddSingleton(app.Get<PersonalAccessTokens>());
         Services.AddSingleton(app.Get<Portal.Registry.ImageCatalog>());
         Services.AddSingleton(app.Get<ImagePinning>());

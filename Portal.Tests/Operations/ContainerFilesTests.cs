@@ -28,13 +28,52 @@ public sealed class ContainerFilesTests
         var k3s = Service("k3s");
         var portal = Service("portal-k3s");
 
-        Assert.Equal(["k3s"], Items(k3s["profiles"]));
+        Assert.Contains("k3s", Items(k3s["profiles"]));
         Assert.StartsWith("rancher/k3s:", Text(k3s["image"]));
         Assert.Equal("true", Text(k3s["privileged"]));
         Assert.Equal(["k3s"], Items(portal["profiles"]));
         Assert.Equal("/kube/config", Text(((YamlMappingNode)portal["environment"])["Clusters__default__Kubeconfig"]));
         Assert.Contains("portal-kube:/kube:ro", Items(portal["volumes"]));
         Assert.Contains("https://k3s:6443", Text(Service("k3s-kubeconfig")["command"][2]));
+    }
+
+    [Fact]
+    public void HaProfileRunsTwoPortalsOnPostgresAndRedisBehindAStickyProxy()
+    {
+        var portals = new[] { Service("portal-a"), Service("portal-b") };
+        var proxy = Service("proxy");
+
+        Assert.All(new[] { "postgres", "redis", "portal-a", "portal-b", "proxy", "k3s", "k3s-kubeconfig" }, name => Assert.Contains("ha", Items(Service(name)["profiles"])));
+        Assert.StartsWith("postgres:", Text(Service("postgres")["image"]));
+        Assert.StartsWith("redis:", Text(Service("redis")["image"]));
+        var database = Text(((YamlMappingNode)Service("postgres")["environment"])["POSTGRES_DB"]);
+        foreach (var portal in portals)
+        {
+            var environment = (YamlMappingNode)portal["environment"];
+            Assert.Equal("selfservice-portal:latest", Text(portal["image"]));
+            Assert.Equal("Postgres", Text(environment["Database__Provider"]));
+            Assert.Contains("Host=postgres;", Text(environment["ConnectionStrings__Portal"]));
+            Assert.Contains($"Database={database};", Text(environment["ConnectionStrings__Portal"]));
+            Assert.StartsWith("redis:6379", Text(environment["ConnectionStrings__Redis"]));
+            Assert.Equal("true", Text(environment["Leadership__Enabled"]));
+            Assert.Equal("/kube/config", Text(environment["Clusters__default__Kubeconfig"]));
+            Assert.Equal("service_healthy", Text(portal["depends_on"]["postgres"]["condition"]));
+            Assert.Equal("service_healthy", Text(portal["depends_on"]["redis"]["condition"]));
+            Assert.False(portal.Children.ContainsKey("ports"), "the portals are reached through the proxy only");
+        }
+
+        // Both instances must read each other's antiforgery and auth cookies: one key ring.
+        Assert.Equal(Items(portals[0]["volumes"]).Single(v => v.EndsWith(":/data", StringComparison.Ordinal)), Items(portals[1]["volumes"]).Single(v => v.EndsWith(":/data", StringComparison.Ordinal)));
+        Assert.Equal(["portal-a", "portal-b"], Items(proxy["depends_on"]));
+        var config = Items(proxy["volumes"]).Single().Split(':');
+        var lines = File.ReadAllLines(Path.Combine(Root, config[0])).Select(l => l.Trim()).ToList();
+        var cookie = Assert.Single(lines, l => l.StartsWith("cookie ", StringComparison.Ordinal)).Split(' ');
+        Assert.Contains("insert", cookie);
+        var servers = lines.Where(l => l.StartsWith("server ", StringComparison.Ordinal)).Select(l => l.Split(' ')).ToList();
+        Assert.Equal(["portal-a:8080", "portal-b:8080"], servers.Select(s => s[2]));
+        Assert.All(servers, s => Assert.Equal(s[1], s[Array.IndexOf(s, "cookie") + 1]));
+        Assert.Contains(lines, l => l.StartsWith("timeout tunnel", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l == $"bind :{Items(proxy["ports"]).Single().Split(':')[1]}");
     }
 
     [Fact]

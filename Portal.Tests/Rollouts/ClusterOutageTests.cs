@@ -50,6 +50,24 @@ public sealed class ClusterOutageTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ClusterThatWasDownWhenThePortalStartedIsUsedOnceItComesUp()
+    {
+        // Not even its kubeconfig is there yet: the first connection fails, and must not be remembered as failed.
+        await StopClusterAsync();
+        File.Delete(kubeconfig);
+        await using var app = await StartPortalAsync();
+        var alice = await app.ClientAsync("alice");
+
+        var id = await (await alice.SubmitAsync("payments", "payments-api", "staging", new { imageTag = "v1", replicas = 2 })).SubmittedIdAsync();
+        await WaitUntilAsync(app, async db => (await db.RolloutRecords.SingleOrDefaultAsync(r => r.RequestId == id))?.ApplyAttempts >= 1);
+        await StartClusterAsync();
+
+        await app.WaitForStateAsync(id, RequestState.Succeeded, TimeSpan.FromSeconds(90));
+        var record = await app.WithDbAsync(db => db.RolloutRecords.SingleAsync(r => r.RequestId == id));
+        Assert.Equal((RolloutPhase.Succeeded, 2), (record.LastSnapshot!.Phase, record.LastSnapshot.Ready));
+    }
+
+    [Fact]
     public async Task AnUnreachableClusterHoldsUpOnlyTheEnvironmentsOnIt()
     {
         var unreachable = Path.Combine(clusterState, "unreachable.kubeconfig");

@@ -12,8 +12,21 @@ public sealed class ClusterConnections(IConfiguration configuration, EmbeddedSan
     public static bool UsesEmbeddedSandbox(IConfiguration configuration) =>
         !configuration.GetSection($"{ClusterOptions.Section}:{ClusterOptions.DefaultName}").Exists();
 
-    public Task<IKubernetes> ConnectAsync(string cluster) =>
-        clients.GetOrAdd(cluster, name => new Lazy<Task<IKubernetes>>(() => CreateAsync(name))).Value;
+    /// <summary>The cluster's client; a connection that failed is tried again on the next call, never cached.</summary>
+    public async Task<IKubernetes> ConnectAsync(string cluster)
+    {
+        var entry = clients.GetOrAdd(cluster, name => new Lazy<Task<IKubernetes>>(() => CreateAsync(name)));
+        try
+        {
+            return await entry.Value;
+        }
+        catch
+        {
+            // Only this failed entry goes: a newer one another caller added meanwhile stays.
+            clients.TryRemove(KeyValuePair.Create(cluster, entry));
+            throw;
+        }
+    }
 
     private async Task<IKubernetes> CreateAsync(string name)
     {

@@ -57,6 +57,7 @@ public static class IdentityExtensions
         services.AddOptions<OidcOptions>().BindConfiguration(OidcOptions.Section)
             .Validate(o => !o.Enabled || !string.IsNullOrWhiteSpace(o.ClientId), "Authentication:Oidc:ClientId is required when Authentication:Oidc:Authority is set.")
             .Validate(o => !o.Enabled || Uri.TryCreate(o.Authority, UriKind.Absolute, out _), "Authentication:Oidc:Authority must be an absolute URL.")
+            .Validate(o => string.IsNullOrWhiteSpace(o.CaCertificateFile) || OidcBackchannel.HoldsCertificates(o.CaCertificateFile), "Authentication:Oidc:CaCertificateFile must name a PEM file holding a certificate.")
             .ValidateOnStart();
 
         var oidc = builder.Configuration.GetSection(OidcOptions.Section).Get<OidcOptions>() ?? new OidcOptions();
@@ -74,6 +75,7 @@ public static class IdentityExtensions
             options.ClientId = oidc.ClientId;
             options.ClientSecret = oidc.ClientSecret;
             options.ResponseType = "code";
+            options.BackchannelHttpHandler = string.IsNullOrWhiteSpace(oidc.CaCertificateFile) ? null : OidcBackchannel.TrustingAuthoritiesIn(oidc.CaCertificateFile);
             options.UsePkce = true;
             options.SaveTokens = false;
             options.GetClaimsFromUserInfoEndpoint = true;

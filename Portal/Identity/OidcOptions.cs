@@ -13,6 +13,9 @@ public sealed class OidcOptions
 
     public string DisplayName { get; set; } = "Single sign-on";
 
+    /// <summary>PEM file of a private CA the provider's HTTPS certificate chains to (besides the system's trust).</summary>
+    public string? CaCertificateFile { get; set; }
+
     /// <summary>The claim that lists the user's groups.</summary>
     public string GroupsClaim { get; set; } = "groups";
 

@@ -9,6 +9,7 @@ public static class RequestsExtensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
         builder.Services.AddSingleton<RequestNotifier>();
+        builder.Services.AddSingleton<InboxCounts>();
         builder.Services.AddSingleton<SecretVault>();
         builder.Services.AddSingleton<ImagePinning>();
         builder.Services.AddScoped<RequestService>();

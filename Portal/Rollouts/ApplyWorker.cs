@@ -33,16 +33,16 @@ public sealed class ApplyWorker(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var subscription = requests.Subscribe(_ =>
+        using var subscription = requests.Subscribe(RequestTopic.All, _ =>
         {
             Wake();
             return Task.CompletedTask;
         });
-        tracker.Finished += (_, _) =>
+        using var finished = tracker.WhenFinished((_, _) =>
         {
             Wake();
             return Task.CompletedTask;
-        };
+        });
 
         try
         {
@@ -208,18 +208,29 @@ public sealed class ApplyWorker(
 
     private async Task ApplyAsync(int id, CancellationToken cancellationToken)
     {
+        using var requestScope = logger.BeginScope(new Dictionary<string, object> { ["RequestId"] = id });
         var (manifests, cluster) = await PrepareAsync(id, cancellationToken);
+        // The watches are open before the apply, so the tracker sees the first states it causes.
+        using var rollout = await tracker.PrepareAsync(id, cluster, manifests.Deployment.Metadata.NamespaceProperty, manifests.Deployment.Metadata.Name, cancellationToken);
         var maxAttempts = options.Value.MaxApplyAttempts;
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                var generation = await applier.ApplyAsync(cluster, manifests, cancellationToken);
-                await RecordAppliedAsync(id, attempt, generation, cancellationToken);
+                Operations.PortalMetrics.ApplyAttempted();
+                // The rollout starts with the Deployment's apply: the tracker judges from then on, not after the rest.
+                var appliedAt = time.GetUtcNow();
+                var generation = await applier.ApplyAsync(cluster, manifests, cancellationToken, applied =>
+                {
+                    appliedAt = time.GetUtcNow();
+                    rollout.Applied(applied, appliedAt);
+                });
+                await RecordAppliedAsync(id, attempt, generation, appliedAt, cancellationToken);
                 break;
             }
             catch (Exception e) when (!cancellationToken.IsCancellationRequested && ClusterApplier.IsTransient(e) && attempt < maxAttempts)
             {
+                Operations.PortalMetrics.ApplyFailed(transient: true);
                 var delay = TimeSpan.FromSeconds(Math.Min(30, Math.Pow(2, attempt - 1)));
                 var why = ClusterApplier.Describe(e);
                 logger.LogWarning("Applying request {RequestId} failed (attempt {Attempt} of {Max}): {Error}; retrying in {Delay}", id, attempt, maxAttempts, why, delay);
@@ -229,6 +240,7 @@ public sealed class ApplyWorker(
             }
             catch (Exception e) when (!cancellationToken.IsCancellationRequested)
             {
+                Operations.PortalMetrics.ApplyFailed(ClusterApplier.IsTransient(e));
                 var why = ClusterApplier.Describe(e);
                 var reason = ClusterApplier.IsTransient(e) ? $"The cluster could not be reached after {attempt} attempts: {why}" : $"The cluster refused the change: {why}";
                 logger.LogWarning("Applying request {RequestId} failed: {Reason}", id, reason);
@@ -245,7 +257,7 @@ public sealed class ApplyWorker(
             await scope.ServiceProvider.GetRequiredService<RequestLifecycle>().MarkRollingOutAsync(id, Actor);
         }
 
-        await tracker.TrackAsync(id);
+        rollout.Recorded();
     }
 
     private async Task<(Manifests Manifests, string Cluster)> PrepareAsync(int id, CancellationToken cancellationToken)
@@ -272,13 +284,13 @@ public sealed class ApplyWorker(
         return (manifests, environment.Cluster);
     }
 
-    private async Task RecordAppliedAsync(int id, int attempts, long? generation, CancellationToken cancellationToken)
+    private async Task RecordAppliedAsync(int id, int attempts, long? generation, DateTimeOffset appliedAt, CancellationToken cancellationToken)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var record = await db.RolloutRecords.SingleAsync(r => r.RequestId == id, cancellationToken);
         record.ApplyAttempts = attempts;
         record.AppliedGeneration = generation;
-        record.AppliedAt = time.GetUtcNow();
+        record.AppliedAt = appliedAt;
         record.Timeline = [.. record.Timeline, new TimelineEntry(record.AppliedAt.Value, attempts == 1 ? "Applied" : $"Applied after {attempts} attempts")];
         await db.SaveChangesAsync(cancellationToken);
     }

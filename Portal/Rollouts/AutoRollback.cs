@@ -23,15 +23,16 @@ public sealed class AutoRollback(
     ILogger<AutoRollback> logger) : IHostedService
 {
     private readonly ConcurrentDictionary<int, IDisposable> watched = new();
+    private IDisposable? observation;
     private IDisposable? requestSubscription;
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        tracker.Finished += OnFinishedAsync;
+        observation = tracker.WhenFinished(OnFinishedAsync);
         // Costs nothing unless an environment asks for it.
         if (environments.Value.Environments.Any(e => e.AutoRollbackAfterRestarts is not null))
         {
-            requestSubscription = requests.Subscribe(OnRequestChangedAsync);
+            requestSubscription = requests.Subscribe(RequestTopic.All, change => OnRequestChangedAsync(change.RequestId));
         }
 
         return Task.CompletedTask;
@@ -39,7 +40,7 @@ public sealed class AutoRollback(
 
     public Task StopAsync(CancellationToken cancellationToken)
     {
-        tracker.Finished -= OnFinishedAsync;
+        observation?.Dispose();
         requestSubscription?.Dispose();
         foreach (var subscription in watched.Values)
         {

@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using System.Text.Json;
 using k8s;
 using k8s.Autorest;
+using k8s.Exceptions;
 using k8s.Models;
 using Portal.Cluster;
 
@@ -14,9 +15,10 @@ public sealed class ClusterApplier(ClusterConnections connections)
     public const string FieldManager = "selfservice-portal";
 
     /// <summary>Applies every object in order; returns the Deployment's generation after the apply.</summary>
-    public async Task<long?> ApplyAsync(string cluster, Manifests manifests, CancellationToken cancellationToken)
+    /// <remarks><paramref name="deploymentApplied"/> hears the generation as soon as the Deployment is applied, before the objects after it.</remarks>
+    public async Task<long?> ApplyAsync(string cluster, Manifests manifests, CancellationToken cancellationToken, Action<long?>? deploymentApplied = null)
     {
-        var client = await connections.ConnectAsync(cluster);
+        var client = await ConnectAsync(cluster);
         var ns = manifests.Deployment.Metadata.NamespaceProperty;
         await client.CoreV1.PatchNamespaceAsync(Patch(manifests.Namespace), manifests.Namespace.Metadata.Name, fieldManager: FieldManager, force: true, cancellationToken: cancellationToken);
         await client.CoreV1.PatchNamespacedConfigMapAsync(Patch(manifests.ConfigMap), manifests.ConfigMap.Metadata.Name, ns, fieldManager: FieldManager, force: true, cancellationToken: cancellationToken);
@@ -30,6 +32,7 @@ public sealed class ClusterApplier(ClusterConnections connections)
         }
 
         var deployment = await client.AppsV1.PatchNamespacedDeploymentAsync(Patch(manifests.Deployment), manifests.Deployment.Metadata.Name, ns, fieldManager: FieldManager, force: true, cancellationToken: cancellationToken);
+        deploymentApplied?.Invoke(deployment.Metadata.Generation);
         await client.CoreV1.PatchNamespacedServiceAsync(Patch(manifests.Service), manifests.Service.Metadata.Name, ns, fieldManager: FieldManager, force: true, cancellationToken: cancellationToken);
         if (manifests.Autoscaler is { } autoscaler)
         {
@@ -42,6 +45,20 @@ public sealed class ClusterApplier(ClusterConnections connections)
         }
 
         return deployment.Metadata.Generation;
+    }
+
+    private async Task<IKubernetes> ConnectAsync(string cluster)
+    {
+        try
+        {
+            return await connections.ConnectAsync(cluster);
+        }
+        catch (KubeConfigException e)
+        {
+            // A kubeconfig that is not there yet (a cluster still starting, a secret not mounted yet) may be there at the
+            // next attempt: the connection is tried again, never cached as failed.
+            throw new HttpRequestException($"no usable kubeconfig for cluster '{cluster}': {e.Message}", e);
+        }
     }
 
     /// <summary>Connection failures, 5xx and 429 are worth another try; other answers are the cluster's verdict on the change.</summary>

@@ -12,17 +12,6 @@ public sealed class ClusterWatches(ClusterConnections connections, TimeProvider 
     private readonly Dictionary<(string Cluster, string Namespace, string Kind), (SharedWatch Watch, int Users)> watches = [];
     private readonly ILogger logger = loggers.CreateLogger<SharedWatch>();
 
-    public int Count
-    {
-        get
-        {
-            lock (gate)
-            {
-                return watches.Count;
-            }
-        }
-    }
-
     public WatchLease Acquire(string cluster, string ns, WatchedKind kind)
     {
         var key = (cluster, ns, kind.Name);

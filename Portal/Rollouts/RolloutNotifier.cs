@@ -1,24 +1,20 @@
-using System.Collections.Concurrent;
-
 namespace Portal.Rollouts;
 
 /// <summary>
-/// Hands each new snapshot of a rollout to its in-process subscribers (live pages, the SignalR hub). Keeps the latest
-/// per request so a new viewer sees the current state at once.
+/// Hands each new snapshot of a rollout to the subscribers of that request only (live pages, the SignalR hub), in turn,
+/// each on its own. Keeps the latest snapshot of a rollout while it goes on, so a new viewer sees it at once; a finished
+/// rollout's snapshot leaves memory with its last viewer and is read from its record afterwards.
 /// </summary>
-public sealed class RolloutNotifier
+public sealed class RolloutNotifier(ILogger<RolloutNotifier> logger)
 {
-    private readonly ConcurrentDictionary<int, RolloutSnapshot> latest = new();
     private readonly Lock gate = new();
-    private readonly Dictionary<int, List<Func<RolloutSnapshot, Task>>> handlers = [];
+    private readonly Dictionary<int, Followed> followed = [];
 
-    public RolloutSnapshot? Latest(int requestId) => latest.GetValueOrDefault(requestId);
-
-    public int SubscriberCount(int requestId)
+    public RolloutSnapshot? Latest(int requestId)
     {
         lock (gate)
         {
-            return handlers.TryGetValue(requestId, out var list) ? list.Count : 0;
+            return followed.GetValueOrDefault(requestId)?.Latest;
         }
     }
 
@@ -26,12 +22,12 @@ public sealed class RolloutNotifier
     {
         lock (gate)
         {
-            if (!handlers.TryGetValue(requestId, out var list))
+            if (!followed.TryGetValue(requestId, out var entry))
             {
-                handlers[requestId] = list = [];
+                followed[requestId] = entry = new Followed();
             }
 
-            list.Add(handler);
+            entry.Handlers = [.. entry.Handlers, handler];
         }
 
         return new Subscription(this, requestId, handler);
@@ -39,28 +35,49 @@ public sealed class RolloutNotifier
 
     public async Task PublishAsync(RolloutSnapshot snapshot)
     {
-        latest[snapshot.RequestId] = snapshot;
         Func<RolloutSnapshot, Task>[] current;
         lock (gate)
         {
-            current = handlers.TryGetValue(snapshot.RequestId, out var list) ? [.. list] : [];
+            if (!followed.TryGetValue(snapshot.RequestId, out var entry))
+            {
+                followed[snapshot.RequestId] = entry = new Followed();
+            }
+
+            entry.Latest = snapshot;
+            current = entry.Handlers;
+            Trim(snapshot.RequestId, entry);
         }
 
-        // One slow or failing viewer must not hold up the others or the tracker.
-        await Task.WhenAll(current.Select(async handler =>
+        // Handlers only queue the snapshot (pages on their dispatcher, hub streams in their channel), so one slow
+        // viewer cannot hold up the others or the tracker.
+        foreach (var handler in current)
         {
             try
             {
                 await handler(snapshot);
             }
-            catch (Exception)
+            catch (Exception e)
             {
-                // A viewer's own failure is its own business (pages hand it to their dispatcher).
+                logger.LogDebug(e, "A viewer of request {RequestId}'s rollout failed to take a snapshot", snapshot.RequestId);
             }
-        }));
+        }
     }
 
-    public void Forget(int requestId) => latest.TryRemove(requestId, out _);
+    /// <summary>A finished rollout nobody watches is forgotten: its record holds the final snapshot.</summary>
+    private void Trim(int requestId, Followed entry)
+    {
+        if (entry.Handlers.Length == 0 && entry.Latest is null or { IsFinal: true })
+        {
+            followed.Remove(requestId);
+        }
+    }
+
+    private sealed class Followed
+    {
+        public RolloutSnapshot? Latest { get; set; }
+
+        public Func<RolloutSnapshot, Task>[] Handlers { get; set; } = [];
+    }
 
     private sealed class Subscription(RolloutNotifier notifier, int requestId, Func<RolloutSnapshot, Task> handler) : IDisposable
     {
@@ -68,13 +85,10 @@ public sealed class RolloutNotifier
         {
             lock (notifier.gate)
             {
-                if (notifier.handlers.TryGetValue(requestId, out var list))
+                if (notifier.followed.TryGetValue(requestId, out var entry))
                 {
-                    list.Remove(handler);
-                    if (list.Count == 0)
-                    {
-                        notifier.handlers.Remove(requestId);
-                    }
+                    entry.Handlers = [.. entry.Handlers.Where(h => h != handler)];
+                    notifier.Trim(requestId, entry);
                 }
             }
         }

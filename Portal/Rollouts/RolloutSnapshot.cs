@@ -1,5 +1,9 @@
+using System.Text.Json.Serialization;
+
 namespace Portal.Rollouts;
 
+/// <summary>Where a rollout is; a word in the API and on the hub (<c>"phase": "Succeeded"</c>).</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<RolloutPhase>))]
 public enum RolloutPhase
 {
     /// <summary>Waiting to be applied, or being applied (with retries).</summary>
@@ -29,6 +33,9 @@ public sealed record RolloutSnapshot(
     TimeSpan Deadline,
     DateTimeOffset At)
 {
+    /// <summary>When the rollout started (the apply): pages count the elapsed time from it themselves, between snapshots.</summary>
+    public DateTimeOffset? StartedAt { get; init; }
+
     /// <summary>What kind of trouble <see cref="Blocking"/> describes; null while nothing holds the rollout up.</summary>
     public BlockingKind? Blocked { get; init; }
 

@@ -8,8 +8,10 @@ using Portal.Identity;
 namespace Portal.Rollouts;
 
 /// <summary>The snapshots of one rollout as a stream, from the latest until it ends, for whoever may see the request.</summary>
-public sealed class RolloutStreams(RolloutNotifier notifier, IDbContextFactory<PortalDbContext> dbFactory, TeamAccess access)
+public sealed class RolloutStreams(RolloutNotifier notifier, IDbContextFactory<PortalDbContext> dbFactory, TeamAccess access, TimeProvider time)
 {
+    private const int Backlog = 64;
+
     public async Task<bool> CanWatchAsync(ClaimsPrincipal user, int requestId, CancellationToken cancellationToken)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
@@ -33,7 +35,7 @@ public sealed class RolloutStreams(RolloutNotifier notifier, IDbContextFactory<P
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var state = await db.DeploymentRequests.Where(r => r.Id == requestId).Select(r => r.State).SingleAsync(cancellationToken);
-        var snapshot = RolloutSnapshot.Waiting(requestId, $"Not applied yet: the request is {Requests.RequestLifecycle.Describe(state)}.", DateTimeOffset.UtcNow);
+        var snapshot = RolloutSnapshot.Waiting(requestId, $"Not applied yet: the request is {Requests.RequestLifecycle.Describe(state)}.", time.GetUtcNow());
         // A request that will never be applied ends the stream at once.
         return state is Requests.RequestState.Rejected or Requests.RequestState.Cancelled or Requests.RequestState.Superseded or Requests.RequestState.Expired
             ? snapshot with { Phase = RolloutPhase.Failed }
@@ -42,9 +44,13 @@ public sealed class RolloutStreams(RolloutNotifier notifier, IDbContextFactory<P
 
     public async IAsyncEnumerable<RolloutSnapshot> WatchAsync(int requestId, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        // Only the newest snapshot matters to a viewer: a slow one skips to it instead of queueing.
-        var channel = Channel.CreateBounded<RolloutSnapshot>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropOldest });
-        using var subscription = notifier.Subscribe(requestId, snapshot => channel.Writer.WriteAsync(snapshot, cancellationToken).AsTask());
+        // Every state is sent; only a viewer that falls this far behind skips the oldest ones instead of holding memory.
+        var channel = Channel.CreateBounded<RolloutSnapshot>(new BoundedChannelOptions(Backlog) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true });
+        using var subscription = notifier.Subscribe(requestId, snapshot =>
+        {
+            channel.Writer.TryWrite(snapshot);
+            return Task.CompletedTask;
+        });
         var latest = await LatestAsync(requestId, cancellationToken) ?? await NotAppliedYetAsync(requestId, cancellationToken);
         yield return latest;
         if (latest.IsFinal)
@@ -54,6 +60,12 @@ public sealed class RolloutStreams(RolloutNotifier notifier, IDbContextFactory<P
 
         await foreach (var snapshot in channel.Reader.ReadAllAsync(cancellationToken))
         {
+            if (snapshot.At < latest.At)
+            {
+                // Published between the subscription and reading the latest: already sent.
+                continue;
+            }
+
             yield return snapshot;
             if (snapshot.IsFinal)
             {

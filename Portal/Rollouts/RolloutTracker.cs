@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Globalization;
 using k8s.Models;
 using Microsoft.EntityFrameworkCore;
 using Portal.Data;
@@ -8,7 +9,9 @@ namespace Portal.Rollouts;
 
 /// <summary>
 /// Follows applied requests to their end through shared watches (Deployments, ReplicaSets, Pods, Events per cluster and
-/// namespace), publishes a snapshot on every change, keeps the timeline, and records Succeeded or Failed.
+/// namespace). It evaluates only when a watched object changes (plus one timer at the progress deadline), publishes a
+/// snapshot only when it differs from the last one, records the timeline off the publish path, and stores the final
+/// state once every watch has caught up with the event that decided it, before announcing it.
 /// </summary>
 public sealed class RolloutTracker(
     ClusterWatches watches,
@@ -20,29 +23,67 @@ public sealed class RolloutTracker(
 {
     private static readonly WatchedKind[] Kinds = [WatchedKind.Deployments, WatchedKind.ReplicaSets, WatchedKind.Pods, WatchedKind.Events];
 
+    // How long the first list of a watch may take before an apply goes ahead anyway (an unreachable cluster).
+    private static readonly TimeSpan SyncWait = TimeSpan.FromSeconds(5);
+
     private readonly ConcurrentDictionary<int, TrackedRollout> tracked = new();
+    private readonly Lock observersGate = new();
+    private Func<int, RolloutPhase, Task>[] observers = [];
 
     private TimeProvider Time => time;
 
     private ILogger Logger => logger;
 
-    /// <summary>Raised when a rollout ends, after its outcome is stored (auto-rollback listens).</summary>
-    public event Func<int, RolloutPhase, Task>? Finished;
+    private RolloutNotifier Notifier => notifier;
 
-    public bool IsTracking(int requestId) => tracked.ContainsKey(requestId);
+    /// <summary>
+    /// Calls <paramref name="observer"/> when a rollout ends, after its outcome is stored. Observers are awaited in turn,
+    /// each on its own: one that throws is logged and the others still run. Dispose the result to stop observing.
+    /// </summary>
+    public IDisposable WhenFinished(Func<int, RolloutPhase, Task> observer)
+    {
+        lock (observersGate)
+        {
+            observers = [.. observers, observer];
+        }
 
+        return new Observation(this, observer);
+    }
+
+    /// <summary>
+    /// Opens the shared watches of <paramref name="ns"/> and waits for their first list, so that every state the apply
+    /// causes is seen. Hand the result the apply's outcome with <see cref="PreparedRollout.Applied"/>; disposing it
+    /// before that gives the watches back.
+    /// </summary>
+    public async Task<PreparedRollout> PrepareAsync(int requestId, string cluster, string ns, string deploymentName, CancellationToken cancellationToken)
+    {
+        var leases = Acquire(cluster, ns);
+        try
+        {
+            await Task.WhenAll(leases.Select(l => l.Watch.Synced)).WaitAsync(SyncWait, time, cancellationToken);
+        }
+        catch (TimeoutException)
+        {
+            // The cluster does not answer yet; the apply will find out and retry, and the watches keep trying.
+        }
+        catch
+        {
+            leases.ForEach(l => l.Dispose());
+            throw;
+        }
+
+        return new PreparedRollout(this, new TrackedRollout(this, requestId, deploymentName, leases));
+    }
+
+    /// <summary>Follows a rollout whose request is RollingOut already (after a restart).</summary>
     public async Task TrackAsync(int requestId)
     {
         await using var db = await dbFactory.CreateDbContextAsync();
         var record = await db.RolloutRecords.AsNoTracking().SingleAsync(r => r.RequestId == requestId);
         var deploymentName = await db.DeploymentRequests.Where(r => r.Id == requestId).Select(r => r.Service.Name).SingleAsync();
-        var rollout = new TrackedRollout(this, requestId, deploymentName, record.AppliedGeneration, record.AppliedAt ?? time.GetUtcNow(), record.Timeline.LastOrDefault()?.Summary);
-        if (!tracked.TryAdd(requestId, rollout))
-        {
-            return;
-        }
-
-        rollout.Start([.. Kinds.Select(kind => watches.Acquire(record.Cluster, record.Namespace, kind))]);
+        var rollout = new TrackedRollout(this, requestId, deploymentName, Acquire(record.Cluster, record.Namespace));
+        Begin(rollout, record.AppliedGeneration, record.AppliedAt ?? time.GetUtcNow(), record.Timeline.LastOrDefault()?.Summary);
+        rollout.Recorded();
     }
 
     /// <summary>
@@ -59,7 +100,8 @@ public sealed class RolloutTracker(
         await rollout.StopAsync();
         var now = time.GetUtcNow();
         var final = (notifier.Latest(requestId) ?? RolloutSnapshot.Waiting(requestId, why, now)) with { Phase = RolloutPhase.Failed, Message = why, At = now };
-        await RecordAsync(final);
+        await rollout.Recorder.FlushAsync();
+        await WriteAsync(requestId, final, [new TimelineEntry(now, final.Summary)]);
         await notifier.PublishAsync(final);
     }
 
@@ -73,10 +115,37 @@ public sealed class RolloutTracker(
         tracked.Clear();
     }
 
-    private async Task EvaluateAsync(TrackedRollout rollout, IReadOnlyList<WatchLease> leases)
+    private List<WatchLease> Acquire(string cluster, string ns)
     {
+        var leases = new List<WatchLease>();
+        try
+        {
+            leases.AddRange(Kinds.Select(kind => watches.Acquire(cluster, ns, kind)));
+            return leases;
+        }
+        catch
+        {
+            leases.ForEach(l => l.Dispose());
+            throw;
+        }
+    }
+
+    private void Begin(TrackedRollout rollout, long? appliedGeneration, DateTimeOffset appliedAt, string? lastSummary)
+    {
+        if (tracked.TryRemove(rollout.RequestId, out var previous) && previous != rollout)
+        {
+            _ = previous.StopAsync();
+        }
+
+        tracked[rollout.RequestId] = rollout;
+        rollout.Start(appliedGeneration, appliedAt, lastSummary);
+    }
+
+    private RolloutSnapshot Evaluate(TrackedRollout rollout)
+    {
+        var leases = rollout.Leases;
         var deployment = leases[0].Watch.Items<V1Deployment>().FirstOrDefault(d => d.Metadata.Name == rollout.DeploymentName);
-        var snapshot = RolloutVerdict.Evaluate(
+        return RolloutVerdict.Evaluate(
             rollout.RequestId,
             deployment,
             rollout.AppliedGeneration,
@@ -84,37 +153,46 @@ public sealed class RolloutTracker(
             leases[2].Watch.Items<V1Pod>(),
             leases[3].Watch.Items<Corev1Event>(),
             rollout.AppliedAt,
-            time.GetUtcNow());
-        await notifier.PublishAsync(snapshot);
-        if (snapshot.Summary != rollout.LastSummary || snapshot.IsFinal)
-        {
-            rollout.LastSummary = snapshot.Summary;
-            await RecordAsync(snapshot);
-        }
-
-        if (snapshot.IsFinal)
-        {
-            await FinishAsync(rollout, snapshot);
-        }
+            time.GetUtcNow()) with { StartedAt = rollout.AppliedAt };
     }
 
-    private async Task RecordAsync(RolloutSnapshot snapshot)
+    /// <summary>The resourceVersion of the Deployment the snapshot was judged from: the event that decided it.</summary>
+    private static long DecidingVersion(TrackedRollout rollout)
     {
-        await using var db = await dbFactory.CreateDbContextAsync();
-        var record = await db.RolloutRecords.SingleAsync(r => r.RequestId == snapshot.RequestId);
-        record.LastSnapshot = snapshot;
-        record.Timeline = [.. record.Timeline, new TimelineEntry(snapshot.At, snapshot.Summary)];
-        if (snapshot.IsFinal)
+        var deployment = rollout.Leases[0].Watch.Items<V1Deployment>().FirstOrDefault(d => d.Metadata.Name == rollout.DeploymentName);
+        var version = long.TryParse(deployment?.Metadata.ResourceVersion, NumberStyles.None, CultureInfo.InvariantCulture, out var parsed) ? parsed : 0;
+        return Math.Max(version, rollout.Leases[0].Watch.ResourceVersion);
+    }
+
+    private async Task<RolloutSnapshot> SettleAsync(TrackedRollout rollout, CancellationToken cancellationToken)
+    {
+        // The Deployment's status is written after the ReplicaSet and Pod updates it counts, but those arrive on watches
+        // of their own, possibly later: listen until each has caught up with the deciding event, then judge again.
+        var deciding = DecidingVersion(rollout);
+        for (var attempt = 1; ; attempt++)
         {
-            record.FinishedAt = snapshot.At;
+            try
+            {
+                await Task.WhenAll(rollout.Leases.Take(3).Select(l => l.Watch.CatchUpAsync(deciding, cancellationToken)));
+                break;
+            }
+            catch (Exception e) when (e is not OperationCanceledException && attempt < 5)
+            {
+                logger.LogWarning("Catching up with the watches of request {RequestId} failed ({Error}); trying again", rollout.RequestId, e.Message);
+                await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt), time, cancellationToken);
+            }
         }
 
-        await db.SaveChangesAsync();
+        return Evaluate(rollout);
     }
 
     private async Task FinishAsync(TrackedRollout rollout, RolloutSnapshot snapshot)
     {
-        tracked.TryRemove(rollout.RequestId, out _);
+        var storing = time.GetTimestamp();
+        await rollout.Recorder.FlushAsync();
+        logger.LogDebug("Rollout of request {RequestId}: final state stored in {Elapsed} ms", rollout.RequestId, time.GetElapsedTime(storing).TotalMilliseconds);
+        await notifier.PublishAsync(snapshot);
+        await rollout.RecordedTask;
         await using (var scope = scopes.CreateAsyncScope())
         {
             var lifecycle = scope.ServiceProvider.GetRequiredService<RequestLifecycle>();
@@ -128,48 +206,160 @@ public sealed class RolloutTracker(
         }
 
         logger.LogInformation("Rollout of request {RequestId} ended: {Phase}", rollout.RequestId, snapshot.Phase);
-        _ = rollout.StopAsync();
-        if (Finished is { } finished)
+        tracked.TryRemove(KeyValuePair.Create(rollout.RequestId, rollout));
+        await rollout.StopAsync();
+        Func<int, RolloutPhase, Task>[] current;
+        lock (observersGate)
         {
-            await finished(rollout.RequestId, snapshot.Phase);
+            current = observers;
+        }
+
+        foreach (var observer in current)
+        {
+            try
+            {
+                await observer(rollout.RequestId, snapshot.Phase);
+            }
+            catch (Exception e)
+            {
+                logger.LogError(e, "An observer of the end of request {RequestId}'s rollout failed", rollout.RequestId);
+            }
         }
     }
 
-    private sealed class TrackedRollout(RolloutTracker tracker, int requestId, string deploymentName, long? appliedGeneration, DateTimeOffset appliedAt, string? lastSummary)
+    private async Task WriteAsync(int requestId, RolloutSnapshot snapshot, IReadOnlyList<TimelineEntry> lines)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync();
+        var record = await db.RolloutRecords.SingleAsync(r => r.RequestId == requestId);
+        record.LastSnapshot = snapshot;
+        record.Timeline = [.. record.Timeline, .. lines];
+        if (snapshot.IsFinal)
+        {
+            record.FinishedAt = snapshot.At;
+        }
+
+        await db.SaveChangesAsync();
+    }
+
+    /// <summary>Whether two snapshots say the same thing (their time and elapsed time aside).</summary>
+    internal static bool SameState(RolloutSnapshot? a, RolloutSnapshot b) =>
+        a is not null
+        && a.Phase == b.Phase
+        && a.Message == b.Message
+        && a.Blocking == b.Blocking
+        && a.Desired == b.Desired
+        && a.Updated == b.Updated
+        && a.Ready == b.Ready
+        && a.Available == b.Available
+        && a.Deadline == b.Deadline
+        && a.ReplicaSets.SequenceEqual(b.ReplicaSets)
+        && a.Pods.SequenceEqual(b.Pods)
+        && a.Events.SequenceEqual(b.Events);
+
+    private sealed class Observation(RolloutTracker tracker, Func<int, RolloutPhase, Task> observer) : IDisposable
+    {
+        public void Dispose()
+        {
+            lock (tracker.observersGate)
+            {
+                tracker.observers = [.. tracker.observers.Where(o => o != observer)];
+            }
+        }
+    }
+
+    /// <summary>A rollout whose watches are open before its apply; see <see cref="PrepareAsync"/>.</summary>
+    public sealed class PreparedRollout : IDisposable
+    {
+        private readonly RolloutTracker tracker;
+        private readonly TrackedRollout rollout;
+        private bool handedOver;
+        private bool begun;
+
+        internal PreparedRollout(RolloutTracker tracker, TrackedRollout rollout)
+        {
+            this.tracker = tracker;
+            this.rollout = rollout;
+        }
+
+        /// <summary>The apply went through: judge every change from now on.</summary>
+        public void Applied(long? generation, DateTimeOffset appliedAt)
+        {
+            // Applied again after a failure past the Deployment: the same spec, the same rollout.
+            if (!begun)
+            {
+                begun = true;
+                tracker.Begin(rollout, generation, appliedAt, null);
+            }
+        }
+
+        /// <summary>The request is RollingOut in the database: the tracker may now write its record and end it.</summary>
+        public void Recorded()
+        {
+            handedOver = true;
+            rollout.Recorded();
+        }
+
+        /// <summary>Stops following unless the request was handed over (the apply failed, or the hand-over did).</summary>
+        public void Dispose()
+        {
+            if (!handedOver)
+            {
+                tracker.tracked.TryRemove(KeyValuePair.Create(rollout.RequestId, rollout));
+                _ = rollout.StopAsync();
+            }
+        }
+    }
+
+    internal sealed class TrackedRollout(RolloutTracker tracker, int requestId, string deploymentName, IReadOnlyList<WatchLease> leases)
     {
         private readonly SemaphoreSlim signal = new(0, 1);
         private readonly CancellationTokenSource stopping = new();
         private readonly List<IDisposable> subscriptions = [];
-        private IReadOnlyList<WatchLease> leases = [];
-        private Task? loop;
+        private readonly TaskCompletionSource recorded = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private ITimer? deadline;
+        private TimeSpan armedFor;
+        private RolloutSnapshot? published;
+        private string? lastSummary;
+        private int stopped;
 
         public int RequestId => requestId;
 
         public string DeploymentName => deploymentName;
 
-        public long? AppliedGeneration => appliedGeneration;
+        public IReadOnlyList<WatchLease> Leases => leases;
 
-        public DateTimeOffset AppliedAt => appliedAt;
+        public long? AppliedGeneration { get; private set; }
 
-        public string? LastSummary { get; set; } = lastSummary;
+        public DateTimeOffset AppliedAt { get; private set; }
 
-        public void Start(IReadOnlyList<WatchLease> acquired)
+        public Task RecordedTask => recorded.Task;
+
+        public SnapshotRecorder Recorder { get; } = new(tracker, requestId);
+
+        public void Recorded() => recorded.TrySetResult();
+
+        public void Start(long? appliedGeneration, DateTimeOffset appliedAt, string? summary)
         {
-            leases = acquired;
+            AppliedGeneration = appliedGeneration;
+            AppliedAt = appliedAt;
+            lastSummary = summary;
+            Recorder.After(recorded.Task);
             subscriptions.AddRange(leases.Select(lease => lease.Watch.Listen(Poke)));
-            // Elapsed time and the deadline move without any watch event.
-            subscriptions.Add(tracker.Time.CreateTimer(_ => Poke(), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1)));
-            loop = Task.Run(RunAsync);
+            deadline = tracker.Time.CreateTimer(_ => Poke(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            subscriptions.Add(deadline);
+            Poke();
+            _ = Task.Run(RunAsync);
         }
 
         public async Task StopAsync()
         {
-            if (stopping.IsCancellationRequested)
+            if (Interlocked.Exchange(ref stopped, 1) == 1)
             {
                 return;
             }
 
             await stopping.CancelAsync();
+            recorded.TrySetCanceled();
             subscriptions.ForEach(s => s.Dispose());
             foreach (var lease in leases)
             {
@@ -189,6 +379,19 @@ public sealed class RolloutTracker(
             }
         }
 
+        private void ArmDeadline(RolloutSnapshot snapshot)
+        {
+            // The one moment something can change without a watch event: the progress deadline passing.
+            if (snapshot.Deadline <= TimeSpan.Zero || snapshot.Deadline == armedFor)
+            {
+                return;
+            }
+
+            armedFor = snapshot.Deadline;
+            var due = AppliedAt + snapshot.Deadline + TimeSpan.FromSeconds(1) - tracker.Time.GetUtcNow();
+            deadline?.Change(due > TimeSpan.Zero ? due : TimeSpan.Zero, Timeout.InfiniteTimeSpan);
+        }
+
         private async Task RunAsync()
         {
             var token = stopping.Token;
@@ -200,7 +403,10 @@ public sealed class RolloutTracker(
                     await signal.WaitAsync(token);
                     try
                     {
-                        await tracker.EvaluateAsync(this, leases);
+                        if (await StepAsync(token))
+                        {
+                            return;
+                        }
                     }
                     catch (Exception e) when (e is not OperationCanceledException)
                     {
@@ -210,6 +416,140 @@ public sealed class RolloutTracker(
             }
             catch (OperationCanceledException)
             {
+            }
+        }
+
+        /// <summary>One evaluation; true when the rollout has ended.</summary>
+        private async Task<bool> StepAsync(CancellationToken token)
+        {
+            var snapshot = tracker.Evaluate(this);
+            if (snapshot.IsFinal)
+            {
+                var settling = tracker.Time.GetTimestamp();
+                snapshot = await tracker.SettleAsync(this, token);
+                tracker.Logger.LogDebug("Rollout of request {RequestId}: the watches caught up in {Elapsed} ms", requestId, tracker.Time.GetElapsedTime(settling).TotalMilliseconds);
+            }
+
+            ArmDeadline(snapshot);
+            if (SameState(published, snapshot) && !snapshot.IsFinal)
+            {
+                return false;
+            }
+
+            published = snapshot;
+            TimelineEntry? line = null;
+            if (snapshot.Summary != lastSummary || snapshot.IsFinal)
+            {
+                lastSummary = snapshot.Summary;
+                line = new TimelineEntry(snapshot.At, snapshot.Summary);
+            }
+
+            Recorder.Enqueue(snapshot, line);
+            if (snapshot.IsFinal)
+            {
+                await tracker.FinishAsync(this, snapshot);
+                return true;
+            }
+
+            await tracker.Notifier.PublishAsync(snapshot);
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Writes a rollout's latest snapshot and new timeline lines to its record, off the publish path: at most one write in
+    /// flight, and what arrives meanwhile is merged into the next one.
+    /// </summary>
+    internal sealed class SnapshotRecorder(RolloutTracker tracker, int requestId)
+    {
+        private readonly Lock gate = new();
+        private readonly List<TimelineEntry> lines = [];
+        private RolloutSnapshot? pending;
+        private Task? writing;
+        private Task before = Task.CompletedTask;
+
+        /// <summary>Nothing is written before <paramref name="task"/> ends (the apply worker's own writes to the record).</summary>
+        public void After(Task task) => before = task;
+
+        public void Enqueue(RolloutSnapshot snapshot, TimelineEntry? line)
+        {
+            lock (gate)
+            {
+                pending = snapshot;
+                if (line is not null)
+                {
+                    lines.Add(line);
+                }
+
+                writing ??= Task.Run(WriteAllAsync);
+            }
+        }
+
+        public async Task FlushAsync()
+        {
+            Task? current;
+            lock (gate)
+            {
+                current = writing;
+            }
+
+            if (current is not null)
+            {
+                await current;
+            }
+        }
+
+        private async Task WriteAllAsync()
+        {
+            try
+            {
+                await before;
+            }
+            catch (OperationCanceledException)
+            {
+                lock (gate)
+                {
+                    writing = null;
+                }
+
+                return;
+            }
+
+            while (true)
+            {
+                RolloutSnapshot snapshot;
+                List<TimelineEntry> batch;
+                lock (gate)
+                {
+                    if (pending is null)
+                    {
+                        writing = null;
+                        return;
+                    }
+
+                    snapshot = pending;
+                    batch = [.. lines];
+                    pending = null;
+                    lines.Clear();
+                }
+
+                for (var attempt = 1; ; attempt++)
+                {
+                    try
+                    {
+                        await tracker.WriteAsync(requestId, snapshot, batch);
+                        break;
+                    }
+                    catch (Exception e) when (attempt < 3)
+                    {
+                        tracker.Logger.LogWarning(e, "Recording the rollout of request {RequestId} failed; trying again", requestId);
+                    }
+                    catch (Exception e)
+                    {
+                        tracker.Logger.LogError(e, "Recording the rollout of request {RequestId} failed", requestId);
+                        break;
+                    }
+                }
             }
         }
     }

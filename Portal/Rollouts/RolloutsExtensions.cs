@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace Portal.Rollouts;
 
 public static class RolloutsExtensions
@@ -18,7 +20,9 @@ public static class RolloutsExtensions
         builder.Services.AddSingleton<EnvironmentStatus>();
         builder.Services.AddHostedService<ApplyWorker>();
         builder.Services.AddHostedService<AutoRollback>();
-        builder.Services.AddSignalR();
+        // Enums are words in the API and on the hub, as the request's state is.
+        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
+        builder.Services.AddSignalR().AddJsonProtocol(o => o.PayloadSerializerOptions.Converters.Add(new JsonStringEnumConverter()));
     }
 
     public static void MapRollouts(this WebApplication app)

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Globalization;
 using System.Net;
 using k8s;
 using k8s.Autorest;
@@ -9,6 +10,7 @@ namespace Portal.Rollouts;
 /// <summary>
 /// One list-then-watch loop for one (cluster, namespace, kind), shared by every rollout and viewer that needs it: keeps
 /// a cache of the objects, resumes from the last resourceVersion, relists on 410 Gone, backs off with jitter on errors.
+/// Each listener is called in its own try/catch: a faulty one is logged and cannot stop or restart the watch.
 /// </summary>
 public sealed class SharedWatch : IAsyncDisposable
 {
@@ -16,7 +18,9 @@ public sealed class SharedWatch : IAsyncDisposable
 
     private readonly ConcurrentDictionary<string, IKubernetesObject<V1ObjectMeta>> objects = new(StringComparer.Ordinal);
     private readonly Lock gate = new();
+    private readonly Lock cacheGate = new();
     private readonly List<Action> listeners = [];
+    private readonly List<(long ResourceVersion, TaskCompletionSource Reached)> waiters = [];
     private readonly CancellationTokenSource stopping = new();
     private readonly TaskCompletionSource synced = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Func<Task<IKubernetes>> connect;
@@ -24,6 +28,7 @@ public sealed class SharedWatch : IAsyncDisposable
     private readonly string ns;
     private readonly TimeProvider time;
     private readonly ILogger logger;
+    private long seen;
     private Task? loop;
 
     public SharedWatch(Func<Task<IKubernetes>> connect, WatchedKind kind, string ns, TimeProvider time, ILogger logger)
@@ -41,6 +46,12 @@ public sealed class SharedWatch : IAsyncDisposable
     /// <summary>How many times the loop listed from scratch: once at start, then after each 410 or error.</summary>
     public int Relists { get; private set; }
 
+    /// <summary>
+    /// The resourceVersion the cache is known to be complete up to: the newest of the last list, event or bookmark seen
+    /// (0 while none is known, or when the server's resourceVersions are not integers).
+    /// </summary>
+    public long ResourceVersion => Interlocked.Read(ref seen);
+
     public void Start() => loop ??= Task.Run(() => RunAsync(stopping.Token));
 
     public IReadOnlyList<T> Items<T>()
@@ -54,6 +65,66 @@ public sealed class SharedWatch : IAsyncDisposable
         }
 
         return new Listener(this, changed);
+    }
+
+    /// <summary>
+    /// Brings the cache at least to <paramref name="resourceVersion"/>: at once when the watch has seen it, else when the
+    /// events in flight arrive or a fresh list comes back, whichever is first. A quiet watch gets a bookmark only about
+    /// once a minute, so the list is what settles it when nothing more of this kind is on its way.
+    /// </summary>
+    public async Task CatchUpAsync(long resourceVersion, CancellationToken cancellationToken)
+    {
+        if (resourceVersion <= 0 || ResourceVersion >= resourceVersion)
+        {
+            return;
+        }
+
+        var reached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (gate)
+        {
+            waiters.Add((resourceVersion, reached));
+        }
+
+        using var listing = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        try
+        {
+            if (ResourceVersion >= resourceVersion)
+            {
+                return;
+            }
+
+            var list = ListAndMergeAsync(listing.Token);
+            if (await Task.WhenAny(reached.Task, list) == list)
+            {
+                await list;
+                return;
+            }
+
+            await listing.CancelAsync();
+            try
+            {
+                await list;
+            }
+            catch (Exception) when (!cancellationToken.IsCancellationRequested)
+            {
+                // The watch got there first: a late or failed list changes nothing.
+            }
+        }
+        finally
+        {
+            lock (gate)
+            {
+                waiters.Remove((resourceVersion, reached));
+            }
+        }
+    }
+
+    private async Task ListAndMergeAsync(CancellationToken cancellationToken)
+    {
+        var client = await connect();
+        var (items, listVersion) = await kind.List(client, ns, cancellationToken);
+        Merge(items, Parse(listVersion));
+        Changed();
     }
 
     public async ValueTask DisposeAsync()
@@ -85,14 +156,19 @@ public sealed class SharedWatch : IAsyncDisposable
                 if (resourceVersion is null)
                 {
                     var (items, listVersion) = await kind.List(client, ns, cancellationToken);
-                    objects.Clear();
-                    foreach (var item in items)
+                    lock (cacheGate)
                     {
-                        objects[item.Metadata.Name] = item;
+                        objects.Clear();
+                        foreach (var item in items)
+                        {
+                            objects[item.Metadata.Name] = item;
+                        }
                     }
 
                     resourceVersion = listVersion;
                     Relists++;
+                    Operations.PortalMetrics.WatchListed(kind.Name, Relists);
+                    Advance(Parse(listVersion));
                     synced.TrySetResult();
                     Changed();
                 }
@@ -101,16 +177,16 @@ public sealed class SharedWatch : IAsyncDisposable
                 {
                     failures = 0;
                     resourceVersion = item.Metadata?.ResourceVersion ?? resourceVersion;
-                    switch (type)
+                    var changed = type switch
                     {
-                        case WatchEventType.Added or WatchEventType.Modified:
-                            objects[item.Metadata!.Name] = item;
-                            Changed();
-                            break;
-                        case WatchEventType.Deleted:
-                            objects.TryRemove(item.Metadata!.Name, out _);
-                            Changed();
-                            break;
+                        WatchEventType.Added or WatchEventType.Modified => Put(item),
+                        WatchEventType.Deleted => Remove(item),
+                        _ => false,
+                    };
+                    Advance(Parse(item.Metadata?.ResourceVersion));
+                    if (changed)
+                    {
+                        Changed();
                     }
                 }
             }
@@ -130,6 +206,102 @@ public sealed class SharedWatch : IAsyncDisposable
             }
         }
     }
+
+    /// <summary>Takes a watched object unless the cache already holds a newer version of it (from a catch-up list).</summary>
+    private bool Put(IKubernetesObject<V1ObjectMeta> item)
+    {
+        var version = Parse(item.Metadata.ResourceVersion);
+        lock (cacheGate)
+        {
+            if (objects.TryGetValue(item.Metadata.Name, out var cached))
+            {
+                if (version > 0 && Parse(cached.Metadata.ResourceVersion) > version)
+                {
+                    return false;
+                }
+            }
+            else if (version > 0 && version <= ResourceVersion)
+            {
+                // Older than a catch-up list that no longer had it: it was deleted since.
+                return false;
+            }
+
+            objects[item.Metadata.Name] = item;
+            return true;
+        }
+    }
+
+    private bool Remove(IKubernetesObject<V1ObjectMeta> item)
+    {
+        var version = Parse(item.Metadata.ResourceVersion);
+        lock (cacheGate)
+        {
+            if (objects.TryGetValue(item.Metadata.Name, out var cached) && (version <= 0 || Parse(cached.Metadata.ResourceVersion) <= version))
+            {
+                return objects.TryRemove(item.Metadata.Name, out _);
+            }
+
+            return false;
+        }
+    }
+
+    private void Merge(IReadOnlyList<IKubernetesObject<V1ObjectMeta>> items, long listVersion)
+    {
+        lock (cacheGate)
+        {
+            var listed = items.Select(i => i.Metadata.Name).ToHashSet(StringComparer.Ordinal);
+            foreach (var item in items)
+            {
+                if (!objects.TryGetValue(item.Metadata.Name, out var cached) || Parse(cached.Metadata.ResourceVersion) <= Parse(item.Metadata.ResourceVersion))
+                {
+                    objects[item.Metadata.Name] = item;
+                }
+            }
+
+            foreach (var (name, cached) in objects)
+            {
+                if (!listed.Contains(name) && Parse(cached.Metadata.ResourceVersion) <= listVersion)
+                {
+                    objects.TryRemove(name, out _);
+                }
+            }
+        }
+
+        Advance(listVersion);
+    }
+
+    private void Advance(long version)
+    {
+        if (version <= 0)
+        {
+            return;
+        }
+
+        long current;
+        do
+        {
+            current = Interlocked.Read(ref seen);
+            if (version <= current)
+            {
+                return;
+            }
+        }
+        while (Interlocked.CompareExchange(ref seen, version, current) != current);
+
+        lock (gate)
+        {
+            foreach (var (wanted, reached) in waiters)
+            {
+                if (version >= wanted)
+                {
+                    reached.TrySetResult();
+                }
+            }
+        }
+    }
+
+    private static long Parse(string? resourceVersion) =>
+        long.TryParse(resourceVersion, NumberStyles.None, CultureInfo.InvariantCulture, out var version) ? version : 0;
 
     private static TimeSpan Backoff(int failures)
     {
@@ -162,7 +334,15 @@ public sealed class SharedWatch : IAsyncDisposable
 
         foreach (var listener in current)
         {
-            listener();
+            try
+            {
+                listener();
+            }
+            catch (Exception e)
+            {
+                // One faulty listener must neither restart the watch nor keep the others from hearing of the change.
+                logger.LogError(e, "A listener of the {Kind} watch in {Namespace} failed", kind.Name, ns);
+            }
         }
     }
 

@@ -25,7 +25,7 @@ internal sealed class StateFile : IDisposable
         this.delay = delay;
         this.snapshot = snapshot;
         // Wall-clock timer on purpose: persistence follows real time even when the simulation's clock is fake.
-        this.timer = new Timer(_ => Flush(), null, Timeout.Infinite, Timeout.Infinite);
+        this.timer = new Timer(_ => FlushInBackground(), null, Timeout.Infinite, Timeout.Infinite);
     }
 
     public State? Load()
@@ -61,6 +61,22 @@ internal sealed class StateFile : IDisposable
 
             pending = true;
             this.timer.Change(this.delay, Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    /// <summary>
+    /// The timer's flush: a folder that was removed under a running cluster (a test's data folder, a deleted state
+    /// dir) must not take the process down; the next change tries again.
+    /// </summary>
+    private void FlushInBackground()
+    {
+        try
+        {
+            Flush();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Console.Error.WriteLine($"Sandbox: could not write its state to {this.path}: {e.Message}");
         }
     }
 
@@ -106,6 +122,6 @@ internal sealed class StateFile : IDisposable
         }
 
         this.timer.Dispose();
-        Flush();
+        FlushInBackground();
     }
 }

@@ -64,7 +64,7 @@ public partial class RolloutPage
             http.Response.StatusCode = forbidden ? StatusCodes.Status403Forbidden : StatusCodes.Status404NotFound;
         }
 
-        FollowRequests(requestId => requestId == RequestId ? LoadAsync() : Task.CompletedTask);
+        FollowRequests(RequestTopic.Request(RequestId), _ => LoadAsync());
     }
 
     private async Task LoadAsync()

@@ -1,0 +1,529 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Security.Claims;
+using System.Text.Json;
+using k8s;
+using k8s.Models;
+using Microsoft.AspNetCore.Http.Connections;
+using Microsoft.AspNetCore.SignalR.Client;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Portal.Data;
+using Portal.Identity;
+using Portal.Rollouts;
+using Sandbox;
+using Sandbox.Store;
+using static RolloutBench.Stats;
+
+namespace RolloutBench;
+
+/// <summary>The Sandbox, the portal process and the clients that measure them.</summary>
+public sealed class Bench : IAsyncDisposable
+{
+    private const string Team = "payments";
+    private const string Service = "payments-api";
+    private const string Environment = "production";
+    private const string Namespace = "payments-production";
+    private static readonly TimeSpan Merge = TimeSpan.FromMilliseconds(50);
+
+    private readonly DirectoryInfo folder;
+    private readonly SandboxHost sandbox;
+    private readonly Process portal;
+    private readonly Uri baseAddress;
+    private readonly IKubernetes kube;
+    private readonly RawWatch raw;
+    private readonly HttpClient alice;
+    private readonly HttpClient bob;
+    private readonly string aliceToken;
+    private int rollouts;
+
+    private Bench(DirectoryInfo folder, SandboxHost sandbox, Process portal, Uri baseAddress, IKubernetes kube, string aliceToken, string bobToken)
+    {
+        this.folder = folder;
+        this.sandbox = sandbox;
+        this.portal = portal;
+        this.baseAddress = baseAddress;
+        this.kube = kube;
+        this.aliceToken = aliceToken;
+        raw = RawWatch.Start(kube, Namespace);
+        alice = Client(aliceToken);
+        bob = Client(bobToken);
+    }
+
+    public static async Task<Bench> StartAsync(BenchOptions options)
+    {
+        var repository = FindRepository();
+        var folder = Directory.CreateTempSubdirectory("rollout-bench");
+        var sandbox = new SandboxHost(new SandboxOptions { Port = FreePort(), StateDirectory = Path.Combine(folder.FullName, "sandbox"), Time = new AcceleratedTimeProvider(options.Speed) });
+        await sandbox.StartAsync();
+        var kubeconfig = Path.Combine(folder.FullName, "sandbox.kubeconfig");
+        await sandbox.WriteKubeconfigAsync(kubeconfig);
+
+        var data = Path.Combine(folder.FullName, "portal");
+        var port = FreePort();
+        var portalDll = Path.Combine(AppContext.BaseDirectory, "Portal.dll");
+        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = Path.Combine(repository, "Portal"), RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(portalDll);
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
+        start.Environment["Portal__DataDirectory"] = data;
+        start.Environment["Clusters__default__Kubeconfig"] = kubeconfig;
+        start.Environment["Logging__LogLevel__Default"] = "Warning";
+        if (System.Environment.GetEnvironmentVariable("ROLLOUT_BENCH_TRACE") is not null)
+        {
+            start.Environment["Logging__LogLevel__Portal.Rollouts.RolloutTracker"] = "Debug";
+            start.Environment["Logging__Console__FormatterName"] = "simple";
+        }
+        if (System.Environment.GetEnvironmentVariable("ROLLOUT_BENCH_MIN_THREADS") is { } threads)
+        {
+            start.Environment["DOTNET_ThreadPool_ForceMinWorkerThreads"] = threads;
+        }
+        var portal = Process.Start(start) ?? throw new InvalidOperationException("The portal did not start.");
+        var log = new ConcurrentQueue<string>();
+        portal.OutputDataReceived += (_, e) => Keep(log, e.Data);
+        portal.ErrorDataReceived += (_, e) => Keep(log, e.Data);
+        portal.BeginOutputReadLine();
+        portal.BeginErrorReadLine();
+        var baseAddress = new Uri($"http://127.0.0.1:{port}");
+        await WaitReadyAsync(baseAddress, portal, log);
+
+        var factory = new PooledDbContextFactory<PortalDbContext>(new DbContextOptionsBuilder<PortalDbContext>()
+            .UseSqlite(new SqliteConnectionStringBuilder { DataSource = Path.Combine(data, "portal.db") }.ToString()).Options);
+        var tokens = new PersonalAccessTokens(factory, new AccessTokenCache(TimeProvider.System), TimeProvider.System);
+        async Task<string> TokenAsync(string user)
+        {
+            await using var db = await factory.CreateDbContextAsync();
+            var id = await db.Users.Where(u => u.UserName == user).Select(u => u.Id).SingleAsync();
+            var created = await tokens.CreateAsync(new ClaimsPrincipal(new ClaimsIdentity([new Claim(ClaimTypes.NameIdentifier, id)], "bench")), "rollout-bench", 1);
+            return created.Value!.Secret;
+        }
+
+        var kube = new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfig));
+        var bench = new Bench(folder, sandbox, portal, baseAddress, kube, await TokenAsync("alice"), await TokenAsync("bob"));
+        Console.WriteLine($"Sandbox {sandbox.ServerUrl} (speed {options.Speed}), portal {baseAddress} (Release, pid {portal.Id}, SQLite)");
+        // One rollout first, so the namespace and Deployment exist and both sides are warm.
+        await using (var warm = await bench.ConnectAsync())
+        {
+            await bench.RolloutAsync([warm], 3);
+        }
+
+        return bench;
+    }
+
+    /// <summary>(a) Each Deployment state as a raw watch sees it and as a hub client sees it.</summary>
+    public async Task HubVersusRawWatchAsync(int count)
+    {
+        var latencies = new List<double>();
+        int states = 0, missed = 0, merged = 0;
+        await using var viewer = await ConnectAsync();
+        for (var i = 0; i < count; i++)
+        {
+            var run = await RolloutAsync([viewer], 3);
+            var result = Compare(run, run.Viewers[0]);
+            if (System.Environment.GetEnvironmentVariable("ROLLOUT_BENCH_TRACE") is not null)
+            {
+                var origin = run.RawStates.Count > 0 ? run.RawStates[0].At : 0;
+                Console.WriteLine($"  rollout #{run.RequestId}: raw " + string.Join(" ", run.RawStates.Select(r => $"{Stopwatch.GetElapsedTime(origin, r.At).TotalMilliseconds:F0}:{r.Value.Desired}/{r.Value.Updated}/{r.Value.Ready}/{r.Value.Available}")));
+                Console.WriteLine("    hub " + string.Join(" ", run.Viewers[0].Select(h => $"{Stopwatch.GetElapsedTime(origin, h.At).TotalMilliseconds:F0}:{h.Value.Phase.ToString()[0]}{h.Value.Desired}/{h.Value.Updated}/{h.Value.Ready}/{h.Value.Available}")));
+            }
+
+            latencies.AddRange(result.Latencies);
+            states += result.States;
+            missed += result.Missed;
+            merged += result.Merged;
+        }
+
+        Console.WriteLine($"(a) {count} rollouts, {states} Deployment states seen by the raw watch");
+        Console.WriteLine($"    hub client: added latency p50 {Ms(Percentile(latencies, 50))}, p99 {Ms(Percentile(latencies, 99))}, max {Ms(latencies.DefaultIfEmpty(double.NaN).Max())}");
+        Console.WriteLine($"    states missed: {missed} (beyond the {Merge.TotalMilliseconds:0} ms merge); merged within {Merge.TotalMilliseconds:0} ms: {merged}   target: p99 <= +50 ms, 0 missed");
+    }
+
+    /// <summary>(b) Our own PATCH /scale during a rollout: when the raw watch sees it against when the hub client does.</summary>
+    public async Task OwnScaleAsync(int patches)
+    {
+        var rawTimes = new List<double>();
+        var hubTimes = new List<double>();
+        var ratios = new List<double>();
+        await using var viewer = await ConnectAsync();
+        var hubWaiters = new Waiters<RolloutSnapshot>();
+        var id = await SubmitAsync("v-b-slow", 2);
+        var progressing = hubWaiters.WaitAsync(s => s.Phase == RolloutPhase.Progressing);
+        var stream = StreamAsync(viewer, id, hubWaiters);
+        await Task.Delay(200);
+        await ApproveAsync(id);
+        await progressing.WaitAsync(TimeSpan.FromSeconds(60));
+        for (var i = 0; i < patches && !stream.IsCompleted; i++)
+        {
+            var replicas = i % 2 == 0 ? 4 : 2;
+            var rawSeen = raw.Waiters.WaitAsync(s => s.Name == Service && s.Key.Desired == replicas);
+            var hubSeen = hubWaiters.WaitAsync(s => s.Desired == replicas);
+            var sent = Stopwatch.GetTimestamp();
+            await kube.AppsV1.PatchNamespacedDeploymentScaleAsync(new V1Patch($"{{\"spec\":{{\"replicas\":{replicas}}}}}", V1Patch.PatchType.MergePatch), Service, Namespace);
+            try
+            {
+                var rawAt = await rawSeen.WaitAsync(TimeSpan.FromSeconds(10));
+                var hubAt = await hubSeen.WaitAsync(TimeSpan.FromSeconds(10));
+                var rawMs = Stopwatch.GetElapsedTime(sent, rawAt).TotalMilliseconds;
+                var hubMs = Stopwatch.GetElapsedTime(sent, hubAt).TotalMilliseconds;
+                rawTimes.Add(rawMs);
+                hubTimes.Add(hubMs);
+                ratios.Add(hubMs / Math.Max(rawMs, 0.01));
+            }
+            catch (TimeoutException)
+            {
+                Console.WriteLine($"    patch {i + 1} to {replicas} replicas was not seen within 10 s");
+            }
+
+            await Task.Delay(100);
+        }
+
+        await stream.WaitAsync(TimeSpan.FromMinutes(5));
+        await SettledAsync(id);
+        Console.WriteLine($"(b) {rawTimes.Count} PATCH /scale during a rollout: raw watch p50 {Ms(Percentile(rawTimes, 50))} p99 {Ms(Percentile(rawTimes, 99))}; hub p50 {Ms(Percentile(hubTimes, 50))} p99 {Ms(Percentile(hubTimes, 99))}");
+        Console.WriteLine($"    hub / raw: p50 {Percentile(hubTimes, 50) / Percentile(rawTimes, 50):F2}x, p99 {Percentile(hubTimes, 99) / Percentile(rawTimes, 99):F2}x (per patch: p50 {Percentile(ratios, 50):F2}x, p99 {Percentile(ratios, 99):F2}x)   target: <= 1.2x");
+    }
+
+    /// <summary>(c) One rollout watched by many hub clients.</summary>
+    public async Task FanOutAsync(int viewers)
+    {
+        var before = RssKb();
+        var connected = Stopwatch.StartNew();
+        var connections = new HubConnection[viewers];
+        await Parallel.ForEachAsync(Enumerable.Range(0, viewers), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (i, _) => connections[i] = await ConnectAsync());
+        var connectSeconds = connected.Elapsed.TotalSeconds;
+        try
+        {
+            var watches = new ConcurrentDictionary<string, int>();
+            using var sampling = new CancellationTokenSource();
+            var sampler = Task.Run(async () =>
+            {
+                while (!sampling.IsCancellationRequested)
+                {
+                    foreach (var type in new[] { ResourceTypes.Deployments, ResourceTypes.ReplicaSets, ResourceTypes.Pods, ResourceTypes.Events })
+                    {
+                        var open = sandbox.Store.OpenWatchCountFor(type) - (type == ResourceTypes.Deployments ? 1 : 0);
+                        watches.AddOrUpdate(type.Plural, open, (_, max) => Math.Max(max, open));
+                    }
+
+                    await Task.Delay(50);
+                }
+            });
+            long during = 0;
+            var run = await RolloutAsync(connections, 3, () => during = RssKb());
+            await sampling.CancelAsync();
+            await sampler;
+
+            var latencies = new List<double>();
+            var missed = 0;
+            foreach (var seen in run.Viewers)
+            {
+                var result = Compare(run, seen);
+                latencies.AddRange(result.Latencies);
+                missed += result.Missed;
+            }
+
+            Console.WriteLine($"(c) {viewers} hub viewers of one rollout (connected in {connectSeconds:F1} s): added latency p50 {Ms(Percentile(latencies, 50))}, p99 {Ms(Percentile(latencies, 99))}, states missed {missed}   target: p99 < 250 ms");
+            Console.WriteLine($"    API watches opened by the portal (max during the rollout): {string.Join(", ", watches.OrderBy(w => w.Key).Select(w => $"{w.Key} {w.Value}"))}   target: 1 per kind");
+            Console.WriteLine($"    portal RSS {before / 1024.0:F0} MB before, {during / 1024.0:F0} MB with {viewers} viewers: {(during - before) / (double)viewers:F0} KB per viewer");
+        }
+        finally
+        {
+            await Parallel.ForEachAsync(connections.Where(c => c is not null), new ParallelOptions { MaxDegreeOfParallelism = 32 }, async (c, _) => await c.DisposeAsync());
+        }
+    }
+
+    /// <summary>(e) Submits to production (waiting for an approval: nothing applied) and reads, 16 callers at a time.</summary>
+    public async Task ThroughputAsync(int seconds)
+    {
+        const int callers = 16;
+        var created = new ConcurrentBag<int>();
+        var submits = await RateAsync(callers, seconds, async () =>
+        {
+            using var response = await alice.PostAsJsonAsync($"/api/services/{Team}/{Service}/environments/{Environment}/requests", new { imageTag = "v-e", comment = "bench" });
+            if (response.StatusCode == HttpStatusCode.Created)
+            {
+                created.Add((await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetInt32());
+                return true;
+            }
+
+            return false;
+        });
+        var id = created.Max();
+        var gets = await RateAsync(callers, seconds, async () =>
+        {
+            using var response = await alice.GetAsync($"/api/requests/{id}");
+            return response.IsSuccessStatusCode;
+        });
+        var health = await RateAsync(callers, seconds, async () =>
+        {
+            using var response = await alice.GetAsync("/healthz");
+            return response.IsSuccessStatusCode;
+        });
+        Console.WriteLine($"(e) {callers} concurrent callers, {seconds} s each: submits to production {submits.Rate:F0}/s ({submits.Failed} failed)   target: >= 500/s");
+        Console.WriteLine($"    GET /api/requests/{{id}} {gets.Rate:F0}/s, GET /healthz {health.Rate:F0}/s: {100 * gets.Rate / health.Rate:F0}% of /healthz   target: >= 30%");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await raw.DisposeAsync();
+        if (!portal.HasExited)
+        {
+            portal.Kill(entireProcessTree: true);
+            await portal.WaitForExitAsync();
+        }
+
+        portal.Dispose();
+        kube.Dispose();
+        alice.Dispose();
+        bob.Dispose();
+        await sandbox.DisposeAsync();
+        SqliteConnection.ClearAllPools();
+        try
+        {
+            folder.Delete(recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    private static (List<double> Latencies, int States, int Missed, int Merged) Compare(RolloutRun run, List<Seen<RolloutSnapshot>> seen)
+    {
+        var hub = seen.Where(s => s.Value.Phase != RolloutPhase.Applying).ToList();
+        var states = run.RawStates;
+        var latencies = new List<double>();
+        int missed = 0, merged = 0, next = 0;
+        for (var i = 0; i < states.Count; i++)
+        {
+            var state = states[i];
+            // Seen in time means before the state after it was seen plus a second; a later lookalike is another state.
+            var until = i + 1 < states.Count ? states[i + 1].At + Stopwatch.Frequency : long.MaxValue;
+            var match = hub.FindIndex(next, h => Key(h.Value) == state.Value && h.At <= until);
+            if (match >= 0)
+            {
+                latencies.Add(Math.Max(0, Stopwatch.GetElapsedTime(state.At, hub[match].At).TotalMilliseconds));
+                if (latencies[^1] > Merge.TotalMilliseconds && System.Environment.GetEnvironmentVariable("ROLLOUT_BENCH_TRACE") is not null)
+                {
+                    Console.WriteLine($"    late: state {i} of {states.Count} {state.Value} +{latencies[^1]:F0} ms ({hub[match].Value.Phase})");
+                }
+                next = match + 1;
+            }
+            else if (i + 1 < states.Count && Stopwatch.GetElapsedTime(state.At, states[i + 1].At) <= Merge)
+            {
+                merged++;
+            }
+            else
+            {
+                missed++;
+            }
+        }
+
+        return (latencies, states.Count, missed, merged);
+    }
+
+    private static StateKey Key(RolloutSnapshot snapshot) => new(snapshot.Desired, snapshot.Updated, snapshot.Ready, snapshot.Available);
+
+    private async Task<RolloutRun> RolloutAsync(IReadOnlyList<HubConnection> viewers, int replicas, Action? whileFollowed = null)
+    {
+        var id = await SubmitAsync($"v{Interlocked.Increment(ref rollouts)}", replicas);
+        var seen = viewers.Select(_ => new List<Seen<RolloutSnapshot>>()).ToArray();
+        var first = viewers.Select(_ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).ToArray();
+        var streams = viewers.Select((viewer, i) => Task.Run(async () =>
+        {
+            await foreach (var snapshot in viewer.StreamAsync<RolloutSnapshot>("WatchRollout", id))
+            {
+                seen[i].Add(new Seen<RolloutSnapshot>(Stopwatch.GetTimestamp(), snapshot));
+                first[i].TrySetResult();
+            }
+        })).ToArray();
+        await Task.WhenAll(first.Select(f => f.Task)).WaitAsync(TimeSpan.FromMinutes(2));
+        whileFollowed?.Invoke();
+        var approved = Stopwatch.GetTimestamp();
+        await ApproveAsync(id);
+        await Task.WhenAll(streams).WaitAsync(TimeSpan.FromMinutes(5));
+        await SettledAsync(id);
+        var ended = seen.Where(s => s.Count > 0).Min(s => s[^1].At);
+        return new RolloutRun(id, raw.StatesOf(Service, approved, ended), [.. seen]);
+    }
+
+    /// <summary>The stream ends with the stored final snapshot; the request's own state follows a moment later.</summary>
+    private async Task SettledAsync(int id)
+    {
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < TimeSpan.FromMinutes(1))
+        {
+            var request = await alice.GetFromJsonAsync<JsonElement>($"/api/requests/{id}");
+            if (request.GetProperty("state").GetString() is not ("Approved" or "Applying" or "RollingOut"))
+            {
+                return;
+            }
+
+            await Task.Delay(20);
+        }
+    }
+
+    private async Task StreamAsync(HubConnection viewer, int id, Waiters<RolloutSnapshot> waiters)
+    {
+        await foreach (var snapshot in viewer.StreamAsync<RolloutSnapshot>("WatchRollout", id))
+        {
+            waiters.Offer(snapshot, Stopwatch.GetTimestamp());
+        }
+    }
+
+    private async Task<int> SubmitAsync(string tag, int replicas)
+    {
+        using var response = await alice.PostAsJsonAsync($"/api/services/{Team}/{Service}/environments/{Environment}/requests", new { imageTag = tag, replicas });
+        if (response.StatusCode != HttpStatusCode.Created)
+        {
+            throw new InvalidOperationException($"Submit answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+        }
+
+        return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetInt32();
+    }
+
+    private async Task ApproveAsync(int id)
+    {
+        using var response = await bob.PostAsJsonAsync($"/api/requests/{id}/approve", new { comment = "bench" });
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new InvalidOperationException($"Approve answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+        }
+    }
+
+    private async Task<HubConnection> ConnectAsync()
+    {
+        var connection = new HubConnectionBuilder()
+            .WithUrl(new Uri(baseAddress, "/hubs/rollouts"), o =>
+            {
+                o.Headers["Authorization"] = $"Bearer {aliceToken}";
+                o.Transports = HttpTransportType.WebSockets;
+                o.SkipNegotiation = true;
+            })
+            .Build();
+        connection.ServerTimeout = TimeSpan.FromMinutes(5);
+        await connection.StartAsync();
+        return connection;
+    }
+
+    private HttpClient Client(string token)
+    {
+        var client = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromMinutes(2) };
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        return client;
+    }
+
+    private long RssKb()
+    {
+        var line = File.ReadLines($"/proc/{portal.Id}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+        return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    private static async Task<(double Rate, int Failed)> RateAsync(int callers, int seconds, Func<Task<bool>> call)
+    {
+        // A second of warm-up, not counted.
+        using (var warm = new CancellationTokenSource(TimeSpan.FromSeconds(1)))
+        {
+            await Task.WhenAll(Enumerable.Range(0, callers).Select(async _ =>
+            {
+                while (!warm.IsCancellationRequested)
+                {
+                    await call();
+                }
+            }));
+        }
+
+        int ok = 0, failed = 0;
+        var clock = Stopwatch.StartNew();
+        using var timer = new CancellationTokenSource(TimeSpan.FromSeconds(seconds));
+        await Task.WhenAll(Enumerable.Range(0, callers).Select(async _ =>
+        {
+            while (!timer.IsCancellationRequested)
+            {
+                if (await call())
+                {
+                    Interlocked.Increment(ref ok);
+                }
+                else
+                {
+                    Interlocked.Increment(ref failed);
+                }
+            }
+        }));
+        return (ok / clock.Elapsed.TotalSeconds, failed);
+    }
+
+    private static async Task WaitReadyAsync(Uri baseAddress, Process portal, ConcurrentQueue<string> log)
+    {
+        using var client = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(5) };
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < TimeSpan.FromMinutes(2))
+        {
+            if (portal.HasExited)
+            {
+                throw new InvalidOperationException("The portal stopped:\n" + string.Join("\n", log));
+            }
+
+            try
+            {
+                using var response = await client.GetAsync("/readyz");
+                if (response.IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+            }
+
+            await Task.Delay(200);
+        }
+
+        throw new TimeoutException("The portal did not become ready:\n" + string.Join("\n", log));
+    }
+
+    private static void Keep(ConcurrentQueue<string> log, string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        if (System.Environment.GetEnvironmentVariable("ROLLOUT_BENCH_TRACE") is not null && line.Contains("Rollout of request", StringComparison.Ordinal))
+        {
+            Console.WriteLine("    portal: " + line.Trim());
+        }
+
+        log.Enqueue(line);
+        while (log.Count > 50)
+        {
+            log.TryDequeue(out _);
+        }
+    }
+
+    private static string FindRepository()
+    {
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        {
+            if (File.Exists(Path.Combine(directory.FullName, "SelfService.sln")))
+            {
+                return directory.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("Run the bench from inside the repository.");
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private sealed record RolloutRun(int RequestId, List<Seen<StateKey>> RawStates, List<Seen<RolloutSnapshot>>[] Viewers);
+}

@@ -1,0 +1,28 @@
+using System.Globalization;
+
+namespace RolloutBench;
+
+/// <summary>Command-line settings: which sections to run and how big.</summary>
+public sealed record BenchOptions(IReadOnlyList<string> Sections, int Rollouts, int ScalePatches, IReadOnlyList<int> Viewers, int Seconds, double Speed)
+{
+    public static BenchOptions Parse(string[] args)
+    {
+        var options = new BenchOptions(["a", "b", "c", "e"], 20, 20, [100, 500, 1000], 5, 4);
+        for (var i = 0; i < args.Length; i++)
+        {
+            string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
+            options = args[i] switch
+            {
+                "--section" or "--sections" => options with { Sections = [.. Value().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)] },
+                "--rollouts" => options with { Rollouts = int.Parse(Value(), CultureInfo.InvariantCulture) },
+                "--scale-patches" => options with { ScalePatches = int.Parse(Value(), CultureInfo.InvariantCulture) },
+                "--viewers" => options with { Viewers = [.. Value().Split(',').Select(v => int.Parse(v, CultureInfo.InvariantCulture))] },
+                "--seconds" => options with { Seconds = int.Parse(Value(), CultureInfo.InvariantCulture) },
+                "--speed" => options with { Speed = double.Parse(Value(), CultureInfo.InvariantCulture) },
+                _ => throw new ArgumentException($"unknown argument {args[i]}; usage: [--section a,b,c,e] [--rollouts 20] [--scale-patches 20] [--viewers 100,500,1000] [--seconds 5] [--speed 4]"),
+            };
+        }
+
+        return options;
+    }
+}

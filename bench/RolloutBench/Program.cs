@@ -1,0 +1,54 @@
+// Live rollout status, end to end: a Sandbox (in this process, --speed 4) and a Release portal (its own process, reaching
+// the Sandbox through Clusters:default:Kubeconfig), measured from the outside with a raw watch and SignalR hub clients.
+// Run: dotnet run -c Release --project bench/RolloutBench [-- --section a,b,c,d,e] [--rollouts 20] [--viewers 100,500,1000]
+// Sections: (a) hub vs raw watch per Deployment state, (b) own PATCH /scale, (c) fan-out to many viewers,
+// (d) live rollout pages in Chromium (CircuitMemory), (e) submits/s and GET /api/requests/{id}/s vs /healthz.
+using System.Globalization;
+
+namespace RolloutBench;
+
+/// <summary>A named entry point: the portal's own top-level Program is used by section (d).</summary>
+public static class BenchProgram
+{
+    public static async Task Main(string[] args)
+    {
+        var options = BenchOptions.Parse(args);
+        Console.WriteLine($"RolloutBench {DateTimeOffset.UtcNow:u} on {Environment.ProcessorCount} cores; sections {string.Join(",", options.Sections)}");
+        if (options.Sections.SequenceEqual(["d"]))
+        {
+            await CircuitMemory.RunAsync([50, 200]);
+            return;
+        }
+
+        await using var bench = await Bench.StartAsync(options);
+        foreach (var section in options.Sections)
+        {
+            Console.WriteLine();
+            switch (section)
+            {
+                case "a":
+                    await bench.HubVersusRawWatchAsync(options.Rollouts);
+                    break;
+                case "b":
+                    await bench.OwnScaleAsync(options.ScalePatches);
+                    break;
+                case "c":
+                    foreach (var viewers in options.Viewers)
+                    {
+                        await bench.FanOutAsync(viewers);
+                    }
+
+                    break;
+                case "d":
+                    await CircuitMemory.RunAsync([50, 200]);
+                    break;
+                case "e":
+                    await bench.ThroughputAsync(options.Seconds);
+                    break;
+                default:
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"unknown section {section}"));
+                    break;
+            }
+        }
+    }
+}
