@@ -60,7 +60,7 @@ public sealed class SecurityTests
         Assert.StartsWith("https://127.0.0.1:", cluster.Host.ServerUrl);
     }
 
-    private static HttpClient TrustingClient(TestCluster cluster)
+    internal static HttpClient TrustingClient(TestCluster cluster)
     {
         var ca = X509Certificate2.CreateFromPem(cluster.Host.CaPem);
         var handler = new HttpClientHandler

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Sandbox.Api;
 using Sandbox.Controllers;
+using Sandbox.Registry;
 using Sandbox.Security;
 using Sandbox.Store;
 
@@ -88,6 +89,11 @@ public sealed class SandboxHost : IAsyncDisposable
         var app = builder.Build();
         app.UseBearerToken(Token);
         app.MapKubernetesApi(Store);
+        if (this.options.ServeRegistry)
+        {
+            app.MapDemoRegistry(new DemoImages());
+        }
+
         await app.StartAsync(cancellationToken);
         this.app = app;
         if (this.options.RunControllers)

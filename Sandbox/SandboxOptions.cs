@@ -32,6 +32,12 @@ public sealed class SandboxOptions
     /// <summary>How the simulated cluster behaves (nodes, image rules, timings); see <see cref="SimulationOptions"/>.</summary>
     public SimulationOptions Simulation { get; init; } = new();
 
+    /// <summary>
+    /// Also serve a read-only OCI distribution API under <c>/v2/</c> (no token) holding the demo images
+    /// (<see cref="Registry.DemoImages"/>), so that a portal can list their tags and pin their digests. Default true.
+    /// </summary>
+    public bool ServeRegistry { get; init; } = true;
+
     /// <summary>Write request logs to the console (the standalone entry point does).</summary>
     public bool ConsoleLogging { get; init; }
 }

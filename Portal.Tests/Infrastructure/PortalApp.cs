@@ -40,6 +40,9 @@ public sealed partial class PortalApp : WebApplicationFactory<Program>, IAsyncLi
         settings["Portal:DataDirectory"] = DataDirectory;
         // The embedded Sandbox plays rollouts 20 times faster, and the apply worker looks often, so tests stay quick.
         settings["Sandbox:Speed"] = "20";
+        // Most tests deploy made-up tags (v1, v2-crash) of the demo repositories: without the demo registry they deploy
+        // as typed. Tests of the demo registry turn it back on with Sandbox:Registry=true.
+        settings["Sandbox:Registry"] = "false";
         settings["Rollouts:PollInterval"] = "00:00:00.200";
         UseKestrel(0);
     }

@@ -26,4 +26,10 @@ public sealed class EmbeddedSandboxOptions
 
     /// <summary>How much faster than real time the simulated cluster runs (rollouts, deadlines, back-offs).</summary>
     public double Speed { get; set; } = 1;
+
+    /// <summary>
+    /// In demo mode with no <c>Registries</c> configured, the Sandbox also serves the demo images' registry, and the
+    /// portal uses it for the demo services' host (<c>registry.example.com</c>), trusting the Sandbox's CA.
+    /// </summary>
+    public bool Registry { get; set; } = true;
 }

@@ -18,10 +18,14 @@ namespace Portal.Cluster;
 public sealed class EmbeddedSandbox(
     IOptions<PortalOptions> portal,
     IOptions<EmbeddedSandboxOptions> options,
+    IOptions<RegistryOptions> registries,
     ImageCatalog images,
     IWebHostEnvironment environment,
     ILogger<EmbeddedSandbox> logger) : IHostedService, IAsyncDisposable
 {
+    /// <summary>The made-up host the demo services' image repositories name; the Sandbox's registry answers for it.</summary>
+    public const string DemoRegistryHost = "registry.example.com";
+
     private readonly TaskCompletionSource<string> kubeconfig = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private SandboxHost? host;
 
@@ -35,8 +39,25 @@ public sealed class EmbeddedSandbox(
     {
         var data = portal.Value.ResolveDataDirectory(environment.ContentRootPath);
         var time = options.Value.Speed == 1 ? TimeProvider.System : new AcceleratedTimeProvider(options.Value.Speed);
-        host = new SandboxHost(new SandboxOptions { Port = options.Value.Port, StateDirectory = Path.Combine(data, "sandbox"), Time = time, Simulation = new SimulationOptions { ImageExists = ImageExistsAsync } });
+        var state = Path.Combine(data, "sandbox");
+        var serveRegistry = options.Value.Registry && portal.Value.SeedDemoData && registries.Value.Registries.Count == 0;
+        host = new SandboxHost(new SandboxOptions
+        {
+            Port = options.Value.Port,
+            StateDirectory = state,
+            Time = time,
+            ServeRegistry = serveRegistry,
+            Simulation = new SimulationOptions { ImageExists = ImageExistsAsync },
+        });
         await host.StartAsync(cancellationToken);
+        if (serveRegistry)
+        {
+            // As if configured under Registries (like the kubeconfig, it exists only once the Sandbox serves): the demo
+            // services' host maps to the Sandbox's /v2/ API, whose certificate the Sandbox's CA (ca.crt) signed.
+            images.AddRegistry(new RegistryEndpoint { Name = "sandbox", Url = host.ServerUrl, Host = DemoRegistryHost, CaCertificateFile = Path.Combine(state, "ca.crt") });
+            logger.LogInformation("Embedded Sandbox registry serving the demo images of {Host} at {Url}/v2/", DemoRegistryHost, host.ServerUrl);
+        }
+
         var path = Path.Combine(data, "sandbox.kubeconfig");
         await host.WriteKubeconfigAsync(path, cancellationToken);
         logger.LogInformation("Embedded Sandbox cluster serving {Url}; kubectl --kubeconfig {Kubeconfig}", host.ServerUrl, path);

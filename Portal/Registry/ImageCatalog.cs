@@ -21,7 +21,9 @@ public sealed partial class ImageCatalog
     // A digest names immutable content, so its created time never changes; the limit only bounds memory.
     private static readonly TimeSpan CreatedLifetime = TimeSpan.FromHours(24);
 
-    private readonly Dictionary<string, RegistryEndpoint> registriesByHost;
+    // Concurrent: the embedded Sandbox's registry joins once the Sandbox serves (see AddRegistry).
+    private readonly ConcurrentDictionary<string, RegistryEndpoint> registriesByHost;
+    private readonly RegistryTrust trust;
     private readonly ImageCatalogOptions options;
     private readonly IHttpClientFactory httpClients;
     private readonly ITypedHttpClientFactory<RegistryClient> registryClients;
@@ -34,12 +36,14 @@ public sealed partial class ImageCatalog
     public ImageCatalog(
         IOptions<RegistryOptions> registries,
         IOptions<ImageCatalogOptions> options,
+        RegistryTrust trust,
         IHttpClientFactory httpClients,
         ITypedHttpClientFactory<RegistryClient> registryClients,
         TimeProvider time,
         ILogger<ImageCatalog> logger)
     {
-        registriesByHost = registries.Value.Registries.ToDictionary(r => r.ImageHost, StringComparer.OrdinalIgnoreCase);
+        registriesByHost = new(registries.Value.Registries.Select(r => KeyValuePair.Create(r.ImageHost, r)), StringComparer.OrdinalIgnoreCase);
+        this.trust = trust;
         this.options = options.Value;
         this.httpClients = httpClients;
         this.registryClients = registryClients;
@@ -50,6 +54,23 @@ public sealed partial class ImageCatalog
         listings = new(time, l => l.Succeeded ? cacheDuration : failureDuration, capacity: 1_000);
         resolutions = new(time, r => r.Succeeded ? cacheDuration : failureDuration, capacity: 20_000);
         createdTimes = new(time, c => c.Succeeded ? CreatedLifetime : TimeSpan.Zero, capacity: 20_000);
+    }
+
+    /// <summary>
+    /// Adds a registry that only exists once something has started (the embedded Sandbox's), as if it were configured
+    /// under <c>Registries</c>: its host maps to it, and its CA file is trusted for its URL. A configured registry for
+    /// the same host wins.
+    /// </summary>
+    public bool AddRegistry(RegistryEndpoint registry)
+    {
+        // Trusted first, so that no lookup reaches the registry before its CA is known.
+        if (registriesByHost.ContainsKey(registry.ImageHost))
+        {
+            return false;
+        }
+
+        trust.Add(registry);
+        return registriesByHost.TryAdd(registry.ImageHost, registry);
     }
 
     /// <summary>The name of the configured registry that serves this repository, or null when none does.</summary>

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Options;
@@ -9,27 +10,39 @@ namespace Portal.Registry;
 /// CA, or anything for one marked <c>Insecure</c>. Hosts that are not a configured registry (a blob redirect to
 /// object storage) keep the system's trust.
 /// </summary>
-internal sealed class RegistryTrust
+public sealed class RegistryTrust
 {
-    private readonly Dictionary<string, (bool Insecure, X509Certificate2Collection? Authorities)> byAuthority;
+    // Concurrent: the embedded Sandbox's registry is added once it serves, while other registries may be asked.
+    private readonly ConcurrentDictionary<string, (bool Insecure, X509Certificate2Collection? Authorities)> byAuthority;
 
     public RegistryTrust(IOptions<RegistryOptions> options)
     {
         byAuthority = new(StringComparer.OrdinalIgnoreCase);
-        foreach (var registry in options.Value.Registries.Where(r => r.Insecure || !string.IsNullOrWhiteSpace(r.CaCertificateFile)))
+        foreach (var registry in options.Value.Registries)
         {
-            X509Certificate2Collection? authorities = null;
-            if (!registry.Insecure)
-            {
-                authorities = [];
-                authorities.ImportFromPemFile(registry.CaCertificateFile!);
-            }
-
-            byAuthority[registry.BaseUri.Authority] = (registry.Insecure, authorities);
+            Add(registry);
         }
     }
 
-    public bool Validate(HttpRequestMessage request, X509Certificate2? certificate, X509Chain? chain, SslPolicyErrors errors)
+    /// <summary>Trusts what the registry's settings say (<c>Insecure</c>, <c>CaCertificateFile</c>); nothing more otherwise.</summary>
+    internal void Add(RegistryEndpoint registry)
+    {
+        if (!registry.Insecure && string.IsNullOrWhiteSpace(registry.CaCertificateFile))
+        {
+            return;
+        }
+
+        X509Certificate2Collection? authorities = null;
+        if (!registry.Insecure)
+        {
+            authorities = [];
+            authorities.ImportFromPemFile(registry.CaCertificateFile!);
+        }
+
+        byAuthority[registry.BaseUri.Authority] = (registry.Insecure, authorities);
+    }
+
+    internal bool Validate(HttpRequestMessage request, X509Certificate2? certificate, X509Chain? chain, SslPolicyErrors errors)
     {
         if (errors == SslPolicyErrors.None)
         {

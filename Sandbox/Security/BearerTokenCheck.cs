@@ -19,6 +19,8 @@ internal static class BearerTokenCheck
         app.Use(async (context, next) =>
         {
             if (Anonymous.Contains(context.Request.Path.Value ?? "")) { await next(context); return; }
+            // The demo registry is public, like an anonymous pull from a public registry.
+            if (context.Request.Path.StartsWithSegments(Registry.RegistryEndpoints.PathPrefix)) { await next(context); return; }
             var given = Encoding.UTF8.GetBytes(context.Request.Headers.Authorization.ToString());
             if (CryptographicOperations.FixedTimeEquals(given, expected)) { await next(context); return; }
             await ResourceApi.WriteAsync(context, 401, ApiStatus.Failure(401, "Unauthorized", "Unauthorized"));
