@@ -82,12 +82,13 @@ internal static class JsonPatch
         _ => throw Missing(pointer),
     };
 
-    private static JsonNode Add(JsonNode root, string pointer, JsonNode? value)
+    /// <summary>The object or array that holds the pointer's last part, and that part; null for the whole document.</summary>
+    private static (JsonNode Parent, string Last)? Parent(JsonNode root, string pointer)
     {
         var parts = Split(pointer);
         if (parts.Length == 0)
         {
-            return value ?? throw StoreException.BadRequest("cannot replace the whole object with null");
+            return null;
         }
 
         var parent = root;
@@ -96,7 +97,16 @@ internal static class JsonPatch
             parent = Child(parent, part, pointer) ?? throw Missing(pointer);
         }
 
-        var last = parts[^1];
+        return (parent, parts[^1]);
+    }
+
+    private static JsonNode Add(JsonNode root, string pointer, JsonNode? value)
+    {
+        if (Parent(root, pointer) is not (JsonNode parent, string last))
+        {
+            return value ?? throw StoreException.BadRequest("cannot replace the whole object with null");
+        }
+
         switch (parent)
         {
             case JsonObject o: o[last] = value; break;
@@ -113,19 +123,11 @@ internal static class JsonPatch
     /// </summary>
     private static JsonNode Replace(JsonNode root, string pointer, JsonNode? value)
     {
-        var parts = Split(pointer);
-        if (parts.Length == 0)
+        if (Parent(root, pointer) is not (JsonNode parent, string last))
         {
             return value ?? throw StoreException.BadRequest("cannot replace the whole object with null");
         }
 
-        var parent = root;
-        foreach (var part in parts[..^1])
-        {
-            parent = Child(parent, part, pointer) ?? throw Missing(pointer);
-        }
-
-        var last = parts[^1];
         switch (parent)
         {
             case JsonObject o: o[last] = value; break;
