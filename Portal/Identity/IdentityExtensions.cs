@@ -107,6 +107,10 @@ public static class IdentityExtensions
             await signIn.SignOutAsync();
             return TypedResults.LocalRedirect("/account/signin");
         });
+        // The path ASP.NET Core Identity's own pages use: people and tools try it first.
+        account.MapGet("/login", (string? returnUrl) =>
+            TypedResults.LocalRedirect($"/account/signin?returnUrl={Uri.EscapeDataString(LocalOnly(returnUrl))}"))
+            .AllowAnonymous();
         account.MapGet("/signin/oidc", (string? returnUrl, IOptions<OidcOptions> options) =>
             options.Value.Enabled
                 ? Results.Challenge(new AuthenticationProperties { RedirectUri = LocalOnly(returnUrl) }, [OidcScheme])
