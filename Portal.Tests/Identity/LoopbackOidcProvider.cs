@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
+using Portal.Tests.Infrastructure;
 
 namespace Portal.Tests.Identity;
 
@@ -119,7 +120,7 @@ public sealed class LoopbackOidcProvider : IAsyncDisposable
     /// </summary>
     private static async Task<string> InstallAsync()
     {
-        var source = Path.Combine(RepositoryRoot(), "Portal.Tests", "Identity", "OidcProvider");
+        var source = Path.Combine(RepositoryRoot.Folder, "Portal.Tests", "Identity", "OidcProvider");
         var lockFile = await File.ReadAllBytesAsync(Path.Combine(source, "package-lock.json"));
         var tools = Path.Combine(Path.GetTempPath(), "portal-tests-tools", "oidc-provider-" + Convert.ToHexString(SHA256.HashData(lockFile))[..12].ToLowerInvariant());
         Directory.CreateDirectory(tools);
@@ -171,16 +172,5 @@ public sealed class LoopbackOidcProvider : IAsyncDisposable
         File.WriteAllText(Path.Combine(directory, "ca.pem"), ca.ExportCertificatePem());
         File.WriteAllText(Path.Combine(directory, "idp.crt"), leaf.ExportCertificatePem());
         File.WriteAllText(Path.Combine(directory, "idp.key"), key.ExportPkcs8PrivateKeyPem());
-    }
-
-    private static string RepositoryRoot()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "SelfService.sln")))
-        {
-            directory = directory.Parent;
-        }
-
-        return directory?.FullName ?? throw new InvalidOperationException("SelfService.sln not found above the test binaries.");
     }
 }

@@ -13,13 +13,7 @@ public sealed class Browser : IAsyncLifetime
     {
         get
         {
-            var directory = new DirectoryInfo(AppContext.BaseDirectory);
-            while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "SelfService.sln")))
-            {
-                directory = directory.Parent;
-            }
-
-            var path = Path.Combine(directory?.FullName ?? AppContext.BaseDirectory, "TestResults", "screenshots");
+            var path = Path.Combine(RepositoryRoot.Folder, "TestResults", "screenshots");
             Directory.CreateDirectory(path);
             return path;
         }

@@ -1,3 +1,4 @@
+using Portal.Tests.Infrastructure;
 using YamlDotNet.RepresentationModel;
 
 namespace Portal.Tests.Operations;
@@ -5,7 +6,7 @@ namespace Portal.Tests.Operations;
 /// <summary>No Docker engine runs here: the compose file and Dockerfile are checked for the shape they must have.</summary>
 public sealed class ContainerFilesTests
 {
-    private static readonly string Root = FindRoot();
+    private static readonly string Root = RepositoryRoot.Folder;
 
     [Fact]
     public void ComposeBuildsThePortalFromTheRepositoryRootAndPublishesPort8080WithADataVolume()
@@ -134,15 +135,4 @@ public sealed class ContainerFilesTests
     private static string Text(YamlNode node) => ((YamlScalarNode)node).Value ?? "";
 
     private static List<string> Items(YamlNode node) => ((YamlSequenceNode)node).Children.Select(Text).ToList();
-
-    private static string FindRoot()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "SelfService.sln")))
-        {
-            directory = directory.Parent;
-        }
-
-        return directory?.FullName ?? throw new InvalidOperationException("SelfService.sln not found above the test binaries.");
-    }
 }

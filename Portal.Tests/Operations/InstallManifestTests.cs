@@ -3,6 +3,7 @@ using System.Reflection;
 using Portal.Cluster;
 using Portal.Requests;
 using Portal.Rollouts;
+using Portal.Tests.Infrastructure;
 using YamlDotNet.RepresentationModel;
 
 namespace Portal.Tests.Operations;
@@ -10,7 +11,7 @@ namespace Portal.Tests.Operations;
 /// <summary>The Kustomize overlays under <c>deploy/</c> render with kubectl and hold the shape an install needs.</summary>
 public sealed class InstallManifestTests
 {
-    private static readonly string Root = FindRoot();
+    private static readonly string Root = RepositoryRoot.Folder;
 
     // Where each kind the portal touches lives in the API (group, resource).
     private static readonly Dictionary<string, (string Group, string Resource)> Resources = new()
@@ -238,15 +239,4 @@ public sealed class InstallManifestTests
     private static string Text(YamlNode node) => ((YamlScalarNode)node).Value ?? "";
 
     private static List<string> Items(YamlNode node) => ((YamlSequenceNode)node).Children.Select(Text).ToList();
-
-    private static string FindRoot()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "SelfService.sln")))
-        {
-            directory = directory.Parent;
-        }
-
-        return directory?.FullName ?? throw new InvalidOperationException("SelfService.sln not found above the test binaries.");
-    }
 }
