@@ -20,6 +20,7 @@ builder.AddRegistry();
 builder.AddRollouts();
 builder.AddPortalUi();
 builder.AddObservability();
+builder.AddScaleOut();
 
 var app = builder.Build();
 

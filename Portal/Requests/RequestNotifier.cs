@@ -1,5 +1,7 @@
+using System.Globalization;
 using Microsoft.EntityFrameworkCore;
 using Portal.Data;
+using Portal.Operations;
 
 namespace Portal.Requests;
 
@@ -38,14 +40,34 @@ public sealed record RequestChanged(int RequestId, int ServiceId, int TeamId, Re
 /// Tells live pages (lists, the approvals badge, a request's page) that a request changed, waking only the subscribers
 /// of the topics it concerns (<see cref="RequestTopic"/>). Subscribers re-read what they show; the notifier carries no
 /// request data, so nothing secret can travel through it. It keeps <see cref="InboxCounts"/> up to date first.
+/// With several instances, the request's id crosses to the others through the <see cref="InstanceBus"/>, and each
+/// notifies its own subscribers from what its database read says, exactly as for a change made there.
 /// </summary>
-public sealed class RequestNotifier(IDbContextFactory<PortalDbContext> dbFactory, InboxCounts inbox, ILogger<RequestNotifier> logger)
+public sealed class RequestNotifier : IDisposable
 {
+    private const string Topic = "requests";
+
     private readonly Lock gate = new();
     private readonly Dictionary<RequestTopic, Func<RequestChanged, Task>[]> handlers = [];
 
     // Changes are looked up and applied to the inbox counts one at a time, so an older state never overwrites a newer one.
     private readonly SemaphoreSlim ordered = new(1, 1);
+    private readonly IDbContextFactory<PortalDbContext> dbFactory;
+    private readonly InboxCounts inbox;
+    private readonly InstanceBus bus;
+    private readonly ILogger<RequestNotifier> logger;
+    private readonly IDisposable remote;
+
+    public RequestNotifier(IDbContextFactory<PortalDbContext> dbFactory, InboxCounts inbox, InstanceBus bus, ILogger<RequestNotifier> logger)
+    {
+        this.dbFactory = dbFactory;
+        this.inbox = inbox;
+        this.bus = bus;
+        this.logger = logger;
+        remote = bus.Subscribe(Topic, message => NotifyHereAsync(int.Parse(message, CultureInfo.InvariantCulture)));
+    }
+
+    public void Dispose() => remote.Dispose();
 
     public IDisposable Subscribe(RequestTopic topic, Func<RequestChanged, Task> handler) => Subscribe([topic], handler);
 
@@ -62,7 +84,14 @@ public sealed class RequestNotifier(IDbContextFactory<PortalDbContext> dbFactory
         return new Subscription(this, [.. topics.Distinct()], handler);
     }
 
+    /// <summary>Tells every instance's subscribers that the request changed (call it after saving the change).</summary>
     public async Task NotifyAsync(int requestId)
+    {
+        bus.Publish(Topic, requestId.ToString(CultureInfo.InvariantCulture));
+        await NotifyHereAsync(requestId);
+    }
+
+    private async Task NotifyHereAsync(int requestId)
     {
         RequestChanged? change;
         bool inboxChanged;

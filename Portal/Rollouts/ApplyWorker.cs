@@ -11,7 +11,8 @@ namespace Portal.Rollouts;
 /// Applies approved requests, taking them from the database (the queue): one at a time per service and environment,
 /// several pairs in parallel (so one unreachable cluster holds up only its own applies), through transient cluster
 /// errors with back-off, then hands each to the <see cref="RolloutTracker"/>. After a restart
-/// it re-applies what was being applied and resumes following what was rolling out.
+/// it re-applies what was being applied and resumes following what was rolling out. With several instances it runs on
+/// the leader only (<see cref="Operations.Leadership"/>), and a new leader resumes the same way.
 /// </summary>
 public sealed class ApplyWorker(
     IServiceScopeFactory scopes,
@@ -30,6 +31,13 @@ public sealed class ApplyWorker(
 
     private readonly SemaphoreSlim wake = new(0, 1);
     private readonly ConcurrentDictionary<(int ServiceId, string Environment), Task> running = new();
+
+    /// <summary>Stops applying and following rollouts (shutdown, or another instance leads now); started again when leading.</summary>
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        await tracker.StopFollowingAsync();
+    }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {

@@ -1,14 +1,51 @@
+using System.Text.Json;
+using Portal.Operations;
+
 namespace Portal.Rollouts;
 
 /// <summary>
 /// Hands each new snapshot of a rollout to the subscribers of that request only (live pages, the SignalR hub), in turn,
 /// each on its own. Keeps the latest snapshot of a rollout while it goes on, so a new viewer sees it at once; a finished
 /// rollout's snapshot leaves memory with its last viewer and is read from its record afterwards.
+/// With several instances, only the leader follows rollouts: its snapshots cross to the others through the
+/// <see cref="InstanceBus"/>, which also keeps the latest one for an instance that was not listening yet.
 /// </summary>
-public sealed class RolloutNotifier(ILogger<RolloutNotifier> logger)
+public sealed class RolloutNotifier : IDisposable
 {
+    private const string Topic = "rollouts";
+
+    // A running rollout's latest snapshot outlives a leader that died; a finished one is read from its record.
+    private static readonly TimeSpan KeepRunning = TimeSpan.FromHours(6);
+    private static readonly TimeSpan KeepFinished = TimeSpan.FromMinutes(5);
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
     private readonly Lock gate = new();
     private readonly Dictionary<int, Followed> followed = [];
+    private readonly InstanceBus bus;
+    private readonly ILogger<RolloutNotifier> logger;
+    private readonly IDisposable remote;
+
+    public RolloutNotifier(InstanceBus bus, ILogger<RolloutNotifier> logger)
+    {
+        this.bus = bus;
+        this.logger = logger;
+        remote = bus.Subscribe(Topic, ReceiveAsync);
+    }
+
+    public void Dispose() => remote.Dispose();
+
+    /// <summary>The latest snapshot of a rollout going on: known here, or kept by the instance that follows it.</summary>
+    public async Task<RolloutSnapshot?> LatestAsync(int requestId)
+    {
+        var known = Latest(requestId);
+        if (known is not null || !bus.CrossesInstances)
+        {
+            return known;
+        }
+
+        var kept = await bus.KeptAsync(KeptKey(requestId));
+        return kept is null ? null : JsonSerializer.Deserialize<RolloutSnapshot>(kept, Json);
+    }
 
     public RolloutSnapshot? Latest(int requestId)
     {
@@ -34,6 +71,26 @@ public sealed class RolloutNotifier(ILogger<RolloutNotifier> logger)
     }
 
     public async Task PublishAsync(RolloutSnapshot snapshot)
+    {
+        if (bus.CrossesInstances)
+        {
+            bus.Publish(Topic, JsonSerializer.Serialize(snapshot, Json), (KeptKey(snapshot.RequestId), snapshot.IsFinal ? KeepFinished : KeepRunning));
+        }
+
+        await DeliverAsync(snapshot);
+    }
+
+    private static string KeptKey(int requestId) => $"rollout:{requestId}";
+
+    private async Task ReceiveAsync(string message)
+    {
+        if (JsonSerializer.Deserialize<RolloutSnapshot>(message, Json) is { } snapshot)
+        {
+            await DeliverAsync(snapshot);
+        }
+    }
+
+    private async Task DeliverAsync(RolloutSnapshot snapshot)
     {
         Func<RolloutSnapshot, Task>[] current;
         lock (gate)

@@ -22,7 +22,7 @@ public sealed class RolloutStreams(RolloutNotifier notifier, IDbContextFactory<P
     /// <summary>The latest snapshot: live if the rollout is followed now, else the one stored when it was.</summary>
     public async Task<RolloutSnapshot?> LatestAsync(int requestId, CancellationToken cancellationToken)
     {
-        if (notifier.Latest(requestId) is { } live)
+        if (await notifier.LatestAsync(requestId) is { } live)
         {
             return live;
         }

@@ -105,14 +105,19 @@ public sealed class RolloutTracker(
         await notifier.PublishAsync(final);
     }
 
-    public async ValueTask DisposeAsync()
+    public async ValueTask DisposeAsync() => await StopFollowingAsync();
+
+    /// <summary>
+    /// Stops following every rollout, writing nothing more (this instance no longer leads): the next leader resumes
+    /// them from their records.
+    /// </summary>
+    public async Task StopFollowingAsync()
     {
-        foreach (var rollout in tracked.Values)
+        foreach (var (requestId, rollout) in tracked.ToArray())
         {
+            tracked.TryRemove(KeyValuePair.Create(requestId, rollout));
             await rollout.StopAsync();
         }
-
-        tracked.Clear();
     }
 
     private List<WatchLease> Acquire(string cluster, string ns)

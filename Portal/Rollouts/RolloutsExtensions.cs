@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using Portal.Operations;
 
 namespace Portal.Rollouts;
 
@@ -18,8 +19,9 @@ public static class RolloutsExtensions
         builder.Services.AddScoped<RolloutQueries>();
         builder.Services.AddScoped<RollbackNow>();
         builder.Services.AddSingleton<EnvironmentStatus>();
-        builder.Services.AddHostedService<ApplyWorker>();
-        builder.Services.AddHostedService<AutoRollback>();
+        // Only the leader applies and rolls back (Operations/Leadership.cs); a single instance always leads.
+        builder.Services.AddLeaderOnly<ApplyWorker>();
+        builder.Services.AddLeaderOnly<AutoRollback>();
         // Enums are words in the API and on the hub, as the request's state is.
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
         builder.Services.AddSignalR().AddJsonProtocol(o => o.PayloadSerializerOptions.Converters.Add(new JsonStringEnumConverter()));

@@ -1,0 +1,76 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Http.Json;
+using Microsoft.AspNetCore.SignalR.Client;
+using Microsoft.Playwright;
+using Portal.Requests;
+using Portal.Requests.Components;
+using Portal.Rollouts;
+using Portal.Tests.Infrastructure;
+using static Microsoft.Playwright.Assertions;
+
+namespace Portal.Tests.HighAvailability;
+
+[Collection(HighAvailabilityCollection.Name)]
+public sealed class LiveUpdatesAcrossInstancesTests(TwoPortalsFixture fixture, Infrastructure.Browser browser) : IClassFixture<TwoPortalsFixture>, IClassFixture<Infrastructure.Browser>
+{
+    private TwoPortals Ha => fixture.Portals;
+
+    [Fact]
+    public async Task RequestSubmittedOnAAndApprovedOnBIsAppliedOnceAndBsHubFollowsItsRollout()
+    {
+        Assert.True(await Ha.A.IsLeaderAsync(), "A leads: B only sees the rollout through Redis");
+        Assert.False(await Ha.B.IsLeaderAsync());
+        var alice = await Ha.A.SignedInClientAsync("alice");
+        var bobCookies = new CookieContainer();
+        var bob = await Ha.B.SignedInClientAsync("bob", bobCookies);
+        var id = await (await alice.SubmitAsync("payments", "payments-api", "production", new { imageTag = "v2-ha", replicas = 3 })).SubmittedIdAsync();
+
+        await using var hub = new HubConnectionBuilder().WithUrl(new Uri(Ha.B.BaseAddress, "/hubs/rollouts"), o => o.Cookies = bobCookies).Build();
+        await hub.StartAsync();
+        var seen = new ConcurrentQueue<RolloutSnapshot>();
+        var streaming = Task.Run(async () =>
+        {
+            await foreach (var snapshot in hub.StreamAsync<RolloutSnapshot>("WatchRollout", id))
+            {
+                seen.Enqueue(snapshot);
+            }
+        });
+        await Poll.UntilAsync(() => !seen.IsEmpty, TimeSpan.FromSeconds(30), "B's hub sent nothing for the waiting request");
+        Assert.Equal(HttpStatusCode.OK, (await bob.DecideAsync(id, "approve")).StatusCode);
+
+        await streaming.WaitAsync(TimeSpan.FromSeconds(120));
+        var snapshots = seen.ToList();
+        Assert.Equal(RolloutPhase.Succeeded, snapshots[^1].Phase);
+        // Live on B while A rolled it out: pods coming up one by one, not only the stored end.
+        Assert.Contains(snapshots, s => s.Phase == RolloutPhase.Progressing);
+        Assert.Equal("Succeeded", (await bob.GetFromJsonAsync<RequestBody>($"/api/requests/{id}", PortalApi.Json))!.State);
+        // Exactly once: the cluster received one apply of the Deployment (A's), none from B.
+        Assert.Single(Ha.Sandbox.Writes("PATCH", "/apis/apps/v1/namespaces/payments-production/deployments/payments-api"));
+    }
+
+    [Fact]
+    public async Task APageOnASeesTheDecisionMadeOnBWithoutAReload()
+    {
+        var alice = await Ha.A.SignedInClientAsync("alice");
+        var bob = await Ha.B.SignedInClientAsync("bob");
+        var id = await (await alice.SubmitAsync("payments", "payments-api", "production", new { imageTag = "v3-ha" })).SubmittedIdAsync();
+
+        await using var context = await browser.Chromium.NewContextAsync(new BrowserNewContextOptions { BaseURL = Ha.A.BaseAddress.ToString() });
+        var page = await context.NewPageAsync();
+        await page.GotoAsync($"/account/signin?returnUrl=%2Frequests%2F{id}");
+        await page.FillAsync("#username", "alice");
+        await page.FillAsync("#password", Portal.Identity.DemoData.Password);
+        await page.ClickAsync("#signin-submit");
+        await Expect(page.Locator("#state-chip")).ToContainTextAsync(RequestStateChip.Text(RequestState.AwaitingApproval));
+        await Infrastructure.Browser.WaitUntilInteractiveAsync(page);
+
+        // Rejected on B: nothing on A acts on a rejection, so only B's notification through Redis can change A's page.
+        Assert.Equal(HttpStatusCode.OK, (await bob.DecideAsync(id, "reject", "Not this week")).StatusCode);
+
+        await Expect(page.Locator("#state-chip")).ToContainTextAsync(RequestStateChip.Text(RequestState.Rejected), new LocatorAssertionsToContainTextOptions { Timeout = 20_000 });
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(Infrastructure.Browser.ScreenshotDirectory, "ha-page-on-a-sees-b-reject.png"), FullPage = true });
+    }
+
+    private sealed record RequestBody(int Id, string State);
+}
