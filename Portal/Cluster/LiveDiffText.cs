@@ -11,6 +11,8 @@ namespace Portal.Cluster;
 /// </summary>
 public static class LiveDiffText
 {
+    private static readonly JsonSerializerOptions Quoted = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     public static string Yaml(JsonNode? node)
     {
         var text = new StringBuilder();
@@ -193,9 +195,8 @@ public static class LiveDiffText
     {
         var plain = text.Length > 0
             && !text.Any(c => char.IsControl(c) || c is ':' or '#' or '"' or '\'' or '{' or '}' or '[' or ']' or ',' or '&' or '*' or '!' or '|' or '>' or '%' or '@' or '`')
-            && !char.IsWhiteSpace(text[0]) && !char.IsWhiteSpace(text[^1]) && text[0] is not ('-' or '?')
-            && !decimal.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out _)
+            && !char.IsWhiteSpace(text[0]) && !char.IsWhiteSpace(text[^1]) && text[0] is not ('-' or '?' or '.' or '+') && !char.IsAsciiDigit(text[0])
             && text.ToLowerInvariant() is not ("true" or "false" or "null" or "yes" or "no" or "on" or "off" or "~" or "y" or "n");
-        return plain ? text : JsonSerializer.Serialize(text);
+        return plain ? text : JsonSerializer.Serialize(text, Quoted);
     }
 }
