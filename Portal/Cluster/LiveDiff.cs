@@ -113,13 +113,10 @@ public sealed class LiveDiff(ClusterConnections connections, ILogger<LiveDiff> l
         {
             return new LiveDiffResult(LiveDiffStatus.Refused, $"{current}: {ServerMessage(e)}", []);
         }
-        catch (Exception e) when (ClusterApplier.IsTransient(e) || e is OperationCanceledException or k8s.Exceptions.KubeConfigException)
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
-            if (cancellationToken.IsCancellationRequested)
-            {
-                throw;
-            }
-
+            // Down, timed out, no kubeconfig yet, credentials refused (401): the review cannot tell, and the apply will
+            // report it with its own retries.
             logger.LogWarning("The live diff of {Service} in {Namespace} could not ask cluster {Cluster}: {Reason}", service, ns, cluster, e.GetType().Name);
             var reason = e is OperationCanceledException ? $"it did not answer within {Timeout.TotalSeconds:0} s" : ClusterApplier.Describe(e);
             return LiveDiffResult.Unreachable($"The cluster '{cluster}' could not be reached ({reason}).");
@@ -167,7 +164,7 @@ public sealed class LiveDiff(ClusterConnections connections, ILogger<LiveDiff> l
             next is null ? "" : LiveDiffText.Yaml(next),
             $"live/{kind}/{name}",
             $"dry-run/{kind}/{name}");
-        var lines = change switch
+        IReadOnlyList<string> lines = change switch
         {
             ObjectChange.Created => [$"{kind} {name} will be created"],
             ObjectChange.Deleted => [$"{kind} {name} will be deleted"],
@@ -222,12 +219,12 @@ public sealed class LiveDiff(ClusterConnections connections, ILogger<LiveDiff> l
     {
         var old = before?["data"] as JsonObject;
         var @new = after?["data"] as JsonObject;
+        var changed = (old?.Select(p => p.Key) ?? []).Where(k => @new?.ContainsKey(k) == true && !JsonNode.DeepEquals(old![k], @new![k])).ToHashSet(StringComparer.Ordinal);
         foreach (var data in new[] { old, @new })
         {
             foreach (var key in data?.Select(p => p.Key).ToList() ?? [])
             {
-                var changed = !JsonNode.DeepEquals(old?[key], @new?[key]) && old?[key] is not null && @new?[key] is not null;
-                data![key] = changed ? (data == old ? "*** (before)" : "*** (after)") : "***";
+                data![key] = changed.Contains(key) ? (data == old ? "*** (before)" : "*** (after)") : "***";
             }
         }
 

@@ -64,7 +64,7 @@ public sealed class LiveReview(
             {
                 report = await capacity.CheckAsync(environment.Cluster, manifests, cancellationToken);
             }
-            catch (Exception e) when (Rollouts.ClusterApplier.IsTransient(e) && !cancellationToken.IsCancellationRequested)
+            catch (Exception e) when (!cancellationToken.IsCancellationRequested)
             {
                 report = new CapacityReport("", [], $"The capacity could not be checked: {Rollouts.ClusterApplier.Describe(e)}");
             }
