@@ -36,6 +36,7 @@ app.UseAntiforgery();
 app.MapHealth();
 app.MapObservability();
 app.MapAccountEndpoints();
+app.MapCatalog();
 app.MapRequests();
 app.MapRollouts();
 app.MapPortalUi();

@@ -36,6 +36,7 @@ public abstract class PortalComponentTest : BunitContext, IClassFixture<PortalAp
         Services.AddSingleton(app.Get<TeamDirectory>());
         Services.AddSingleton(app.Get<IOptions<EnvironmentCatalog>>());
         Services.AddSingleton(app.Get<RequestService>());
+        Services.AddSingleton(app.Get<LiveReview>());
         Services.AddSingleton(app.Get<RequestLifecycle>());
         Services.AddSingleton(app.Get<RequestQueries>());
         Services.AddSingleton(app.Get<RequestNotifier>());

@@ -28,6 +28,8 @@ public static class ClusterExtensions
         }
 
         builder.Services.AddSingleton<ClusterConnections>();
+        builder.Services.AddSingleton<LiveDiff>();
+        builder.Services.AddSingleton<CapacityCheck>();
     }
 }
 
@@ -64,6 +66,14 @@ internal sealed class EnvironmentCatalogValidation(IConfiguration configuration)
             if (environment.ProgressDeadlineSeconds is < 1)
             {
                 failures.Add($"{key}:ProgressDeadlineSeconds must be at least 1 when set.");
+            }
+
+            foreach (var (setting, value) in new[] { ("MaxCpu", environment.MaxCpu), ("MaxMemory", environment.MaxMemory) })
+            {
+                if (value is not null && (!Quantity.TryParse(value, out var cap) || cap <= 0))
+                {
+                    failures.Add($"{key}:{setting} must be a positive Kubernetes quantity (it is '{value}').");
+                }
             }
 
             if (string.IsNullOrWhiteSpace(environment.Cluster))

@@ -37,6 +37,15 @@ public sealed class DeploymentEnvironment
     /// </summary>
     public bool AllowManualImageTag { get; set; } = true;
 
+    /// <summary>When a request's pods would not fit the namespace's quota or the nodes: warn in the review (default), block the submit, or not check.</summary>
+    public CapacityCheckMode CapacityCheck { get; set; } = CapacityCheckMode.Warn;
+
+    /// <summary>The most CPU a request may ask for (request and limit), as a Kubernetes quantity; no cap when unset.</summary>
+    public string? MaxCpu { get; set; }
+
+    /// <summary>The most memory a request may ask for (request and limit), as a Kubernetes quantity; no cap when unset.</summary>
+    public string? MaxMemory { get; set; }
+
     public string NamespaceFor(string team) =>
         NamespacePattern.Replace("{team}", team, StringComparison.Ordinal).Replace("{environment}", Name, StringComparison.Ordinal);
 }

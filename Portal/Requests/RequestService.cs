@@ -14,7 +14,8 @@ namespace Portal.Requests;
 public sealed record RequestDraft(Service Service, DeploymentEnvironment Environment, CurrentRevision? Current, RequestForm Form, IReadOnlyDictionary<string, int> SecretSizes, RequestSpec? LastApplied = null);
 
 /// <param name="ImageWarning">Why the tag is not pinned to a digest (no registry for the repository, registry down), or null.</param>
-public sealed record ReviewedRequest(RequestSpec Spec, IReadOnlyList<SecretChange> SecretChanges, Review Review, string? ImageWarning = null);
+/// <param name="Cluster">The cluster's dry-run diff and capacity check; null only where nothing asked the cluster.</param>
+public sealed record ReviewedRequest(RequestSpec Spec, IReadOnlyList<SecretChange> SecretChanges, Review Review, string? ImageWarning = null, ClusterFindings? Cluster = null);
 
 /// <summary>Turns a filled-in form into a stored, immutable deployment request, routed by the environment's approval policy.</summary>
 public sealed class RequestService(
@@ -23,6 +24,7 @@ public sealed class RequestService(
     SecretVault vault,
     RequestNotifier notifier,
     ImagePinning pinning,
+    LiveReview liveReview,
     IOptions<EnvironmentCatalog> environments,
     TimeProvider time,
     ILogger<RequestService> logger)
@@ -84,13 +86,21 @@ public sealed class RequestService(
         // Placeholder ids for new values: the review compares keys, and the stored spec gets the real ids at submit.
         var spec = BuildSpec(draft, form, pin.Value!.Digest, key => -1);
         var review = SpecReview.Compare(draft.Current?.Spec, spec, changes, draft.Environment, time.GetUtcNow());
-        // After a failed rollout the cluster runs the failed spec: going back to the current revision is a change then.
-        if (review.ChangesNothing && draft.Current is not null && (draft.LastApplied is null || draft.LastApplied.Equivalent(spec)))
+        var cluster = await liveReview.ForDraftAsync(draft, form, spec, cancellationToken);
+        if (SpecReview.Refusal(cluster, form.Autoscaling) is { } refusal)
+        {
+            return new Outcome<ReviewedRequest>(OutcomeKind.Invalid, null, refusal.Title, refusal.Errors);
+        }
+
+        // After a failed rollout the cluster runs the failed spec, and a change made outside the portal is undone by
+        // this apply: going back to the current revision is a change then.
+        var clusterChanges = cluster.Diff.Status == LiveDiffStatus.Compared && !cluster.Diff.ChangesNothing;
+        if (review.ChangesNothing && draft.Current is not null && (draft.LastApplied is null || draft.LastApplied.Equivalent(spec)) && !clusterChanges)
         {
             return Outcome<ReviewedRequest>.Invalid("", $"Nothing changes compared to revision {draft.Current.Revision}.");
         }
 
-        return Outcome<ReviewedRequest>.Ok(new ReviewedRequest(spec, changes, review, pin.Value.Warning));
+        return Outcome<ReviewedRequest>.Ok(new ReviewedRequest(spec, changes, review, pin.Value.Warning, cluster));
     }
 
     /// <summary>

@@ -43,7 +43,7 @@ public static class RequestValidator
         }
 
         ValidateScaling(form, environment, Add);
-        ValidateResources(form, Add);
+        ValidateResources(form, environment, Add);
         ValidateEnvVars(form, Add);
         ValidateSecrets(form, existingSecretSizes, Add);
         ValidateProbe("Readiness", form.ReadinessEnabled, form.ReadinessPath, form.ReadinessPort, form.ReadinessInitialDelaySeconds, Add);
@@ -100,7 +100,7 @@ public static class RequestValidator
         }
     }
 
-    private static void ValidateResources(RequestForm form, Action<string, string> add)
+    private static void ValidateResources(RequestForm form, DeploymentEnvironment environment, Action<string, string> add)
     {
         var cpuRequest = ParseQuantity(nameof(form.CpuRequest), "CPU request", form.CpuRequest, "250m or 0.5", add);
         var cpuLimit = ParseQuantity(nameof(form.CpuLimit), "CPU limit", form.CpuLimit, "500m or 1", add);
@@ -119,6 +119,26 @@ public static class RequestValidator
         if (memoryRequest is > 0 and < 1)
         {
             add(nameof(form.MemoryRequest), "Memory is counted in bytes: use Mi or Gi (e.g. 256Mi).");
+        }
+
+        ValidateCap(environment.MaxCpu, environment.Name, [(nameof(form.CpuRequest), "CPU request", form.CpuRequest, cpuRequest), (nameof(form.CpuLimit), "CPU limit", form.CpuLimit, cpuLimit)], add);
+        ValidateCap(environment.MaxMemory, environment.Name, [(nameof(form.MemoryRequest), "Memory request", form.MemoryRequest, memoryRequest), (nameof(form.MemoryLimit), "Memory limit", form.MemoryLimit, memoryLimit)], add);
+    }
+
+    /// <summary>The environment's cap (<c>Environments:N:MaxCpu</c>, <c>MaxMemory</c>) on a request and a limit.</summary>
+    private static void ValidateCap(string? cap, string environment, (string Field, string Label, string Text, decimal? Value)[] fields, Action<string, string> add)
+    {
+        if (cap is null || !Quantity.TryParse(cap, out var max))
+        {
+            return;
+        }
+
+        foreach (var (field, label, text, value) in fields)
+        {
+            if (value > max)
+            {
+                add(field, $"{label} ({text}) is above the maximum of {cap} in {environment}.");
+            }
         }
     }
 

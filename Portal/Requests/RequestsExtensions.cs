@@ -15,6 +15,7 @@ public static class RequestsExtensions
         builder.Services.AddScoped<RequestService>();
         builder.Services.AddScoped<RequestLifecycle>();
         builder.Services.AddScoped<RequestQueries>();
+        builder.Services.AddSingleton<LiveReview>();
         builder.Services.AddHostedService<ApprovalExpiry>();
         builder.Services.AddOpenApi();
     }

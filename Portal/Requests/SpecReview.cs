@@ -70,6 +70,31 @@ public static class SpecReview
         return new Review(changes, risks);
     }
 
+    /// <summary>
+    /// Why the cluster's answer stops a submit, as a title and field errors (the form shows "" above the form and the
+    /// rest next to the field; the API returns them as a ProblemDetails); null when it does not.
+    /// </summary>
+    public static (string Title, Dictionary<string, string[]> Errors)? Refusal(ClusterFindings cluster, bool autoscaling)
+    {
+        if (cluster.Diff.Status == LiveDiffStatus.Refused)
+        {
+            var message = $"The cluster refused this change in a dry run: {cluster.Diff.Message}";
+            return (message, new Dictionary<string, string[]> { [""] = [message] });
+        }
+
+        if (cluster.Blocks && cluster.Capacity is { } capacity)
+        {
+            var message = $"The pods do not fit: {capacity.Need}. {string.Join(" ", capacity.Problems)}";
+            return ("The pods do not fit in the cluster.", new Dictionary<string, string[]>
+            {
+                [""] = [message],
+                [autoscaling ? nameof(RequestForm.MaxReplicas) : nameof(RequestForm.Replicas)] = [.. capacity.Problems],
+            });
+        }
+
+        return null;
+    }
+
     private static string Scaling(RequestSpec spec) => spec.Autoscaling is { } hpa
         ? $"autoscaling {hpa.MinReplicas}–{hpa.MaxReplicas} at {hpa.CpuTargetPercent}% CPU{(hpa.MemoryTargetPercent is { } memory ? $" and {memory}% memory" : "")}"
         : $"{spec.Replicas} replicas";
