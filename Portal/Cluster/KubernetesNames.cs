@@ -25,6 +25,16 @@ public static partial class KubernetesNames
     [GeneratedRegex(@"\A[a-z]([-a-z0-9]*[a-z0-9])?\z")]
     private static partial Regex Dns1035Label();
 
+    [GeneratedRegex(@"\A\*\.[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\z")]
+    private static partial Regex WildcardDns1123Subdomain();
+
+    [GeneratedRegex(@"\A(0|[1-9][0-9]{0,8})%?\z")]
+    private static partial Regex IntOrPercentGrammar();
+
+    // The characters an Exact or Prefix Ingress path may hold (ingress-nginx and the API server's path validation).
+    [GeneratedRegex(@"\A/[A-Za-z0-9/\-._~%!$&'()*+,;=:@]*\z")]
+    private static partial Regex IngressPathGrammar();
+
     [GeneratedRegex(@"\A(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?\z")]
     private static partial Regex LabelValueGrammar();
 
@@ -69,6 +79,104 @@ public static partial class KubernetesNames
             ? null
             : $"{what} must be lowercase letters, digits, '-' and '.', starting and ending with a letter or digit (e.g. 'example.com').");
     }
+
+    /// <summary>
+    /// An Ingress rule's host as the API server checks it: not an IP address; a DNS-1123 subdomain, or with a '*' a
+    /// wildcard subdomain ('*.' and a DNS-1123 subdomain, IsWildcardDNS1123Subdomain), at most 253 characters.
+    /// </summary>
+    public static string? ValidateIngressHost(string? value)
+    {
+        if (Required(value, "host") is { } missing)
+        {
+            return missing;
+        }
+
+        if (IsIPv4(value!))
+        {
+            return "The host must be a DNS name, not an IP address.";
+        }
+
+        if (value!.Contains('*'))
+        {
+            return TooLong(value, SubdomainMaxLength, "host") ?? (WildcardDns1123Subdomain().IsMatch(value)
+                ? null
+                : "A wildcard host is '*.' followed by a DNS name (e.g. '*.example.com'); '*' stands only for the whole first label.");
+        }
+
+        return TooLong(value, SubdomainMaxLength, "host") ?? (Dns1123Subdomain().IsMatch(value)
+            ? null
+            : "The host must be lowercase letters, digits, '-' and '.', starting and ending with a letter or digit (e.g. 'shop.example.com').");
+    }
+
+    /// <summary>An Ingress path: absolute; for Exact and Prefix also free of '//', '/./', '/../', encoded slashes and odd characters.</summary>
+    public static string? ValidateIngressPath(string? value, bool strict)
+    {
+        if (string.IsNullOrEmpty(value) || !value.StartsWith('/'))
+        {
+            return "The path must start with '/' (e.g. / or /api).";
+        }
+
+        if (value.Length > 1024)
+        {
+            return "The path must be at most 1024 characters.";
+        }
+
+        if (value.Any(c => char.IsWhiteSpace(c) || char.IsControl(c)))
+        {
+            return "The path must not contain spaces or control characters.";
+        }
+
+        if (!strict)
+        {
+            return null;
+        }
+
+        if (new[] { "//", "/./", "/../", "%2f", "%2F" }.Any(value.Contains) || value.EndsWith("/..", StringComparison.Ordinal) || value.EndsWith("/.", StringComparison.Ordinal))
+        {
+            return "The path must not contain '//', '/./', '/../' or an encoded '/', nor end with '/.' or '/..'.";
+        }
+
+        return IngressPathGrammar().IsMatch(value) ? null : "The path may hold letters, digits and - . _ ~ % ! $ & ' ( ) * + , ; = : @ / only.";
+    }
+
+    /// <summary>
+    /// An IntOrString count of pods as Deployments and PodDisruptionBudgets take it: a whole number ("1") or a percent
+    /// ("25%", at most 100 %). Null when valid.
+    /// </summary>
+    public static string? ValidateIntOrPercent(string? value, string what)
+    {
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            return $"{Capitalized(what)} is required: a number of pods (e.g. 1) or a percent (e.g. 25%).";
+        }
+
+        if (!TryParseIntOrPercent(value, out var number, out var percent))
+        {
+            return $"{Capitalized(what)} must be a number of pods (e.g. 1) or a percent (e.g. 25%), not '{Shorten(value.Trim())}'.";
+        }
+
+        return percent && number > 100 ? $"{Capitalized(what)} must be at most 100%." : null;
+    }
+
+    // Go's net.ParseIP for IPv4: exactly four decimal parts of 0-255 without leading zeros (IPv6 fails the grammar anyway).
+    private static bool IsIPv4(string value)
+    {
+        var parts = value.Split('.');
+        return parts.Length == 4 && parts.All(p => p.Length is > 0 and <= 3 && p.All(char.IsAsciiDigit) && (p.Length == 1 || p[0] != '0') && int.Parse(p, System.Globalization.CultureInfo.InvariantCulture) <= 255);
+    }
+
+    public static bool TryParseIntOrPercent(string? value, out int number, out bool percent)
+    {
+        var text = (value ?? "").Trim();
+        (number, percent) = (0, text.EndsWith('%'));
+        return IntOrPercentGrammar().IsMatch(text) && int.TryParse(text.TrimEnd('%'), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out number);
+    }
+
+    /// <summary>A count of pods out of <paramref name="replicas"/>, rounding a percent up or down as the controllers do.</summary>
+    public static int? Pods(string? value, int replicas, bool roundUp) =>
+        !TryParseIntOrPercent(value, out var number, out var percent) ? null
+        : !percent ? number
+        : roundUp ? (int)Math.Ceiling(replicas * number / 100.0) : replicas * number / 100;
 
     /// <summary>IsDNS1035Label, the grammar of Service names: like a DNS-1123 label, but starting with a letter.</summary>
     public static string? ValidateServiceName(string? value, string what)

@@ -24,6 +24,10 @@ public sealed record Manifests(
     V1Service Service,
     V2HorizontalPodAutoscaler? Autoscaler)
 {
+    public V1PodDisruptionBudget? DisruptionBudget { get; init; }
+
+    public V1Ingress? Ingress { get; init; }
+
     public IEnumerable<IKubernetesObject<V1ObjectMeta>> All()
     {
         yield return Namespace;
@@ -39,6 +43,16 @@ public sealed record Manifests(
         {
             yield return Autoscaler;
         }
+
+        if (DisruptionBudget is not null)
+        {
+            yield return DisruptionBudget;
+        }
+
+        if (Ingress is not null)
+        {
+            yield return Ingress;
+        }
     }
 }
 
@@ -52,6 +66,7 @@ public static class ManifestBuilder
     public const string EnvironmentLabel = "selfservice.portal/environment";
     public const string RequestAnnotation = "selfservice.portal/request-id";
     public const string SecretChecksumAnnotation = "selfservice.portal/secret-checksum";
+    public const string ClusterIssuerAnnotation = "cert-manager.io/cluster-issuer";
 
     public static string ConfigMapName(string service) => $"{service}-env";
 
@@ -94,6 +109,7 @@ public static class ManifestBuilder
             EnvFrom = EnvFrom(input),
             ReadinessProbe = Probe(spec.Readiness),
             LivenessProbe = Probe(spec.Liveness),
+            StartupProbe = Probe(spec.Startup),
         };
 
         var podAnnotations = new Dictionary<string, string>(annotations) { [SecretChecksumAnnotation] = SecretChecksum(spec) };
@@ -107,6 +123,7 @@ public static class ManifestBuilder
                 // With autoscaling the HPA owns the count: leaving the field out keeps a later apply from resetting it.
                 Replicas = spec.Autoscaling is null ? spec.Replicas : null,
                 ProgressDeadlineSeconds = input.Environment.ProgressDeadlineSeconds,
+                Strategy = Strategy(spec.Strategy),
                 Selector = new V1LabelSelector { MatchLabels = new Dictionary<string, string> { [NameLabel] = input.Service } },
                 Template = new V1PodTemplateSpec
                 {
@@ -135,7 +152,11 @@ public static class ManifestBuilder
             secret,
             deployment,
             service,
-            spec.Autoscaling is { } hpa ? Autoscaler(input, Meta(input.Service), hpa) : null);
+            spec.Autoscaling is { } hpa ? Autoscaler(input, Meta(input.Service), hpa) : null)
+        {
+            DisruptionBudget = spec.DisruptionBudget is { } budget ? DisruptionBudget(input, Meta(input.Service), budget) : null,
+            Ingress = spec.Ingress is { } ingress ? Ingress(input, Meta(input.Service), ingress) : null,
+        };
     }
 
     /// <summary>
@@ -181,9 +202,83 @@ public static class ManifestBuilder
 
     private static V1Probe? Probe(ProbeSpec? probe) => probe is null ? null : new V1Probe
     {
-        HttpGet = new V1HTTPGetAction { Path = probe.Path, Port = probe.Port },
+        HttpGet = probe.Kind == ProbeKind.Http ? new V1HTTPGetAction { Path = probe.Path, Port = probe.Port } : null,
+        TcpSocket = probe.Kind == ProbeKind.Tcp ? new V1TCPSocketAction { Port = probe.Port } : null,
+        Exec = probe.Kind == ProbeKind.Exec ? new V1ExecAction { Command = [.. probe.Command ?? []] } : null,
         InitialDelaySeconds = probe.InitialDelaySeconds,
+        PeriodSeconds = probe.PeriodSeconds,
+        TimeoutSeconds = probe.TimeoutSeconds,
+        SuccessThreshold = probe.SuccessThreshold,
+        FailureThreshold = probe.FailureThreshold,
     };
+
+    /// <summary>Null leaves the strategy to Kubernetes' default (rolling, 25 %/25 %), as before the field existed.</summary>
+    private static V1DeploymentStrategy? Strategy(RolloutStrategySpec? strategy) => strategy switch
+    {
+        null => null,
+        { Type: RolloutStrategyKind.Recreate } => new V1DeploymentStrategy { Type = "Recreate" },
+        _ => new V1DeploymentStrategy
+        {
+            Type = "RollingUpdate",
+            RollingUpdate = new V1RollingUpdateDeployment { MaxSurge = IntOrString(strategy.MaxSurge), MaxUnavailable = IntOrString(strategy.MaxUnavailable) },
+        },
+    };
+
+    /// <summary>"25%" stays a string; "1" becomes the number 1, as the API server stores it.</summary>
+    private static IntOrString? IntOrString(string? value) =>
+        value is null ? null : int.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var number) ? new IntOrString(number) : new IntOrString(value);
+
+    private static V1PodDisruptionBudget DisruptionBudget(ManifestInput input, V1ObjectMeta meta, DisruptionBudgetSpec budget) => new()
+    {
+        ApiVersion = "policy/v1",
+        Kind = "PodDisruptionBudget",
+        Metadata = meta,
+        Spec = new V1PodDisruptionBudgetSpec
+        {
+            Selector = new V1LabelSelector { MatchLabels = new Dictionary<string, string> { [NameLabel] = input.Service } },
+            MinAvailable = IntOrString(budget.MinAvailable),
+            MaxUnavailable = IntOrString(budget.MaxUnavailable),
+        },
+    };
+
+    private static V1Ingress Ingress(ManifestInput input, V1ObjectMeta meta, IngressSpec ingress)
+    {
+        if (ingress.ClusterIssuer is { } issuer)
+        {
+            meta.Annotations[ClusterIssuerAnnotation] = issuer;
+        }
+
+        return new V1Ingress
+        {
+            ApiVersion = "networking.k8s.io/v1",
+            Kind = "Ingress",
+            Metadata = meta,
+            Spec = new V1IngressSpec
+            {
+                IngressClassName = ingress.ClassName,
+                Tls = ingress.TlsSecretName is { } tls ? [new V1IngressTLS { Hosts = [ingress.Host], SecretName = tls }] : null,
+                Rules =
+                [
+                    new V1IngressRule
+                    {
+                        Host = ingress.Host,
+                        Http = new V1HTTPIngressRuleValue
+                        {
+                            Paths =
+                            [
+                                new V1HTTPIngressPath
+                                {
+                                    Path = ingress.Path,
+                                    PathType = ingress.PathType.ToString(),
+                                    Backend = new V1IngressBackend { Service = new V1IngressServiceBackend { Name = input.Service, Port = new V1ServiceBackendPort { Name = "http" } } },
+                                },
+                            ],
+                        },
+                    },
+                ],
+            },
+        };
+    }
 
     private static V2HorizontalPodAutoscaler Autoscaler(ManifestInput input, V1ObjectMeta meta, AutoscalingSpec hpa)
     {

@@ -52,6 +52,81 @@ public sealed class RequestForm
 
     public int ContainerPort { get; set; } = 8080;
 
+    public ProbeKind ReadinessKind { get; set; }
+
+    /// <summary>An exec probe's command, one argument per line; the same for the other probes.</summary>
+    public string ReadinessCommand { get; set; } = "";
+
+    public int ReadinessPeriodSeconds { get; set; } = ProbeSpec.DefaultPeriodSeconds;
+
+    public int ReadinessTimeoutSeconds { get; set; } = ProbeSpec.DefaultTimeoutSeconds;
+
+    public int ReadinessSuccessThreshold { get; set; } = ProbeSpec.DefaultSuccessThreshold;
+
+    public int ReadinessFailureThreshold { get; set; } = ProbeSpec.DefaultFailureThreshold;
+
+    public ProbeKind LivenessKind { get; set; }
+
+    public string LivenessCommand { get; set; } = "";
+
+    public int LivenessPeriodSeconds { get; set; } = ProbeSpec.DefaultPeriodSeconds;
+
+    public int LivenessTimeoutSeconds { get; set; } = ProbeSpec.DefaultTimeoutSeconds;
+
+    public int LivenessSuccessThreshold { get; set; } = ProbeSpec.DefaultSuccessThreshold;
+
+    public int LivenessFailureThreshold { get; set; } = ProbeSpec.DefaultFailureThreshold;
+
+    public bool StartupEnabled { get; set; }
+
+    public ProbeKind StartupKind { get; set; }
+
+    public string StartupPath { get; set; } = "/healthz";
+
+    public int StartupPort { get; set; } = 8080;
+
+    public string StartupCommand { get; set; } = "";
+
+    public int StartupInitialDelaySeconds { get; set; }
+
+    public int StartupPeriodSeconds { get; set; } = ProbeSpec.DefaultPeriodSeconds;
+
+    public int StartupTimeoutSeconds { get; set; } = ProbeSpec.DefaultTimeoutSeconds;
+
+    public int StartupSuccessThreshold { get; set; } = ProbeSpec.DefaultSuccessThreshold;
+
+    /// <summary>Startup probes give a slow start time: 30 failures every 10 s is five minutes.</summary>
+    public int StartupFailureThreshold { get; set; } = 30;
+
+    public RolloutStrategyKind Strategy { get; set; }
+
+    /// <summary>A number of pods ("1") or a percent ("25%"); the same for <see cref="MaxUnavailable"/>.</summary>
+    public string MaxSurge { get; set; } = RolloutStrategySpec.DefaultMaxSurge;
+
+    public string MaxUnavailable { get; set; } = RolloutStrategySpec.DefaultMaxUnavailable;
+
+    public bool DisruptionBudgetEnabled { get; set; }
+
+    public DisruptionBudgetMode DisruptionBudgetMode { get; set; }
+
+    /// <summary>A number of pods ("1") or a percent ("50%").</summary>
+    public string DisruptionBudgetValue { get; set; } = "1";
+
+    public bool IngressEnabled { get; set; }
+
+    public string IngressHost { get; set; } = "";
+
+    public string IngressPath { get; set; } = "/";
+
+    public IngressPathType IngressPathType { get; set; }
+
+    public string? IngressTlsSecretName { get; set; }
+
+    /// <summary>A cert-manager ClusterIssuer that issues the certificate into <see cref="IngressTlsSecretName"/>.</summary>
+    public string? IngressClusterIssuer { get; set; }
+
+    public string? IngressClassName { get; set; }
+
     public string? Comment { get; set; }
 
     /// <summary>A first deploy: sensible defaults for the service, capped by the environment.</summary>
@@ -60,13 +135,41 @@ public sealed class RequestForm
         ContainerPort = containerPort,
         ReadinessPort = containerPort,
         LivenessPort = containerPort,
+        StartupPort = containerPort,
         Replicas = Math.Min(2, environmentMaxReplicas),
         MinReplicas = Math.Min(2, environmentMaxReplicas),
         MaxReplicas = Math.Min(4, environmentMaxReplicas),
     };
 
     /// <summary>The form for a change on top of <paramref name="current"/>: every field as it is now, secrets kept.</summary>
-    public static RequestForm From(RequestSpec current, IReadOnlyDictionary<int, SecretValueInfo> secretInfo) => new()
+    public static RequestForm From(RequestSpec current, IReadOnlyDictionary<int, SecretValueInfo> secretInfo)
+    {
+        var form = Fields(current, secretInfo);
+        form.SetProbe(ProbeRole.Readiness, current.Readiness);
+        form.SetProbe(ProbeRole.Liveness, current.Liveness);
+        form.SetProbe(ProbeRole.Startup, current.Startup);
+        var strategy = current.Strategy ?? new RolloutStrategySpec(RolloutStrategyKind.RollingUpdate, null, null);
+        form.Strategy = strategy.Type;
+        form.MaxSurge = strategy.MaxSurge ?? RolloutStrategySpec.DefaultMaxSurge;
+        form.MaxUnavailable = strategy.MaxUnavailable ?? RolloutStrategySpec.DefaultMaxUnavailable;
+        if (current.DisruptionBudget is { } budget)
+        {
+            form.DisruptionBudgetEnabled = true;
+            form.DisruptionBudgetMode = budget.MinAvailable is null ? DisruptionBudgetMode.MaxUnavailable : DisruptionBudgetMode.MinAvailable;
+            form.DisruptionBudgetValue = budget.MinAvailable ?? budget.MaxUnavailable ?? "1";
+        }
+
+        if (current.Ingress is { } ingress)
+        {
+            form.IngressEnabled = true;
+            (form.IngressHost, form.IngressPath, form.IngressPathType) = (ingress.Host, ingress.Path, ingress.PathType);
+            (form.IngressTlsSecretName, form.IngressClusterIssuer, form.IngressClassName) = (ingress.TlsSecretName, ingress.ClusterIssuer, ingress.ClassName);
+        }
+
+        return form;
+    }
+
+    private static RequestForm Fields(RequestSpec current, IReadOnlyDictionary<int, SecretValueInfo> secretInfo) => new()
     {
         ImageTag = current.ImageTag,
         Autoscaling = current.Autoscaling is not null,
@@ -87,14 +190,6 @@ public sealed class RequestForm
             SetBy = secretInfo.TryGetValue(s.ValueId, out var info) ? info.SetBy : "",
             SetAt = secretInfo.TryGetValue(s.ValueId, out var at) ? at.SetAt : null,
         })],
-        ReadinessEnabled = current.Readiness is not null,
-        ReadinessPath = current.Readiness?.Path ?? "/healthz",
-        ReadinessPort = current.Readiness?.Port ?? current.ContainerPort,
-        ReadinessInitialDelaySeconds = current.Readiness?.InitialDelaySeconds ?? 5,
-        LivenessEnabled = current.Liveness is not null,
-        LivenessPath = current.Liveness?.Path ?? "/healthz",
-        LivenessPort = current.Liveness?.Port ?? current.ContainerPort,
-        LivenessInitialDelaySeconds = current.Liveness?.InitialDelaySeconds ?? 15,
         ContainerPort = current.ContainerPort,
     };
 
@@ -115,10 +210,97 @@ public sealed class RequestForm
             .Where(r => !r.Remove)
             .Select(r => new SecretRef(r.Key, r.NewValue is { Length: > 0 } ? newValueId(r.Key) : keptSecretIds[r.Key]))
             .OrderBy(s => s.Key, StringComparer.Ordinal)],
-        Readiness = ReadinessEnabled ? new ProbeSpec(ReadinessPath, ReadinessPort, ReadinessInitialDelaySeconds) : null,
-        Liveness = LivenessEnabled ? new ProbeSpec(LivenessPath, LivenessPort, LivenessInitialDelaySeconds) : null,
+        Readiness = Probe(ProbeRole.Readiness),
+        Liveness = Probe(ProbeRole.Liveness),
+        Startup = Probe(ProbeRole.Startup),
         ContainerPort = ContainerPort,
+        // The defaults are left out of the spec, so that a request that does not touch them reads as before.
+        Strategy = Strategy == RolloutStrategyKind.Recreate
+            ? new RolloutStrategySpec(RolloutStrategyKind.Recreate, null, null)
+            : MaxSurge.Trim() == RolloutStrategySpec.DefaultMaxSurge && MaxUnavailable.Trim() == RolloutStrategySpec.DefaultMaxUnavailable
+                ? null
+                : new RolloutStrategySpec(RolloutStrategyKind.RollingUpdate, MaxSurge.Trim(), MaxUnavailable.Trim()),
+        DisruptionBudget = !DisruptionBudgetEnabled ? null : DisruptionBudgetMode == DisruptionBudgetMode.MinAvailable
+            ? new DisruptionBudgetSpec(DisruptionBudgetValue.Trim(), null)
+            : new DisruptionBudgetSpec(null, DisruptionBudgetValue.Trim()),
+        Ingress = !IngressEnabled ? null : new IngressSpec(
+            IngressHost.Trim(), IngressPath.Trim(), IngressPathType, Blank(IngressTlsSecretName), Blank(IngressClusterIssuer), Blank(IngressClassName)),
     };
+
+    /// <summary>The fields of one probe, by role: the form keeps them flat (<c>ReadinessPath</c>, <c>StartupPort</c>...).</summary>
+    public ProbeFields ProbeOf(ProbeRole role) => role switch
+    {
+        ProbeRole.Readiness => new(ReadinessEnabled, ReadinessKind, ReadinessPath, ReadinessPort, ReadinessCommand, ReadinessInitialDelaySeconds,
+            ReadinessPeriodSeconds, ReadinessTimeoutSeconds, ReadinessSuccessThreshold, ReadinessFailureThreshold),
+        ProbeRole.Liveness => new(LivenessEnabled, LivenessKind, LivenessPath, LivenessPort, LivenessCommand, LivenessInitialDelaySeconds,
+            LivenessPeriodSeconds, LivenessTimeoutSeconds, LivenessSuccessThreshold, LivenessFailureThreshold),
+        _ => new(StartupEnabled, StartupKind, StartupPath, StartupPort, StartupCommand, StartupInitialDelaySeconds,
+            StartupPeriodSeconds, StartupTimeoutSeconds, StartupSuccessThreshold, StartupFailureThreshold),
+    };
+
+    public void SetProbe(ProbeRole role, ProbeFields p)
+    {
+        switch (role)
+        {
+            case ProbeRole.Readiness:
+                (ReadinessEnabled, ReadinessKind, ReadinessPath, ReadinessPort, ReadinessCommand) = (p.Enabled, p.Kind, p.Path, p.Port, p.Command);
+                (ReadinessInitialDelaySeconds, ReadinessPeriodSeconds, ReadinessTimeoutSeconds, ReadinessSuccessThreshold, ReadinessFailureThreshold) =
+                    (p.InitialDelaySeconds, p.PeriodSeconds, p.TimeoutSeconds, p.SuccessThreshold, p.FailureThreshold);
+                break;
+            case ProbeRole.Liveness:
+                (LivenessEnabled, LivenessKind, LivenessPath, LivenessPort, LivenessCommand) = (p.Enabled, p.Kind, p.Path, p.Port, p.Command);
+                (LivenessInitialDelaySeconds, LivenessPeriodSeconds, LivenessTimeoutSeconds, LivenessSuccessThreshold, LivenessFailureThreshold) =
+                    (p.InitialDelaySeconds, p.PeriodSeconds, p.TimeoutSeconds, p.SuccessThreshold, p.FailureThreshold);
+                break;
+            default:
+                (StartupEnabled, StartupKind, StartupPath, StartupPort, StartupCommand) = (p.Enabled, p.Kind, p.Path, p.Port, p.Command);
+                (StartupInitialDelaySeconds, StartupPeriodSeconds, StartupTimeoutSeconds, StartupSuccessThreshold, StartupFailureThreshold) =
+                    (p.InitialDelaySeconds, p.PeriodSeconds, p.TimeoutSeconds, p.SuccessThreshold, p.FailureThreshold);
+                break;
+        }
+    }
+
+    /// <summary>Fills a probe's fields from <paramref name="probe"/>; when it is null, the probe is off and its other fields keep their values.</summary>
+    private void SetProbe(ProbeRole role, ProbeSpec? probe)
+    {
+        var fields = ProbeOf(role);
+        SetProbe(role, probe is null ? fields with { Enabled = false, Port = ContainerPort } : new ProbeFields(
+            true,
+            probe.Kind,
+            probe.Kind == ProbeKind.Http ? probe.Path : fields.Path,
+            probe.Kind == ProbeKind.Exec ? ContainerPort : probe.Port,
+            string.Join('\n', probe.Command ?? []),
+            probe.InitialDelaySeconds,
+            probe.PeriodSeconds ?? ProbeSpec.DefaultPeriodSeconds,
+            probe.TimeoutSeconds ?? ProbeSpec.DefaultTimeoutSeconds,
+            probe.SuccessThreshold ?? ProbeSpec.DefaultSuccessThreshold,
+            probe.FailureThreshold ?? ProbeSpec.DefaultFailureThreshold));
+    }
+
+    private ProbeSpec? Probe(ProbeRole role)
+    {
+        var p = ProbeOf(role);
+        if (!p.Enabled)
+        {
+            return null;
+        }
+
+        return new ProbeSpec(p.Kind == ProbeKind.Http ? p.Path : "", p.Kind == ProbeKind.Exec ? 0 : p.Port, p.InitialDelaySeconds)
+        {
+            Kind = p.Kind,
+            Command = p.Kind == ProbeKind.Exec ? CommandLines(p.Command) : null,
+            PeriodSeconds = p.PeriodSeconds == ProbeSpec.DefaultPeriodSeconds ? null : p.PeriodSeconds,
+            TimeoutSeconds = p.TimeoutSeconds == ProbeSpec.DefaultTimeoutSeconds ? null : p.TimeoutSeconds,
+            SuccessThreshold = p.SuccessThreshold == ProbeSpec.DefaultSuccessThreshold ? null : p.SuccessThreshold,
+            FailureThreshold = p.FailureThreshold == ProbeSpec.DefaultFailureThreshold ? null : p.FailureThreshold,
+        };
+    }
+
+    /// <summary>One argument per line; blank lines are dropped.</summary>
+    public static string[] CommandLines(string? command) =>
+        [.. (command ?? "").Split('\n').Select(line => line.TrimEnd('\r')).Where(line => line.Trim().Length > 0)];
+
+    private static string? Blank(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
 
     public void ApplyPreset(ResourcePreset preset)
     {
@@ -132,6 +314,24 @@ public sealed class RequestForm
     public ResourcePreset? MatchingPreset() => ResourcePreset.All.FirstOrDefault(p =>
         p.CpuRequest == CpuRequest && p.CpuLimit == CpuLimit && p.MemoryRequest == MemoryRequest && p.MemoryLimit == MemoryLimit);
 }
+
+public enum ProbeRole
+{
+    Readiness,
+    Liveness,
+    Startup,
+}
+
+[System.Text.Json.Serialization.JsonConverter(typeof(System.Text.Json.Serialization.JsonStringEnumConverter<DisruptionBudgetMode>))]
+public enum DisruptionBudgetMode
+{
+    MinAvailable,
+    MaxUnavailable,
+}
+
+/// <summary>One probe's form fields, whichever role it has.</summary>
+public sealed record ProbeFields(
+    bool Enabled, ProbeKind Kind, string Path, int Port, string Command, int InitialDelaySeconds, int PeriodSeconds, int TimeoutSeconds, int SuccessThreshold, int FailureThreshold);
 
 public sealed class EnvVarRow
 {

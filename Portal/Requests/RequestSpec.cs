@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 
 namespace Portal.Requests;
 
@@ -35,6 +36,22 @@ public sealed record RequestSpec
 
     public int ContainerPort { get; init; }
 
+    // The fields below came later: each is left out of the JSON when unset, so that a spec stored before them reads, hashes
+    // and compares exactly as it did, and unset means what Kubernetes does without it.
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public ProbeSpec? Startup { get; init; }
+
+    /// <summary>How the Deployment replaces its pods; null is Kubernetes' default (rolling, 25 % surge, 25 % unavailable).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public RolloutStrategySpec? Strategy { get; init; }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public DisruptionBudgetSpec? DisruptionBudget { get; init; }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IngressSpec? Ingress { get; init; }
+
     public string Image => ImageDigest is null ? $"{ImageRepository}:{ImageTag}" : $"{ImageRepository}:{ImageTag}@{ImageDigest}";
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = false };
@@ -58,4 +75,102 @@ public sealed record EnvVarSpec(string Name, string Value);
 
 public sealed record SecretRef(string Key, int ValueId);
 
-public sealed record ProbeSpec(string Path, int Port, int InitialDelaySeconds);
+/// <summary>
+/// A probe. Stored probes from before TCP and exec are HTTP probes with Kubernetes' default timing: the later fields are
+/// left out of the JSON when they hold their default, so such a probe still reads and writes the same JSON.
+/// </summary>
+/// <param name="Path">The HTTP path; empty for TCP and exec probes.</param>
+/// <param name="Port">The HTTP or TCP port; 0 for exec probes.</param>
+public sealed record ProbeSpec(string Path, int Port, int InitialDelaySeconds)
+{
+    public const int DefaultPeriodSeconds = 10;
+    public const int DefaultTimeoutSeconds = 1;
+    public const int DefaultSuccessThreshold = 1;
+    public const int DefaultFailureThreshold = 3;
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public ProbeKind Kind { get; init; }
+
+    /// <summary>The command of an exec probe, one argument per item.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<string>? Command { get; init; }
+
+    /// <summary>Null: Kubernetes' default (<see cref="DefaultPeriodSeconds"/>); the same for the other timings.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public int? PeriodSeconds { get; init; }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public int? TimeoutSeconds { get; init; }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public int? SuccessThreshold { get; init; }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public int? FailureThreshold { get; init; }
+
+    public static ProbeSpec Http(string path, int port, int initialDelaySeconds = 0) => new(path, port, initialDelaySeconds);
+
+    public static ProbeSpec Tcp(int port, int initialDelaySeconds = 0) => new("", port, initialDelaySeconds) { Kind = ProbeKind.Tcp };
+
+    public static ProbeSpec Exec(IReadOnlyList<string> command, int initialDelaySeconds = 0) => new("", 0, initialDelaySeconds) { Kind = ProbeKind.Exec, Command = command };
+
+    /// <summary>The probe in a few words, as the review and summaries show it.</summary>
+    public string Describe()
+    {
+        var what = Kind switch
+        {
+            ProbeKind.Tcp => $"TCP port {Port}",
+            ProbeKind.Exec => $"exec {string.Join(' ', Command ?? [])}",
+            _ => $"GET {Path} on port {Port}",
+        };
+        return $"{what}, after {InitialDelaySeconds}s, every {PeriodSeconds ?? DefaultPeriodSeconds}s, timeout {TimeoutSeconds ?? DefaultTimeoutSeconds}s, " +
+            $"{SuccessThreshold ?? DefaultSuccessThreshold} success / {FailureThreshold ?? DefaultFailureThreshold} failures";
+    }
+
+    // A record compares lists by reference; two probes with the same command are the same probe.
+    public bool Equals(ProbeSpec? other) =>
+        other is not null && Path == other.Path && Port == other.Port && InitialDelaySeconds == other.InitialDelaySeconds && Kind == other.Kind
+        && (Command ?? []).SequenceEqual(other.Command ?? []) && PeriodSeconds == other.PeriodSeconds && TimeoutSeconds == other.TimeoutSeconds
+        && SuccessThreshold == other.SuccessThreshold && FailureThreshold == other.FailureThreshold;
+
+    public override int GetHashCode() => HashCode.Combine(Path, Port, InitialDelaySeconds, Kind, Command?.Count, PeriodSeconds, FailureThreshold);
+}
+
+[JsonConverter(typeof(JsonStringEnumConverter<ProbeKind>))]
+public enum ProbeKind
+{
+    Http,
+    Tcp,
+    Exec,
+}
+
+[JsonConverter(typeof(JsonStringEnumConverter<RolloutStrategyKind>))]
+public enum RolloutStrategyKind
+{
+    RollingUpdate,
+    Recreate,
+}
+
+/// <summary>The Deployment's strategy. Surge and unavailable are a number of pods ("1") or a percent ("25%").</summary>
+public sealed record RolloutStrategySpec(RolloutStrategyKind Type, string? MaxSurge, string? MaxUnavailable)
+{
+    public const string DefaultMaxSurge = "25%";
+    public const string DefaultMaxUnavailable = "25%";
+}
+
+/// <summary>A PodDisruptionBudget: exactly one of the two, a number of pods ("1") or a percent ("50%").</summary>
+public sealed record DisruptionBudgetSpec(string? MinAvailable, string? MaxUnavailable);
+
+[JsonConverter(typeof(JsonStringEnumConverter<IngressPathType>))]
+public enum IngressPathType
+{
+    Prefix,
+    Exact,
+    ImplementationSpecific,
+}
+
+/// <summary>
+/// External access through an Ingress to the service's port. TLS from <paramref name="TlsSecretName"/>, which cert-manager
+/// fills when <paramref name="ClusterIssuer"/> is given.
+/// </summary>
+public sealed record IngressSpec(string Host, string Path, IngressPathType PathType, string? TlsSecretName, string? ClusterIssuer, string? ClassName);

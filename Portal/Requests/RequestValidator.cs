@@ -46,8 +46,13 @@ public static class RequestValidator
         ValidateResources(form, environment, Add);
         ValidateEnvVars(form, Add);
         ValidateSecrets(form, existingSecretSizes, Add);
-        ValidateProbe("Readiness", form.ReadinessEnabled, form.ReadinessPath, form.ReadinessPort, form.ReadinessInitialDelaySeconds, Add);
-        ValidateProbe("Liveness", form.LivenessEnabled, form.LivenessPath, form.LivenessPort, form.LivenessInitialDelaySeconds, Add);
+        foreach (var role in Enum.GetValues<ProbeRole>())
+        {
+            ValidateProbe(role, form.ProbeOf(role), Add);
+        }
+
+        ValidateStrategy(form, Add);
+        ValidateIngress(form, Add);
 
         if (form.ContainerPort is < 1 or > 65535)
         {
@@ -251,26 +256,122 @@ public static class RequestValidator
         }
     }
 
-    private static void ValidateProbe(string name, bool enabled, string path, int port, int initialDelay, Action<string, string> add)
+    public const int MaxProbeCommandBytes = 4096;
+
+    private static void ValidateProbe(ProbeRole role, ProbeFields probe, Action<string, string> add)
     {
-        if (!enabled)
+        if (!probe.Enabled)
         {
             return;
         }
 
-        if (string.IsNullOrEmpty(path) || !path.StartsWith('/') || path.Length > 1024 || path.Any(char.IsWhiteSpace))
+        var name = role.ToString();
+        switch (probe.Kind)
         {
-            add($"{name}Path", $"{name} probe path must start with '/' and contain no spaces, e.g. /healthz.");
+            case ProbeKind.Http when string.IsNullOrEmpty(probe.Path) || !probe.Path.StartsWith('/') || probe.Path.Length > 1024 || probe.Path.Any(c => char.IsWhiteSpace(c) || char.IsControl(c)):
+                add($"{name}Path", $"{name} probe path must start with '/' and contain no spaces, e.g. /healthz.");
+                break;
+            case ProbeKind.Exec when RequestForm.CommandLines(probe.Command).Length == 0:
+                add($"{name}Command", $"{name} probe command is required: one argument per line, e.g. cat and /tmp/healthy.");
+                break;
+            case ProbeKind.Exec when Encoding.UTF8.GetByteCount(probe.Command ?? "") > MaxProbeCommandBytes || probe.Command!.Any(c => char.IsControl(c) && c is not '\n' and not '\r' and not '\t'):
+                add($"{name}Command", $"{name} probe command must be at most {MaxProbeCommandBytes / 1024} KiB of printable text.");
+                break;
         }
 
-        if (port is < 1 or > 65535)
+        if (probe.Kind != ProbeKind.Exec && probe.Port is < 1 or > 65535)
         {
             add($"{name}Port", $"{name} probe port must be between 1 and 65535.");
         }
 
-        if (initialDelay is < 0 or > 3600)
+        foreach (var (field, label, value, min) in new[]
         {
-            add($"{name}InitialDelaySeconds", $"{name} probe initial delay must be between 0 and 3600 seconds.");
+            ("InitialDelaySeconds", "initial delay", probe.InitialDelaySeconds, 0),
+            ("PeriodSeconds", "period", probe.PeriodSeconds, 1),
+            ("TimeoutSeconds", "timeout", probe.TimeoutSeconds, 1),
+        })
+        {
+            if (value < min || value > 3600)
+            {
+                add($"{name}{field}", $"{name} probe {label} must be between {min} and 3600 seconds.");
+            }
+        }
+
+        if (role != ProbeRole.Readiness && probe.SuccessThreshold != 1)
+        {
+            add($"{name}SuccessThreshold", $"{name} probe success threshold must be 1 (Kubernetes allows no other value for {name.ToLowerInvariant()} probes).");
+        }
+        else if (probe.SuccessThreshold is < 1 or > 1000)
+        {
+            add($"{name}SuccessThreshold", $"{name} probe success threshold must be between 1 and 1000.");
+        }
+
+        if (probe.FailureThreshold is < 1 or > 1000)
+        {
+            add($"{name}FailureThreshold", $"{name} probe failure threshold must be between 1 and 1000.");
+        }
+    }
+
+    private static void ValidateStrategy(RequestForm form, Action<string, string> add)
+    {
+        if (form.Strategy == RolloutStrategyKind.RollingUpdate)
+        {
+            var surgeError = KubernetesNames.ValidateIntOrPercent(form.MaxSurge, "max surge");
+            var unavailableError = KubernetesNames.ValidateIntOrPercent(form.MaxUnavailable, "max unavailable");
+            if (surgeError is not null)
+            {
+                add(nameof(form.MaxSurge), surgeError);
+            }
+
+            if (unavailableError is not null)
+            {
+                add(nameof(form.MaxUnavailable), unavailableError);
+            }
+            else if (surgeError is null && KubernetesNames.Pods(form.MaxSurge, 1, roundUp: true) == 0 && KubernetesNames.Pods(form.MaxUnavailable, 1, roundUp: true) == 0)
+            {
+                add(nameof(form.MaxUnavailable), "Max surge and max unavailable cannot both be 0: the rollout could never replace a pod.");
+            }
+        }
+
+        if (form.DisruptionBudgetEnabled && KubernetesNames.ValidateIntOrPercent(form.DisruptionBudgetValue, form.DisruptionBudgetMode == DisruptionBudgetMode.MinAvailable ? "min available" : "max unavailable") is { } budgetError)
+        {
+            add(nameof(form.DisruptionBudgetValue), budgetError);
+        }
+    }
+
+    private static void ValidateIngress(RequestForm form, Action<string, string> add)
+    {
+        if (!form.IngressEnabled)
+        {
+            return;
+        }
+
+        if (KubernetesNames.ValidateIngressHost(form.IngressHost?.Trim()) is { } hostError)
+        {
+            add(nameof(form.IngressHost), hostError);
+        }
+
+        if (KubernetesNames.ValidateIngressPath(form.IngressPath?.Trim(), strict: form.IngressPathType != IngressPathType.ImplementationSpecific) is { } pathError)
+        {
+            add(nameof(form.IngressPath), pathError);
+        }
+
+        foreach (var (field, label, value) in new[]
+        {
+            (nameof(form.IngressTlsSecretName), "TLS secret name", form.IngressTlsSecretName),
+            (nameof(form.IngressClusterIssuer), "issuer name", form.IngressClusterIssuer),
+            (nameof(form.IngressClassName), "ingress class", form.IngressClassName),
+        })
+        {
+            if (!string.IsNullOrWhiteSpace(value) && KubernetesNames.ValidateSubdomain(value.Trim(), label) is { } error)
+            {
+                add(field, error);
+            }
+        }
+
+        if (!string.IsNullOrWhiteSpace(form.IngressClusterIssuer) && string.IsNullOrWhiteSpace(form.IngressTlsSecretName))
+        {
+            add(nameof(form.IngressTlsSecretName), "cert-manager stores the certificate in a Secret: give its name (e.g. shop-example-com-tls).");
         }
     }
 }

@@ -24,13 +24,39 @@ public sealed record RequestChange(
     ProbeChange? Liveness = null,
     bool? RemoveLiveness = null,
     int? ContainerPort = null,
-    string? Comment = null);
+    string? Comment = null,
+    ProbeChange? Startup = null,
+    bool? RemoveStartup = null,
+    StrategyChange? Strategy = null,
+    DisruptionBudgetChange? DisruptionBudget = null,
+    bool? RemoveDisruptionBudget = null,
+    IngressChange? Ingress = null,
+    bool? RemoveIngress = null);
 
 public sealed record AutoscalingChange(int MinReplicas, int MaxReplicas, int CpuTargetPercent = 70, int? MemoryTargetPercent = null);
 
 public sealed record ResourcesChange(string? CpuRequest = null, string? CpuLimit = null, string? MemoryRequest = null, string? MemoryLimit = null);
 
-public sealed record ProbeChange(string Path, int? Port = null, int InitialDelaySeconds = 5);
+/// <summary>A probe: HTTP (path, port) unless <paramref name="Type"/> says Tcp (port) or Exec (command). Timings left out keep Kubernetes' defaults.</summary>
+public sealed record ProbeChange(
+    string? Path = null,
+    int? Port = null,
+    int InitialDelaySeconds = 5,
+    ProbeKind? Type = null,
+    List<string>? Command = null,
+    int? PeriodSeconds = null,
+    int? TimeoutSeconds = null,
+    int? SuccessThreshold = null,
+    int? FailureThreshold = null);
+
+/// <summary>The rollout strategy; surge and unavailable are "1" or "25%". Left out: Kubernetes' defaults (25%).</summary>
+public sealed record StrategyChange(RolloutStrategyKind Type = RolloutStrategyKind.RollingUpdate, string? MaxSurge = null, string? MaxUnavailable = null);
+
+/// <summary>A PodDisruptionBudget: one of the two, "1" or "50%".</summary>
+public sealed record DisruptionBudgetChange(string? MinAvailable = null, string? MaxUnavailable = null);
+
+public sealed record IngressChange(
+    string? Host = null, string Path = "/", IngressPathType PathType = IngressPathType.Prefix, string? TlsSecretName = null, string? ClusterIssuer = null, string? ClassName = null);
 
 public sealed record DecisionBody(string? Comment = null);
 
@@ -209,25 +235,64 @@ public static class RequestsApi
             }
         }
 
-        if (change.Readiness is { } readiness)
-        {
-            (form.ReadinessEnabled, form.ReadinessPath, form.ReadinessPort, form.ReadinessInitialDelaySeconds) = (true, readiness.Path, readiness.Port ?? form.ContainerPort, readiness.InitialDelaySeconds);
-        }
-        else if (change.RemoveReadiness == true)
-        {
-            form.ReadinessEnabled = false;
-        }
-
-        if (change.Liveness is { } liveness)
-        {
-            (form.LivenessEnabled, form.LivenessPath, form.LivenessPort, form.LivenessInitialDelaySeconds) = (true, liveness.Path, liveness.Port ?? form.ContainerPort, liveness.InitialDelaySeconds);
-        }
-        else if (change.RemoveLiveness == true)
-        {
-            form.LivenessEnabled = false;
-        }
-
         form.ContainerPort = change.ContainerPort ?? form.ContainerPort;
+        foreach (var (role, probe, remove) in new[]
+        {
+            (ProbeRole.Readiness, change.Readiness, change.RemoveReadiness),
+            (ProbeRole.Liveness, change.Liveness, change.RemoveLiveness),
+            (ProbeRole.Startup, change.Startup, change.RemoveStartup),
+        })
+        {
+            var fields = form.ProbeOf(role);
+            if (probe is not null)
+            {
+                form.SetProbe(role, new ProbeFields(
+                    true,
+                    probe.Type ?? ProbeKind.Http,
+                    probe.Path ?? "",
+                    probe.Port ?? form.ContainerPort,
+                    string.Join('\n', probe.Command ?? []),
+                    probe.InitialDelaySeconds,
+                    probe.PeriodSeconds ?? ProbeSpec.DefaultPeriodSeconds,
+                    probe.TimeoutSeconds ?? ProbeSpec.DefaultTimeoutSeconds,
+                    probe.SuccessThreshold ?? ProbeSpec.DefaultSuccessThreshold,
+                    probe.FailureThreshold ?? (role == ProbeRole.Startup ? fields.FailureThreshold : ProbeSpec.DefaultFailureThreshold)));
+            }
+            else if (remove == true)
+            {
+                form.SetProbe(role, fields with { Enabled = false });
+            }
+        }
+
+        if (change.Strategy is { } strategy)
+        {
+            form.Strategy = strategy.Type;
+            form.MaxSurge = strategy.MaxSurge ?? RolloutStrategySpec.DefaultMaxSurge;
+            form.MaxUnavailable = strategy.MaxUnavailable ?? RolloutStrategySpec.DefaultMaxUnavailable;
+        }
+
+        if (change.DisruptionBudget is { } budget)
+        {
+            form.DisruptionBudgetEnabled = true;
+            form.DisruptionBudgetMode = budget.MinAvailable is not null ? DisruptionBudgetMode.MinAvailable : DisruptionBudgetMode.MaxUnavailable;
+            form.DisruptionBudgetValue = budget.MinAvailable ?? budget.MaxUnavailable ?? "";
+        }
+        else if (change.RemoveDisruptionBudget == true)
+        {
+            form.DisruptionBudgetEnabled = false;
+        }
+
+        if (change.Ingress is { } ingress)
+        {
+            form.IngressEnabled = true;
+            (form.IngressHost, form.IngressPath, form.IngressPathType) = (ingress.Host ?? "", ingress.Path, ingress.PathType);
+            (form.IngressTlsSecretName, form.IngressClusterIssuer, form.IngressClassName) = (ingress.TlsSecretName, ingress.ClusterIssuer, ingress.ClassName);
+        }
+        else if (change.RemoveIngress == true)
+        {
+            form.IngressEnabled = false;
+        }
+
         form.Comment = change.Comment;
     }
 

@@ -46,11 +46,20 @@ public static class SpecReview
             CompareEnvVars(current.EnvVars, next.EnvVars, Change);
             CompareProbe("readiness", current.Readiness, next.Readiness, Change, risks);
             CompareProbe("liveness", current.Liveness, next.Liveness, Change, risks);
+            CompareProbe("startup", current.Startup, next.Startup, Change, risks);
             if (current.ContainerPort != next.ContainerPort)
             {
                 Change($"container port {current.ContainerPort} → {next.ContainerPort}");
             }
+
+            CompareShape(current, next, Change, risks);
         }
+        else
+        {
+            FirstShape(next, Change);
+        }
+
+        ShapeRisks(next, risks);
 
         foreach (var secret in secretChanges)
         {
@@ -178,15 +187,114 @@ public static class SpecReview
         switch (before, after)
         {
             case (null, { } added):
-                change($"{name} probe added: GET {added.Path} on port {added.Port}");
+                change($"{name} probe added: {added.Describe()}");
                 break;
             case ({ }, null):
                 change($"{name} probe removed");
                 risks.Add(new RiskFlag($"The {name} probe is removed."));
                 break;
             case ({ } old, { } @new) when old != @new:
-                change($"{name} probe GET {old.Path}:{old.Port} after {old.InitialDelaySeconds}s → GET {@new.Path}:{@new.Port} after {@new.InitialDelaySeconds}s");
+                change($"{name} probe {old.Describe()} → {@new.Describe()}");
                 break;
+        }
+    }
+
+    /// <summary>Strategy, disruption budget and Ingress in form terms.</summary>
+    public static string Describe(RolloutStrategySpec? strategy) => strategy switch
+    {
+        { Type: RolloutStrategyKind.Recreate } => "Recreate",
+        _ => $"rolling update, max surge {strategy?.MaxSurge ?? RolloutStrategySpec.DefaultMaxSurge}, max unavailable {strategy?.MaxUnavailable ?? RolloutStrategySpec.DefaultMaxUnavailable}",
+    };
+
+    public static string Describe(DisruptionBudgetSpec budget) =>
+        budget.MinAvailable is { } min ? $"min available {min}" : $"max unavailable {budget.MaxUnavailable}";
+
+    public static string Describe(IngressSpec ingress) =>
+        $"{(ingress.TlsSecretName is null ? "http" : "https")}://{ingress.Host}{ingress.Path} ({ingress.PathType})"
+        + (ingress.TlsSecretName is { } tls ? $", TLS from secret {tls}" : "")
+        + (ingress.ClusterIssuer is { } issuer ? $" issued by {issuer}" : "")
+        + (ingress.ClassName is { } className ? $", class {className}" : "");
+
+    private static void FirstShape(RequestSpec next, Action<string> change)
+    {
+        if (next.Strategy is not null)
+        {
+            change($"rollout strategy: {Describe(next.Strategy)}");
+        }
+
+        if (next.DisruptionBudget is { } budget)
+        {
+            change($"disruption budget: {Describe(budget)}");
+        }
+
+        if (next.Ingress is { } ingress)
+        {
+            change($"ingress: {Describe(ingress)}");
+        }
+    }
+
+    private static void CompareShape(RequestSpec current, RequestSpec next, Action<string> change, List<RiskFlag> risks)
+    {
+        if (current.Strategy != next.Strategy)
+        {
+            change($"rollout strategy {Describe(current.Strategy)} → {Describe(next.Strategy)}");
+        }
+
+        switch (current.DisruptionBudget, next.DisruptionBudget)
+        {
+            case (null, { } added):
+                change($"disruption budget added: {Describe(added)}");
+                break;
+            case ({ }, null):
+                change("disruption budget removed");
+                break;
+            case ({ } before, { } after) when before != after:
+                change($"disruption budget {Describe(before)} → {Describe(after)}");
+                break;
+        }
+
+        switch (current.Ingress, next.Ingress)
+        {
+            case (null, { } added):
+                change($"ingress added: {Describe(added)}");
+                break;
+            case ({ } removed, null):
+                change("ingress removed");
+                risks.Add(new RiskFlag($"External access through {removed.Host}{removed.Path} is removed."));
+                break;
+            case ({ } before, { } after) when before != after:
+                change($"ingress {Describe(before)} → {Describe(after)}");
+                if (before.Host != after.Host || before.Path != after.Path)
+                {
+                    risks.Add(new RiskFlag($"External address changes: {before.Host}{before.Path} stops answering."));
+                }
+
+                break;
+        }
+    }
+
+    /// <summary>Settings that are risky whatever they were before: the approver sees them on every request that has them.</summary>
+    private static void ShapeRisks(RequestSpec next, List<RiskFlag> risks)
+    {
+        var replicas = next.Autoscaling?.MinReplicas ?? next.Replicas ?? 0;
+        if (next.Strategy is { Type: RolloutStrategyKind.Recreate })
+        {
+            risks.Add(new RiskFlag("Recreate: every pod stops before the new ones start, so the service is down during each rollout."));
+        }
+        else if (next.Strategy is { MaxUnavailable: { } unavailable } && replicas > 0 && KubernetesNames.Pods(unavailable, replicas, roundUp: false) >= replicas)
+        {
+            risks.Add(new RiskFlag($"Max unavailable {unavailable}: all {replicas} pods may be down at once during a rollout."));
+        }
+
+        if (next.DisruptionBudget is { } budget && replicas > 0)
+        {
+            var allowed = budget.MinAvailable is { } min
+                ? replicas - KubernetesNames.Pods(min, replicas, roundUp: true)
+                : KubernetesNames.Pods(budget.MaxUnavailable, replicas, roundUp: true);
+            if (allowed <= 0)
+            {
+                risks.Add(new RiskFlag($"The PodDisruptionBudget ({Describe(budget)}) allows 0 disruptions of {replicas} pods: node drains and upgrades will block."));
+            }
         }
     }
 

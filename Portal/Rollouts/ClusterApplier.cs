@@ -44,7 +44,31 @@ public sealed class ClusterApplier(ClusterConnections connections)
             await DeleteIfPresentAsync(() => client.AutoscalingV2.DeleteNamespacedHorizontalPodAutoscalerAsync(manifests.Deployment.Metadata.Name, ns, cancellationToken: cancellationToken));
         }
 
+        await ApplyOrDeleteAsync(client, manifests, ns, cancellationToken);
         return deployment.Metadata.Generation;
+    }
+
+    /// <summary>The PodDisruptionBudget and the Ingress: applied when the request has them, deleted when it does not any more.</summary>
+    private static async Task ApplyOrDeleteAsync(IKubernetes client, Manifests manifests, string ns, CancellationToken cancellationToken)
+    {
+        var name = manifests.Deployment.Metadata.Name;
+        if (manifests.DisruptionBudget is { } budget)
+        {
+            await client.PolicyV1.PatchNamespacedPodDisruptionBudgetAsync(Patch(budget), name, ns, fieldManager: FieldManager, force: true, cancellationToken: cancellationToken);
+        }
+        else
+        {
+            await DeleteIfPresentAsync(() => client.PolicyV1.DeleteNamespacedPodDisruptionBudgetAsync(name, ns, cancellationToken: cancellationToken));
+        }
+
+        if (manifests.Ingress is { } ingress)
+        {
+            await client.NetworkingV1.PatchNamespacedIngressAsync(Patch(ingress), name, ns, fieldManager: FieldManager, force: true, cancellationToken: cancellationToken);
+        }
+        else
+        {
+            await DeleteIfPresentAsync(() => client.NetworkingV1.DeleteNamespacedIngressAsync(name, ns, cancellationToken: cancellationToken));
+        }
     }
 
     private async Task<IKubernetes> ConnectAsync(string cluster)
