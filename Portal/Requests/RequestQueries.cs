@@ -128,7 +128,7 @@ public sealed class RequestQueries(IDbContextFactory<PortalDbContext> dbFactory,
         var valueIds = request.Spec.Secrets.Select(s => s.ValueId).ToList();
         var secrets = await db.SecretValues.Where(v => valueIds.Contains(v.Id)).OrderBy(v => v.Key)
             .Select(v => new SecretValueInfo(v.Key, v.SetBy, v.SetAt)).ToListAsync(cancellationToken);
-        var timeline = await db.AuditEvents.AsNoTracking().Where(e => e.RequestId == requestId).OrderBy(e => e.Id).ToListAsync(cancellationToken);
+        var timeline = await db.AuditEvents.AsNoTracking().Where(e => e.RequestId == requestId && e.To != null).OrderBy(e => e.Id).ToListAsync(cancellationToken);
         var current = await CurrentRevisionAsync(db, request.ServiceId, request.Environment);
         return new RequestDetail(request, request.Service.Team.Name, request.Service.Name,
             SpecReview.Compare(baseSpec, request.Spec, request.SecretChanges, environment, time.GetUtcNow()), secrets, timeline, current);
