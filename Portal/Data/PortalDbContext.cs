@@ -41,6 +41,7 @@ public abstract class PortalDbContext(DbContextOptions options) : IdentityDbCont
 
     /// <summary>Runs once at start-up after the migrations: settings the engine keeps in the database itself.</summary>
     public virtual Task AfterMigrateAsync(CancellationToken cancellationToken = default) => Task.CompletedTask;
+    public DbSet<Releases.FreezeWindow> FreezeWindows => Set<Releases.FreezeWindow>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

@@ -31,7 +31,8 @@ public sealed record RequestChange(
     DisruptionBudgetChange? DisruptionBudget = null,
     bool? RemoveDisruptionBudget = null,
     IngressChange? Ingress = null,
-    bool? RemoveIngress = null);
+    bool? RemoveIngress = null,
+    string? BreakGlassReason = null);
 
 public sealed record AutoscalingChange(int MinReplicas, int MaxReplicas, int CpuTargetPercent = 70, int? MemoryTargetPercent = null);
 
@@ -294,6 +295,7 @@ public static class RequestsApi
         }
 
         form.Comment = change.Comment;
+        form.BreakGlassReason = change.BreakGlassReason;
     }
 
     internal static RequestResource Resource(RequestDetail detail)
