@@ -3,6 +3,8 @@ using Portal.Cluster;
 using Portal.Components;
 using Portal.Data;
 using Portal.Identity;
+using Portal.Metrics;
+using Portal.Notifications;
 using Portal.Operations;
 using Portal.Registry;
 using Portal.Requests;
@@ -18,6 +20,8 @@ builder.AddCatalog();
 builder.AddRequests();
 builder.AddRegistry();
 builder.AddRollouts();
+builder.AddNotifications();
+builder.AddDeliveryMetrics();
 builder.AddPortalUi();
 builder.AddObservability();
 
@@ -37,6 +41,8 @@ app.MapObservability();
 app.MapAccountEndpoints();
 app.MapRequests();
 app.MapRollouts();
+app.MapNotifications();
+app.MapDeliveryMetrics();
 app.MapPortalUi();
 
 app.Run();
