@@ -9,7 +9,7 @@ public static class MetricsExtensions
 {
     public static readonly TimeSpan DefaultPeriod = TimeSpan.FromDays(30);
 
-    public static void AddDeliveryMetrics(this WebApplicationBuilder builder) => builder.Services.AddSingleton<DeliveryMetrics>();
+    public static void AddDeliveryMetrics(this WebApplicationBuilder builder) => builder.Services.AddScoped<DeliveryMetrics>();
 
     public static void MapDeliveryMetrics(this WebApplication app) =>
         app.MapGet("/api/metrics/delivery", MeasureAsync)

@@ -14,8 +14,8 @@ public static class NotificationsExtensions
         builder.Services.AddSingleton<WebhookSecrets>();
         builder.Services.AddSingleton<WebhookDispatcher>();
         builder.Services.AddHostedService(services => services.GetRequiredService<WebhookDispatcher>());
-        builder.Services.AddSingleton<TeamWebhooks>();
-        builder.Services.AddSingleton<NotificationFeed>();
+        builder.Services.AddScoped<TeamWebhooks>();
+        builder.Services.AddScoped<NotificationFeed>();
     }
 
     public static void MapNotifications(this WebApplication app) => app.MapWebhooksApi();
