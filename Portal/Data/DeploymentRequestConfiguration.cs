@@ -37,5 +37,11 @@ internal sealed class DeploymentRequestConfiguration : IEntityTypeConfiguration<
         request.HasIndex(r => new { r.ServiceId, r.Environment, r.Revision });
         request.HasIndex(r => new { r.State, r.CreatedAt });
         request.HasIndex(r => r.RequestedById);
+
+        // Delivery metrics: each measure filters on its own time column, and time to restore looks up the next healthy one.
+        request.HasIndex(r => r.HealthyAt);
+        request.HasIndex(r => r.FailedAt);
+        request.HasIndex(r => r.DecidedAt);
+        request.HasIndex(r => new { r.ServiceId, r.Environment, r.HealthyAt });
     }
 }

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using Portal.Catalog;
 using Portal.Identity;
+using Portal.Notifications;
 using Portal.Requests;
 using Portal.Rollouts;
 
@@ -41,7 +42,16 @@ public abstract class PortalDbContext(DbContextOptions options) : IdentityDbCont
 
     /// <summary>Runs once at start-up after the migrations: settings the engine keeps in the database itself.</summary>
     public virtual Task AfterMigrateAsync(CancellationToken cancellationToken = default) => Task.CompletedTask;
+
     public DbSet<Releases.FreezeWindow> FreezeWindows => Set<Releases.FreezeWindow>();
+
+    public DbSet<NotificationEvent> NotificationEvents => Set<NotificationEvent>();
+
+    public DbSet<Webhook> Webhooks => Set<Webhook>();
+
+    public DbSet<WebhookDelivery> WebhookDeliveries => Set<WebhookDelivery>();
+
+    public DbSet<NotificationRead> NotificationReads => Set<NotificationRead>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

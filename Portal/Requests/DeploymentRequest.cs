@@ -72,6 +72,21 @@ public sealed class DeploymentRequest
     public int? PromotedFromRequestId { get; set; }
 
     public bool IsOpen => State is RequestState.Submitted or RequestState.AwaitingApproval or RequestState.Approved;
+
+    /// <summary>When an approver decided (approved or rejected) a request that waited for one; null otherwise.</summary>
+    public DateTimeOffset? DecidedAt { get; set; }
+
+    /// <summary>Seconds from submit to that decision: kept as a number so delivery metrics sort and aggregate it in SQL.</summary>
+    public long? ApprovalWaitSeconds { get; set; }
+
+    /// <summary>When the rollout became healthy (the request succeeded).</summary>
+    public DateTimeOffset? HealthyAt { get; set; }
+
+    /// <summary>Seconds from submit to healthy (lead time), for the same reason as <see cref="ApprovalWaitSeconds"/>.</summary>
+    public long? LeadTimeSeconds { get; set; }
+
+    /// <summary>When the request failed (apply error or rollout failure; a rolled-back request failed first).</summary>
+    public DateTimeOffset? FailedAt { get; set; }
 }
 
 public enum SecretChangeKind

@@ -56,6 +56,8 @@ public sealed class RequestLifecycle(
             To = to,
             Comment = comment ?? "",
         });
+        Notifications.Notifications.EnqueueTransition(db, request, to, actor, comment, now);
+        Metrics.DeliveryTimes.Record(request, to, now);
         request.State = to;
         request.UpdatedAt = now;
         request.Version++;

@@ -1,0 +1,278 @@
+using System.Diagnostics;
+using System.Text;
+using System.Threading.Channels;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Portal.Data;
+using Portal.Requests;
+
+namespace Portal.Notifications;
+
+/// <summary>
+/// Sends the outbox. Two steps, each safe with several instances on one database:
+/// fan-out turns a new event into one delivery row per subscribed hook (the event's concurrency token and a unique
+/// (hook, event) index let only one instance do it); sending claims a due delivery with one conditional UPDATE (lease
+/// free or expired), so exactly one dispatcher holds it while it sends. A failed attempt is rescheduled in the row with
+/// exponential backoff, so retries survive a restart instead of living in this process's memory.
+/// </summary>
+public sealed class WebhookDispatcher(
+    IDbContextFactory<PortalDbContext> dbFactory,
+    IHttpClientFactory httpClients,
+    WebhookSecrets secrets,
+    RequestNotifier requests,
+    IOptions<NotificationsOptions> options,
+    TimeProvider time,
+    ILogger<WebhookDispatcher> logger) : BackgroundService
+{
+    public const string HttpClientName = "webhooks";
+
+    private const int Batch = 50;
+
+    private readonly Channel<bool> wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+
+    /// <summary>Names this dispatcher in the leases it takes.</summary>
+    public string Owner { get; } = $"{Environment.MachineName}/{Guid.NewGuid():n}";
+
+    /// <summary>Look at the outbox now (a transition or a test was just saved).</summary>
+    public void Wake() => wake.Writer.TryWrite(true);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var subscription = requests.Subscribe(RequestTopic.All, _ =>
+        {
+            Wake();
+            return Task.CompletedTask;
+        });
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await RunOnceAsync(stoppingToken);
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
+            {
+                logger.LogError(e, "Sending webhooks failed; trying again at the next interval");
+            }
+
+            using var delay = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+            delay.CancelAfter(options.Value.PollInterval);
+            try
+            {
+                await wake.Reader.WaitToReadAsync(delay.Token);
+                wake.Reader.TryRead(out _);
+            }
+            catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
+            {
+                // The poll interval passed: look again for retries that fell due and other instances' events.
+            }
+        }
+    }
+
+    /// <summary>One pass: fan out new events, then send what is due. Returns how many deliveries this pass sent.</summary>
+    public async Task<int> RunOnceAsync(CancellationToken cancellationToken)
+    {
+        while (await FanOutAsync(cancellationToken) == Batch)
+        {
+        }
+
+        var sent = 0;
+        int claimed;
+        do
+        {
+            claimed = await SendDueAsync(cancellationToken);
+            sent += claimed;
+        }
+        while (claimed > 0);
+        return sent;
+    }
+
+    private async Task<int> FanOutAsync(CancellationToken cancellationToken)
+    {
+        await using var read = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var ids = await read.NotificationEvents.Where(e => !e.FannedOut).OrderBy(e => e.Id).Select(e => e.Id).Take(Batch).ToListAsync(cancellationToken);
+        foreach (var id in ids)
+        {
+            await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+            var e = await db.NotificationEvents.SingleOrDefaultAsync(x => x.Id == id && !x.FannedOut, cancellationToken);
+            if (e is null)
+            {
+                continue;
+            }
+
+            var facts = await FactsAsync(db, e, cancellationToken);
+            e.TeamId ??= facts.TeamId;
+            var hooks = e.TeamId is { } teamId ? await db.Webhooks.Where(h => h.TeamId == teamId).ToListAsync(cancellationToken) : [];
+            var now = time.GetUtcNow();
+            foreach (var hook in hooks.Where(h => h.Events.Contains(e.Kind)))
+            {
+                db.WebhookDeliveries.Add(new WebhookDelivery
+                {
+                    WebhookId = hook.Id,
+                    EventId = e.Id,
+                    Body = WebhookPayloads.Body(hook.Format, facts.Facts),
+                    State = DeliveryState.Pending,
+                    CreatedAt = now,
+                    NextAttemptAt = now,
+                });
+            }
+
+            e.FannedOut = true;
+            e.Version++;
+            try
+            {
+                await db.SaveChangesAsync(cancellationToken);
+            }
+            catch (DbUpdateException)
+            {
+                // Another instance fanned this event out first (concurrency token or the unique (hook, event) index).
+                logger.LogDebug("Event {EventId} was fanned out by another dispatcher", id);
+            }
+        }
+
+        return ids.Count;
+    }
+
+    internal static async Task<(int? TeamId, EventFacts Facts)> FactsAsync(PortalDbContext db, NotificationEvent e, CancellationToken cancellationToken)
+    {
+        var service = e.ServiceId is { } serviceId
+            ? await db.Services.Where(s => s.Id == serviceId).Select(s => new { s.TeamId, s.Name, Team = s.Team.Name }).SingleOrDefaultAsync(cancellationToken)
+            : null;
+        var teamId = e.TeamId ?? service?.TeamId;
+        var team = service?.Team ?? (teamId is { } id ? await db.Teams.Where(t => t.Id == id).Select(t => t.Name).SingleOrDefaultAsync(cancellationToken) : null);
+        var tag = e.RequestId is { } requestId
+            ? await db.DeploymentRequests.Where(r => r.Id == requestId).Select(r => r.ImageTag).SingleOrDefaultAsync(cancellationToken)
+            : null;
+        return (teamId, new EventFacts(e.Id, e.Kind, e.At, team, service?.Name, e.Environment, e.RequestId, tag, e.Actor, e.Comment));
+    }
+
+    private async Task<int> SendDueAsync(CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        List<long> due;
+        await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
+        {
+            due = await db.WebhookDeliveries
+                .Where(d => d.State == DeliveryState.Pending && d.NextAttemptAt <= now && (d.LeaseUntil == null || d.LeaseUntil < now))
+                .OrderBy(d => d.NextAttemptAt).ThenBy(d => d.Id)
+                .Select(d => d.Id).Take(Batch).ToListAsync(cancellationToken);
+        }
+
+        var sent = 0;
+        foreach (var id in due)
+        {
+            if (await ClaimAsync(id, cancellationToken))
+            {
+                await SendAsync(id, cancellationToken);
+                sent++;
+            }
+        }
+
+        return sent;
+    }
+
+    /// <summary>Takes the lease with one conditional UPDATE: of several dispatchers racing, exactly one changes the row.</summary>
+    private async Task<bool> ClaimAsync(long id, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var until = now + options.Value.LeaseDuration;
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var changed = await db.WebhookDeliveries
+            .Where(d => d.Id == id && d.State == DeliveryState.Pending && d.NextAttemptAt <= now && (d.LeaseUntil == null || d.LeaseUntil < now))
+            .ExecuteUpdateAsync(s => s.SetProperty(d => d.LeaseUntil, until).SetProperty(d => d.LeaseOwner, Owner), cancellationToken);
+        return changed == 1;
+    }
+
+    private async Task SendAsync(long id, CancellationToken cancellationToken)
+    {
+        WebhookDelivery? delivery;
+        Webhook? hook;
+        await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
+        {
+            delivery = await db.WebhookDeliveries.AsNoTracking().Include(d => d.Event).SingleOrDefaultAsync(d => d.Id == id, cancellationToken);
+            hook = delivery is null ? null : await db.Webhooks.AsNoTracking().SingleOrDefaultAsync(h => h.Id == delivery.WebhookId, cancellationToken);
+        }
+
+        if (delivery is null || hook is null)
+        {
+            return;
+        }
+
+        var attempt = delivery.Attempts + 1;
+        int? status = null;
+        string? error = null;
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            using var message = new HttpRequestMessage(HttpMethod.Post, hook.Url)
+            {
+                Content = new StringContent(delivery.Body, Encoding.UTF8, "application/json"),
+            };
+            message.Headers.Add(WebhookPayloads.SignatureHeader, WebhookPayloads.Signature(secrets.Reveal(hook), delivery.Body));
+            message.Headers.Add(WebhookPayloads.TimestampHeader, time.GetUtcNow().ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture));
+            message.Headers.Add(WebhookPayloads.EventIdHeader, delivery.EventId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            message.Headers.Add(WebhookPayloads.EventTypeHeader, Notifications.TypeName(delivery.Event.Kind));
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(options.Value.Timeout);
+            using var response = await httpClients.CreateClient(HttpClientName).SendAsync(message, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
+            status = (int)response.StatusCode;
+            if (!response.IsSuccessStatusCode)
+            {
+                error = $"The receiver answered {status} {response.ReasonPhrase}.";
+            }
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            error = $"No answer within {options.Value.Timeout.TotalSeconds:0.#} s.";
+        }
+        catch (HttpRequestException e)
+        {
+            error = $"Could not connect: {e.HttpRequestError}.";
+        }
+
+        var now = time.GetUtcNow();
+        var delivered = error is null;
+        var gaveUp = !delivered && attempt >= options.Value.MaxAttempts;
+        var state = delivered ? DeliveryState.Delivered : gaveUp ? DeliveryState.GaveUp : DeliveryState.Pending;
+        var next = delivered || gaveUp ? now : now + Backoff(attempt);
+        await using (var db = await dbFactory.CreateDbContextAsync(CancellationToken.None))
+        {
+            // Recorded even when the host is stopping: the receiver already has it, so it must not be sent again.
+            await db.WebhookDeliveries.Where(d => d.Id == id && d.LeaseOwner == Owner).ExecuteUpdateAsync(
+                s => s.SetProperty(d => d.State, state)
+                    .SetProperty(d => d.Attempts, attempt)
+                    .SetProperty(d => d.LastAttemptAt, now)
+                    .SetProperty(d => d.LastStatusCode, status)
+                    .SetProperty(d => d.LastError, error)
+                    .SetProperty(d => d.NextAttemptAt, next)
+                    .SetProperty(d => d.LeaseUntil, (DateTimeOffset?)null)
+                    .SetProperty(d => d.LeaseOwner, (string?)null),
+                CancellationToken.None);
+        }
+
+        logger.LogInformation(
+            "Webhook {WebhookId} delivery {DeliveryId} attempt {Attempt}: {Outcome} in {Elapsed:0} ms",
+            hook.Id, id, attempt, delivered ? "delivered" : gaveUp ? $"gave up ({error})" : $"retrying ({error})", Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+    }
+
+    private TimeSpan Backoff(int attempt)
+    {
+        var exponential = options.Value.RetryBaseDelay * Math.Pow(2, Math.Min(attempt - 1, 20));
+        var capped = exponential < options.Value.MaxRetryDelay ? exponential : options.Value.MaxRetryDelay;
+        // Jitter (+-20 %) so that hooks failing together do not all retry in the same instant.
+        return capped * (0.8 + (Random.Shared.NextDouble() * 0.4));
+    }
+}
+
+/// <summary>Signing secrets: made here, shown once, stored with Data Protection, revealed only to sign a delivery.</summary>
+public sealed class WebhookSecrets(IDataProtectionProvider provider)
+{
+    private readonly IDataProtector protector = provider.CreateProtector("Portal.Notifications.WebhookSecrets.v1");
+
+    public static string NewSecret() => "whsec_" + Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32))
+        .TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
+    public string Protect(string secret) => protector.Protect(secret);
+
+    public string Reveal(Webhook hook) => protector.Unprotect(hook.SecretCiphertext);
+}

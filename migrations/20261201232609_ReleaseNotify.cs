@@ -1,0 +1,276 @@
+﻿using Microsoft.EntityFrameworkCore.Migrations;
+
+#nullable disable
+
+namespace Portal.Migrations
+{
+    /// <inheritdoc />
+    public partial class ReleaseNotify : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.AddColumn<long>(
+                name: "ApprovalWaitSeconds",
+                table: "DeploymentRequests",
+                type: "INTEGER",
+                nullable: true);
+
+            migrationBuilder.AddColumn<long>(
+                name: "DecidedAt",
+                table: "DeploymentRequests",
+                type: "INTEGER",
+                nullable: true);
+
+            migrationBuilder.AddColumn<long>(
+                name: "FailedAt",
+                table: "DeploymentRequests",
+                type: "INTEGER",
+                nullable: true);
+
+            migrationBuilder.AddColumn<long>(
+                name: "HealthyAt",
+                table: "DeploymentRequests",
+                type: "INTEGER",
+                nullable: true);
+
+            migrationBuilder.AddColumn<long>(
+                name: "LeadTimeSeconds",
+                table: "DeploymentRequests",
+                type: "INTEGER",
+                nullable: true);
+
+            migrationBuilder.CreateTable(
+                name: "NotificationEvents",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    Kind = table.Column<string>(type: "TEXT", maxLength: 24, nullable: false),
+                    TeamId = table.Column<int>(type: "INTEGER", nullable: true),
+                    ServiceId = table.Column<int>(type: "INTEGER", nullable: true),
+                    RequestId = table.Column<int>(type: "INTEGER", nullable: true),
+                    Environment = table.Column<string>(type: "TEXT", maxLength: 63, nullable: false),
+                    Actor = table.Column<string>(type: "TEXT", maxLength: 256, nullable: false),
+                    Comment = table.Column<string>(type: "TEXT", maxLength: 500, nullable: false),
+                    At = table.Column<long>(type: "INTEGER", nullable: false),
+                    FannedOut = table.Column<bool>(type: "INTEGER", nullable: false),
+                    Version = table.Column<int>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_NotificationEvents", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_NotificationEvents_DeploymentRequests_RequestId",
+                        column: x => x.RequestId,
+                        principalTable: "DeploymentRequests",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                    table.ForeignKey(
+                        name: "FK_NotificationEvents_Services_ServiceId",
+                        column: x => x.ServiceId,
+                        principalTable: "Services",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                    table.ForeignKey(
+                        name: "FK_NotificationEvents_Teams_TeamId",
+                        column: x => x.TeamId,
+                        principalTable: "Teams",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "NotificationReads",
+                columns: table => new
+                {
+                    UserId = table.Column<string>(type: "TEXT", maxLength: 450, nullable: false),
+                    LastReadEventId = table.Column<long>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_NotificationReads", x => x.UserId);
+                    table.ForeignKey(
+                        name: "FK_NotificationReads_AspNetUsers_UserId",
+                        column: x => x.UserId,
+                        principalTable: "AspNetUsers",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "Webhooks",
+                columns: table => new
+                {
+                    Id = table.Column<int>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    TeamId = table.Column<int>(type: "INTEGER", nullable: false),
+                    Url = table.Column<string>(type: "TEXT", maxLength: 2000, nullable: false),
+                    Format = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
+                    Events = table.Column<string>(type: "TEXT", maxLength: 400, nullable: false),
+                    SecretCiphertext = table.Column<string>(type: "TEXT", maxLength: 1000, nullable: false),
+                    CreatedBy = table.Column<string>(type: "TEXT", maxLength: 256, nullable: false),
+                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_Webhooks", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_Webhooks_Teams_TeamId",
+                        column: x => x.TeamId,
+                        principalTable: "Teams",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "WebhookDeliveries",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    WebhookId = table.Column<int>(type: "INTEGER", nullable: false),
+                    EventId = table.Column<long>(type: "INTEGER", nullable: false),
+                    Body = table.Column<string>(type: "TEXT", nullable: false),
+                    State = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
+                    Attempts = table.Column<int>(type: "INTEGER", nullable: false),
+                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    NextAttemptAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    LeaseUntil = table.Column<long>(type: "INTEGER", nullable: true),
+                    LeaseOwner = table.Column<string>(type: "TEXT", maxLength: 200, nullable: true),
+                    LastAttemptAt = table.Column<long>(type: "INTEGER", nullable: true),
+                    LastStatusCode = table.Column<int>(type: "INTEGER", nullable: true),
+                    LastError = table.Column<string>(type: "TEXT", maxLength: 500, nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_WebhookDeliveries", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_WebhookDeliveries_NotificationEvents_EventId",
+                        column: x => x.EventId,
+                        principalTable: "NotificationEvents",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                    table.ForeignKey(
+                        name: "FK_WebhookDeliveries_Webhooks_WebhookId",
+                        column: x => x.WebhookId,
+                        principalTable: "Webhooks",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_DeploymentRequests_DecidedAt",
+                table: "DeploymentRequests",
+                column: "DecidedAt");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_DeploymentRequests_FailedAt",
+                table: "DeploymentRequests",
+                column: "FailedAt");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_DeploymentRequests_HealthyAt",
+                table: "DeploymentRequests",
+                column: "HealthyAt");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_DeploymentRequests_ServiceId_Environment_HealthyAt",
+                table: "DeploymentRequests",
+                columns: new[] { "ServiceId", "Environment", "HealthyAt" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_NotificationEvents_FannedOut",
+                table: "NotificationEvents",
+                column: "FannedOut");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_NotificationEvents_RequestId",
+                table: "NotificationEvents",
+                column: "RequestId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_NotificationEvents_ServiceId_Id",
+                table: "NotificationEvents",
+                columns: new[] { "ServiceId", "Id" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_NotificationEvents_TeamId_Id",
+                table: "NotificationEvents",
+                columns: new[] { "TeamId", "Id" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_WebhookDeliveries_EventId",
+                table: "WebhookDeliveries",
+                column: "EventId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_WebhookDeliveries_State_NextAttemptAt",
+                table: "WebhookDeliveries",
+                columns: new[] { "State", "NextAttemptAt" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_WebhookDeliveries_WebhookId_EventId",
+                table: "WebhookDeliveries",
+                columns: new[] { "WebhookId", "EventId" },
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Webhooks_TeamId",
+                table: "Webhooks",
+                column: "TeamId");
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropTable(
+                name: "NotificationReads");
+
+            migrationBuilder.DropTable(
+                name: "WebhookDeliveries");
+
+            migrationBuilder.DropTable(
+                name: "NotificationEvents");
+
+            migrationBuilder.DropTable(
+                name: "Webhooks");
+
+            migrationBuilder.DropIndex(
+                name: "IX_DeploymentRequests_DecidedAt",
+                table: "DeploymentRequests");
+
+            migrationBuilder.DropIndex(
+                name: "IX_DeploymentRequests_FailedAt",
+                table: "DeploymentRequests");
+
+            migrationBuilder.DropIndex(
+                name: "IX_DeploymentRequests_HealthyAt",
+                table: "DeploymentRequests");
+
+            migrationBuilder.DropIndex(
+                name: "IX_DeploymentRequests_ServiceId_Environment_HealthyAt",
+                table: "DeploymentRequests");
+
+            migrationBuilder.DropColumn(
+                name: "ApprovalWaitSeconds",
+                table: "DeploymentRequests");
+
+            migrationBuilder.DropColumn(
+                name: "DecidedAt",
+                table: "DeploymentRequests");
+
+            migrationBuilder.DropColumn(
+                name: "FailedAt",
+                table: "DeploymentRequests");
+
+            migrationBuilder.DropColumn(
+                name: "HealthyAt",
+                table: "DeploymentRequests");
+
+            migrationBuilder.DropColumn(
+                name: "LeadTimeSeconds",
+                table: "DeploymentRequests");
+        }
+    }
+}
