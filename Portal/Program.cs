@@ -36,6 +36,7 @@ app.MapHealth();
 app.MapObservability();
 app.MapAccountEndpoints();
 app.MapRequests();
+app.MapRegistry();
 app.MapRollouts();
 app.MapPortalUi();
 

@@ -18,6 +18,9 @@ public sealed record RequestRow(
     string ImageTag,
     int? Revision);
 
+/// <summary>What a page of requests is narrowed to; null means any.</summary>
+public sealed record RequestFilter(int? TeamId = null, int? ServiceId = null, string? Environment = null, RequestState? State = null);
+
 public enum RequestScope
 {
     Mine,
@@ -81,6 +84,45 @@ public sealed class RequestQueries(IDbContextFactory<PortalDbContext> dbFactory,
 
         var total = await requests.CountAsync(cancellationToken);
         var items = await Rows(requests.OrderByDescending(r => r.Id).Skip(page * pageSize).Take(pageSize)).ToListAsync(cancellationToken);
+        return (items, total);
+    }
+
+    /// <summary>
+    /// One page of the requests the user may see (their teams', every team's for an Admin), newest first, narrowed by
+    /// the filter; paged in SQL. <paramref name="page"/> counts from 1.
+    /// </summary>
+    public async Task<(IReadOnlyList<RequestRow> Items, int Total)> PageAsync(ClaimsPrincipal user, RequestFilter filter, int page, int pageSize, CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var requests = db.DeploymentRequests.AsNoTracking();
+        if (!TeamAccess.IsAdmin(user))
+        {
+            var userId = TeamAccess.UserId(user) ?? "";
+            requests = requests.Where(r => db.TeamMembers.Any(m => m.TeamId == r.Service.TeamId && m.UserId == userId));
+        }
+
+        if (filter.TeamId is { } teamId)
+        {
+            requests = requests.Where(r => r.Service.TeamId == teamId);
+        }
+
+        if (filter.ServiceId is { } serviceId)
+        {
+            requests = requests.Where(r => r.ServiceId == serviceId);
+        }
+
+        if (filter.Environment is { } environment)
+        {
+            requests = requests.Where(r => r.Environment == environment);
+        }
+
+        if (filter.State is { } state)
+        {
+            requests = requests.Where(r => r.State == state);
+        }
+
+        var total = await requests.CountAsync(cancellationToken);
+        var items = await Rows(requests.OrderByDescending(r => r.Id).Skip((page - 1) * pageSize).Take(pageSize)).ToListAsync(cancellationToken);
         return (items, total);
     }
 
