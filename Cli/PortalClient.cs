@@ -161,9 +161,12 @@ public sealed class PortalClient : IDisposable
             }
         }
 
+        // Titles that only repeat the status code add nothing before the detail.
+        private static readonly HashSet<string> GenericTitles = new(StringComparer.OrdinalIgnoreCase) { "Not found", "Not allowed", "Forbidden", "Conflict", "Bad request", "Unauthorized" };
+
         public string Describe(string fallback) => (Title, Detail) switch
         {
-            ({ } title, { } detail) when !detail.StartsWith(title, StringComparison.Ordinal) => $"{title}. {detail}",
+            ({ } title, { } detail) when !GenericTitles.Contains(title) && !detail.StartsWith(title, StringComparison.Ordinal) => $"{title}. {detail}",
             (_, { } detail) => detail,
             ({ } title, null) => title,
             _ => fallback,

@@ -94,6 +94,24 @@ public sealed class RequestQueries(IDbContextFactory<PortalDbContext> dbFactory,
     public async Task<(IReadOnlyList<RequestRow> Items, int Total)> PageAsync(ClaimsPrincipal user, RequestFilter filter, int page, int pageSize, CancellationToken cancellationToken = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var requests = Filtered(db, user, filter);
+        var total = await requests.CountAsync(cancellationToken);
+        var items = await Rows(Paged(requests, page, pageSize)).ToListAsync(cancellationToken);
+        return (items, total);
+    }
+
+    /// <summary>The SQL of a page query, so tests can see that paging runs in the database.</summary>
+    internal string PageSql(ClaimsPrincipal user, RequestFilter filter, int page, int pageSize)
+    {
+        using var db = dbFactory.CreateDbContext();
+        return Rows(Paged(Filtered(db, user, filter), page, pageSize)).ToQueryString();
+    }
+
+    private static IQueryable<DeploymentRequest> Paged(IQueryable<DeploymentRequest> requests, int page, int pageSize) =>
+        requests.OrderByDescending(r => r.Id).Skip((page - 1) * pageSize).Take(pageSize);
+
+    private static IQueryable<DeploymentRequest> Filtered(PortalDbContext db, ClaimsPrincipal user, RequestFilter filter)
+    {
         var requests = db.DeploymentRequests.AsNoTracking();
         if (!TeamAccess.IsAdmin(user))
         {
@@ -121,9 +139,7 @@ public sealed class RequestQueries(IDbContextFactory<PortalDbContext> dbFactory,
             requests = requests.Where(r => r.State == state);
         }
 
-        var total = await requests.CountAsync(cancellationToken);
-        var items = await Rows(requests.OrderByDescending(r => r.Id).Skip((page - 1) * pageSize).Take(pageSize)).ToListAsync(cancellationToken);
-        return (items, total);
+        return requests;
     }
 
     /// <summary>Requests waiting for a decision the user may make: their teams' as Approver (all for an Admin), never their own.</summary>
