@@ -45,6 +45,7 @@ app.MapAccountEndpoints();
 app.MapCatalog();
 app.MapRequests();
 app.MapReleases();
+app.MapRegistry();
 app.MapRollouts();
 app.MapNotifications();
 app.MapDeliveryMetrics();

@@ -19,6 +19,9 @@ public sealed record RequestRow(
     int? Revision,
     bool BreakGlass = false);
 
+/// <summary>What a page of requests is narrowed to; null means any.</summary>
+public sealed record RequestFilter(int? TeamId = null, int? ServiceId = null, string? Environment = null, RequestState? State = null);
+
 public enum RequestScope
 {
     Mine,
@@ -83,6 +86,61 @@ public sealed class RequestQueries(IDbContextFactory<PortalDbContext> dbFactory,
         var total = await requests.CountAsync(cancellationToken);
         var items = await Rows(requests.OrderByDescending(r => r.Id).Skip(page * pageSize).Take(pageSize)).ToListAsync(cancellationToken);
         return (items, total);
+    }
+
+    /// <summary>
+    /// One page of the requests the user may see (their teams', every team's for an Admin), newest first, narrowed by
+    /// the filter; paged in SQL. <paramref name="page"/> counts from 1.
+    /// </summary>
+    public async Task<(IReadOnlyList<RequestRow> Items, int Total)> PageAsync(ClaimsPrincipal user, RequestFilter filter, int page, int pageSize, CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var requests = Filtered(db, user, filter);
+        var total = await requests.CountAsync(cancellationToken);
+        var items = await Rows(Paged(requests, page, pageSize)).ToListAsync(cancellationToken);
+        return (items, total);
+    }
+
+    /// <summary>The SQL of a page query, so tests can see that paging runs in the database.</summary>
+    internal string PageSql(ClaimsPrincipal user, RequestFilter filter, int page, int pageSize)
+    {
+        using var db = dbFactory.CreateDbContext();
+        return Rows(Paged(Filtered(db, user, filter), page, pageSize)).ToQueryString();
+    }
+
+    private static IQueryable<DeploymentRequest> Paged(IQueryable<DeploymentRequest> requests, int page, int pageSize) =>
+        requests.OrderByDescending(r => r.Id).Skip((page - 1) * pageSize).Take(pageSize);
+
+    private static IQueryable<DeploymentRequest> Filtered(PortalDbContext db, ClaimsPrincipal user, RequestFilter filter)
+    {
+        var requests = db.DeploymentRequests.AsNoTracking();
+        if (!TeamAccess.IsAdmin(user))
+        {
+            var userId = TeamAccess.UserId(user) ?? "";
+            requests = requests.Where(r => db.TeamMembers.Any(m => m.TeamId == r.Service.TeamId && m.UserId == userId));
+        }
+
+        if (filter.TeamId is { } teamId)
+        {
+            requests = requests.Where(r => r.Service.TeamId == teamId);
+        }
+
+        if (filter.ServiceId is { } serviceId)
+        {
+            requests = requests.Where(r => r.ServiceId == serviceId);
+        }
+
+        if (filter.Environment is { } environment)
+        {
+            requests = requests.Where(r => r.Environment == environment);
+        }
+
+        if (filter.State is { } state)
+        {
+            requests = requests.Where(r => r.State == state);
+        }
+
+        return requests;
     }
 
     /// <summary>Requests waiting for a decision the user may make: their teams' as Approver (all for an Admin), never their own.</summary>

@@ -100,6 +100,7 @@ public static class RequestsApi
             DecideAsync(id, user, queries, () => lifecycle.RejectAsync(user, id, body?.Comment)));
         api.MapPost("/requests/{id:int}/cancel", (int id, DecisionBody? body, ClaimsPrincipal user, RequestLifecycle lifecycle, RequestQueries queries) =>
             DecideAsync(id, user, queries, () => lifecycle.CancelAsync(user, id, body?.Comment)));
+        api.MapRequestListApi();
     }
 
     private static async Task<Results<Created<RequestResource>, ProblemHttpResult, ValidationProblem>> SubmitAsync(

@@ -8,7 +8,7 @@ using Portal.Identity;
 namespace Portal.Rollouts;
 
 /// <summary>The snapshots of one rollout as a stream, from the latest until it ends, for whoever may see the request.</summary>
-public sealed class RolloutStreams(RolloutNotifier notifier, IDbContextFactory<PortalDbContext> dbFactory, TeamAccess access, TimeProvider time)
+public sealed class RolloutStreams(RolloutNotifier notifier, Requests.RequestNotifier requestNotifier, IDbContextFactory<PortalDbContext> dbFactory, TeamAccess access, TimeProvider time)
 {
     private const int Backlog = 64;
 
@@ -35,12 +35,18 @@ public sealed class RolloutStreams(RolloutNotifier notifier, IDbContextFactory<P
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var state = await db.DeploymentRequests.Where(r => r.Id == requestId).Select(r => r.State).SingleAsync(cancellationToken);
+        return NotApplied(requestId, state);
+    }
+
+    private RolloutSnapshot NotApplied(int requestId, Requests.RequestState state)
+    {
         var snapshot = RolloutSnapshot.Waiting(requestId, $"Not applied yet: the request is {Requests.RequestLifecycle.Describe(state)}.", time.GetUtcNow());
         // A request that will never be applied ends the stream at once.
-        return state is Requests.RequestState.Rejected or Requests.RequestState.Cancelled or Requests.RequestState.Superseded or Requests.RequestState.Expired
-            ? snapshot with { Phase = RolloutPhase.Failed }
-            : snapshot;
+        return WillNeverApply(state) ? snapshot with { Phase = RolloutPhase.Failed } : snapshot;
     }
+
+    private static bool WillNeverApply(Requests.RequestState state) =>
+        state is Requests.RequestState.Rejected or Requests.RequestState.Cancelled or Requests.RequestState.Superseded or Requests.RequestState.Expired;
 
     public async IAsyncEnumerable<RolloutSnapshot> WatchAsync(int requestId, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
@@ -49,6 +55,16 @@ public sealed class RolloutStreams(RolloutNotifier notifier, IDbContextFactory<P
         using var subscription = notifier.Subscribe(requestId, snapshot =>
         {
             channel.Writer.TryWrite(snapshot);
+            return Task.CompletedTask;
+        });
+        // A request rejected, cancelled, superseded or expired while it is watched has no rollout to end the stream.
+        using var decisions = requestNotifier.Subscribe(Requests.RequestTopic.Request(requestId), change =>
+        {
+            if (WillNeverApply(change.State))
+            {
+                channel.Writer.TryWrite(NotApplied(requestId, change.State));
+            }
+
             return Task.CompletedTask;
         });
         var latest = await LatestAsync(requestId, cancellationToken) ?? await NotAppliedYetAsync(requestId, cancellationToken);
