@@ -2,6 +2,7 @@ using Portal.Catalog;
 using Portal.Cluster;
 using Portal.Components;
 using Portal.Data;
+using Portal.Demo;
 using Portal.Identity;
 using Portal.Operations;
 using Portal.Registry;
@@ -20,6 +21,7 @@ builder.AddRegistry();
 builder.AddRollouts();
 builder.AddPortalUi();
 builder.AddObservability();
+builder.AddDemo();
 
 var app = builder.Build();
 
