@@ -42,6 +42,15 @@ public partial class RolloutPage
         _ => $"This request was never applied ({RequestStateChip.Text(view.State)}).",
     };
 
+    /// <summary>Whether the request's state chip would only repeat the rollout's phase chip ("Succeeded" twice, "Rolling out" and "Progressing").</summary>
+    internal static bool SaysTheSame(RequestState state, RolloutSnapshot? snapshot) => snapshot is not null && state switch
+    {
+        RequestState.Applying or RequestState.RollingOut => !snapshot.IsFinal,
+        RequestState.Succeeded => snapshot.Phase == RolloutPhase.Succeeded,
+        RequestState.Failed => snapshot.Phase == RolloutPhase.Failed,
+        _ => false,
+    };
+
     protected override async Task OnParametersSetAsync()
     {
         breadcrumbs = [new("Requests", "/requests"), new($"#{RequestId}", $"/requests/{RequestId}"), new("Rollout", null, disabled: true)];
