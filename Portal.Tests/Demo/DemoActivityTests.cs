@@ -52,8 +52,10 @@ public sealed class DemoActivityTests(ITestOutputHelper output) : IAsyncLifetime
 
         var crashed = Assert.Single(requests, r => r.ImageTag == DemoActivity.CrashTag);
         Assert.Equal(RequestState.RolledBack, crashed.State);
-        var timeline = await app.WithDbAsync(db => db.RolloutRecords.AsNoTracking().Where(r => r.RequestId == crashed.Id).Select(r => r.Timeline).SingleAsync());
-        Assert.Contains(timeline, t => t.Summary.Contains("CrashLoopBackOff", StringComparison.Ordinal));
+        var record = await app.WithDbAsync(db => db.RolloutRecords.AsNoTracking().SingleAsync(r => r.RequestId == crashed.Id));
+        Assert.Equal(Portal.Rollouts.RolloutPhase.Failed, record.LastSnapshot!.Phase);
+        Assert.Contains("CrashLoopBackOff", record.LastSnapshot.Blocking);
+        Assert.Contains(record.Timeline, t => t.Summary.Contains("crash-looping", StringComparison.Ordinal));
 
         var slow = Assert.Single(requests, r => r.Service.Name == "search-indexer" && r.Environment == "staging" && r.ImageTag == "v1.4.0");
         await app.WaitForStateAsync(slow.Id, RequestState.RollingOut, TimeSpan.FromSeconds(30));

@@ -251,20 +251,24 @@ public sealed class DemoActivity(
         return await reached.Task.WaitAsync(cancellationToken);
     }
 
+    // The kubelet's CrashLoopBackOff on a new pod: the explanation the failed rollout keeps.
+    private static bool ShowsCrashLoop(RolloutSnapshot snapshot) =>
+        snapshot.IsFinal || (snapshot.Blocked == BlockingKind.CrashLoop && snapshot.Pods.Any(p => p.IsNew && p.Reason == "CrashLoopBackOff"));
+
     /// <summary>Waits until the request's rollout shows a new pod crash-looping, as the rollout page would show it.</summary>
     private async Task WaitForCrashLoopAsync(int requestId, CancellationToken cancellationToken)
     {
         var crashing = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using var subscription = rolloutNotifier.Subscribe(requestId, snapshot =>
         {
-            if (snapshot.Blocked == BlockingKind.CrashLoop || snapshot.IsFinal)
+            if (ShowsCrashLoop(snapshot))
             {
                 crashing.TrySetResult();
             }
 
             return Task.CompletedTask;
         });
-        if (rolloutNotifier.Latest(requestId) is { } latest && (latest.Blocked == BlockingKind.CrashLoop || latest.IsFinal))
+        if (rolloutNotifier.Latest(requestId) is { } latest && ShowsCrashLoop(latest))
         {
             return;
         }

@@ -16,7 +16,11 @@ public sealed record RequestRow(
     string RequestedBy,
     DateTimeOffset CreatedAt,
     string ImageTag,
-    int? Revision);
+    int? Revision)
+{
+    /// <summary>The requester's comment (the approvals inbox shows it).</summary>
+    public string Comment { get; init; } = "";
+}
 
 public enum RequestScope
 {
@@ -144,5 +148,5 @@ public sealed class RequestQueries(IDbContextFactory<PortalDbContext> dbFactory,
     }
 
     private static IQueryable<RequestRow> Rows(IQueryable<DeploymentRequest> requests) =>
-        requests.Select(r => new RequestRow(r.Id, r.Service.Team.Name, r.Service.Name, r.Environment, r.State, r.RequestedBy, r.CreatedAt, r.ImageTag, r.Revision));
+        requests.Select(r => new RequestRow(r.Id, r.Service.Team.Name, r.Service.Name, r.Environment, r.State, r.RequestedBy, r.CreatedAt, r.ImageTag, r.Revision) { Comment = r.Comment });
 }

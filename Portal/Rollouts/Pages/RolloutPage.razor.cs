@@ -53,7 +53,6 @@ public partial class RolloutPage
 
     protected override async Task OnParametersSetAsync()
     {
-        breadcrumbs = [new("Requests", "/requests"), new($"#{RequestId}", $"/requests/{RequestId}"), new("Rollout", null, disabled: true)];
         if (followed != RequestId)
         {
             // Subscribe before reading the latest snapshot so that nothing published in between is missed.
@@ -68,6 +67,9 @@ public partial class RolloutPage
         }
 
         await LoadAsync();
+        breadcrumbs = view is null
+            ? [new("Requests", "/requests"), new($"#{RequestId}", null)]
+            : [new("Services", "/services"), new(view.Team, PageTrail.TeamHref(view.Team)), new(view.Service, $"/services/{view.Team}/{view.Service}"), new($"Request #{RequestId}", $"/requests/{RequestId}"), new("Rollout", null)];
         if (view is null && HttpContext is { Response.HasStarted: false } http)
         {
             http.Response.StatusCode = forbidden ? StatusCodes.Status403Forbidden : StatusCodes.Status404NotFound;
