@@ -15,6 +15,12 @@ public sealed class PortalOptions
     public bool SeedDemoData { get; set; } = true;
 
     /// <summary>
+    /// With demo data on a fresh database: five services deployed through the request path in the background, with a
+    /// rollout in progress, a failed one and a request waiting for bob. Off has the demo teams and users only.
+    /// </summary>
+    public bool DemoActivity { get; set; } = true;
+
+    /// <summary>
     /// Stack traces in error pages and API error bodies: off in every environment (Development included) unless set, as
     /// they show the code's insides to whoever sends a bad request. Read at start-up.
     /// </summary>

@@ -2,6 +2,7 @@ using Portal.Catalog;
 using Portal.Cluster;
 using Portal.Components;
 using Portal.Data;
+using Portal.Demo;
 using Portal.Identity;
 using Portal.Metrics;
 using Portal.Notifications;
@@ -27,6 +28,7 @@ builder.AddDeliveryMetrics();
 builder.AddPortalUi();
 builder.AddObservability();
 builder.AddScaleOut();
+builder.AddDemo();
 
 var app = builder.Build();
 

@@ -26,7 +26,8 @@ public sealed class RolloutJourneyTests(PortalApp app, Infrastructure.Browser br
         await Expect(bob.Locator("#state-chip")).Not.ToHaveTextAsync("Awaiting approval");
 
         await Expect(alice.Locator("#phase-chip")).ToHaveTextAsync("Succeeded", new() { Timeout = 30_000 });
-        await Expect(alice.Locator("#state-chip")).ToHaveTextAsync("Succeeded");
+        // Edge 1: the request's state would only repeat the phase, so it has no chip of its own.
+        await Expect(alice.Locator("#state-chip")).ToHaveCountAsync(0);
         await Expect(alice.Locator("#rollout-message")).ToContainTextAsync("successfully rolled out");
         await Expect(alice.Locator("#count-available")).ToHaveTextAsync("2 / 2");
         await Expect(alice.Locator("#pods .pod")).ToHaveCountAsync(2);
@@ -63,7 +64,7 @@ public sealed class RolloutJourneyTests(PortalApp app, Infrastructure.Browser br
         await Expect(alice.Locator("#phase-chip")).ToHaveTextAsync("Failed", new() { Timeout = 40_000 });
         await Expect(alice.Locator("#rollout-message")).ToContainTextAsync("exceeded its progress deadline");
         await Expect(alice.Locator("#blocking")).ToContainTextAsync("crash-looping");
-        await Expect(alice.Locator("#state-chip")).ToHaveTextAsync("Failed");
+        await Expect(alice.Locator("#state-chip")).ToHaveCountAsync(0);
         await Screenshot(alice, "alice-sees-why-the-crashing-rollout-failed.png");
     }
 

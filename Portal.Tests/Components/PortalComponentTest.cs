@@ -48,6 +48,7 @@ public abstract class PortalComponentTest : BunitContext, IClassFixture<PortalAp
         Services.AddSingleton(app.Get<Portal.Rollouts.RolloutNotifier>());
         Services.AddSingleton(app.Get<Portal.Rollouts.RollbackNow>());
         Services.AddSingleton(app.Get<TimeProvider>());
+        Services.AddSingleton(app.Get<ThemePreference>());
         Authorization = AddAuthorization();
     }
 

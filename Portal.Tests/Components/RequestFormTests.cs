@@ -64,7 +64,13 @@ public sealed class RequestFormTests(PortalApp app) : PortalComponentTest(app)
         cut.Find("form").Submit();
 
         cut.WaitForElement("#review-step");
-        Assert.Equal(["first deploy to production: image v1, 2 replicas"], Texts(cut, ".review-change"));
+        var lines = Texts(cut, ".review-change");
+        Assert.Equal("first deploy to production: image v1, 2 replicas", lines[0]);
+        // Edge 16: a first deploy shows everything it sets, not only the image.
+        Assert.Contains(lines, l => l.StartsWith("resources: CPU ", StringComparison.Ordinal) && l.Contains("memory", StringComparison.Ordinal));
+        Assert.Contains("readiness probe: GET /healthz on port 8080 after 5s", lines);
+        Assert.Contains("no liveness probe", lines);
+        Assert.Contains("container port 8080", lines);
         Assert.Equal(["First deploy to production."], Texts(cut, ".risk-flag"));
         Assert.Contains("production requires an approval", cut.Find("#approval-note").TextContent);
         Assert.Equal(0, await App.WithDbAsync(db => db.DeploymentRequests.CountAsync(r => r.Service.Name == "first-prod")));

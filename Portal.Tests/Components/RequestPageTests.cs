@@ -129,8 +129,8 @@ public sealed class RequestPageTests(PortalApp app) : PortalComponentTest(app)
         var cut = Render<RequestPage>(p => p.Add(x => x.Id, stale.Id));
 
         cut.WaitForAssertion(() => Assert.Contains("Superseded", cut.Find("#state-chip").TextContent));
-        Assert.Contains($"Request #{winner.Id} was applied first.", cut.Find("#superseded").TextContent);
-        Assert.Contains($"Revision 1 (request #{winner.Id}) is current", cut.Find("#superseded").TextContent);
+        Assert.Contains($"Request #{winner.Id} was applied first: this one no longer starts from what production runs.", cut.Find("#superseded").TextContent);
+        Assert.Contains($"Revision 1 (request #{winner.Id}) is the last good revision there.", cut.Find("#superseded").TextContent);
         Assert.EndsWith($"/services/payments/superseded-svc/environments/production/deploy?from={stale.Id}", cut.Find("#resubmit").GetAttribute("href"));
 
         var navigation = Services.GetRequiredService<NavigationManager>();

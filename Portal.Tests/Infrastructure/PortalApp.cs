@@ -44,6 +44,8 @@ public partial class PortalApp : WebApplicationFactory<Program>, IAsyncLifetime
         // as typed. Tests of the demo registry turn it back on with Sandbox:Registry=true.
         settings["Sandbox:Registry"] = "false";
         settings["Rollouts:PollInterval"] = "00:00:00.200";
+        // The demo's deployments take a minute of cluster work: tests of the demo turn them on with Portal:DemoActivity=true.
+        settings["Portal:DemoActivity"] = "false";
         UseKestrel(0);
     }
 

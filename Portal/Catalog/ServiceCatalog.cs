@@ -19,9 +19,17 @@ public sealed record CatalogQuery(
     CatalogSort SortBy = CatalogSort.Name,
     bool Descending = false,
     int Page = 0,
-    int PageSize = 25);
+    int PageSize = 25,
+    string? Team = null);
 
-public sealed record ServiceRow(int Id, string Name, string Team, string ImageRepository, string Description, bool Archived, DateTimeOffset UpdatedAt);
+public sealed record ServiceRow(int Id, string Name, string Team, string ImageRepository, string Description, bool Archived, DateTimeOffset UpdatedAt)
+{
+    /// <summary>Each environment's last applied request: its state and version. Empty when nothing was deployed.</summary>
+    public IReadOnlyList<EnvironmentVersion> Environments { get; init; } = [];
+}
+
+/// <summary>What the catalog shows of a service in one environment: the state and image tag of its last applied request.</summary>
+public sealed record EnvironmentVersion(int ServiceId, string Environment, Requests.RequestState State, string ImageTag, int? Revision);
 
 public sealed record CatalogPage(IReadOnlyList<ServiceRow> Items, int TotalCount);
 
@@ -40,7 +48,30 @@ public sealed class ServiceCatalog(IDbContextFactory<PortalDbContext> dbFactory,
             .Take(PageSize(query))
             .Select(s => new ServiceRow(s.Id, s.Name, s.Team.Name, s.ImageRepository, s.Description, s.ArchivedAt != null, s.UpdatedAt))
             .ToListAsync(cancellationToken);
-        return new CatalogPage(items, total);
+        var versions = await EnvironmentVersionsAsync(db, [.. items.Select(i => i.Id)], cancellationToken);
+        return new CatalogPage([.. items.Select(i => i with { Environments = versions[i.Id].ToList() })], total);
+    }
+
+    private static readonly Requests.RequestState[] Applied =
+        [Requests.RequestState.Applying, Requests.RequestState.RollingOut, Requests.RequestState.Succeeded, Requests.RequestState.Failed, Requests.RequestState.RolledBack];
+
+    /// <summary>
+    /// The last applied request of each (service, environment) of one page, in one query (a correlated MAX(Id) on the
+    /// (ServiceId, Environment, ...) index), whatever the page size: no query per row.
+    /// </summary>
+    private static async Task<ILookup<int, EnvironmentVersion>> EnvironmentVersionsAsync(PortalDbContext db, List<int> serviceIds, CancellationToken cancellationToken)
+    {
+        if (serviceIds.Count == 0)
+        {
+            return Array.Empty<EnvironmentVersion>().ToLookup(v => v.ServiceId);
+        }
+
+        var latest = await db.DeploymentRequests.AsNoTracking()
+            .Where(r => serviceIds.Contains(r.ServiceId) && Applied.Contains(r.State))
+            .Where(r => r.Id == db.DeploymentRequests.Where(o => o.ServiceId == r.ServiceId && o.Environment == r.Environment && Applied.Contains(o.State)).Max(o => o.Id))
+            .Select(r => new EnvironmentVersion(r.ServiceId, r.Environment, r.State, r.ImageTag, r.Revision))
+            .ToListAsync(cancellationToken);
+        return latest.ToLookup(v => v.ServiceId);
     }
 
     /// <summary>The SQL of a page query, so tests can see that paging and filtering run in the database.</summary>
@@ -183,6 +214,12 @@ public sealed class ServiceCatalog(IDbContextFactory<PortalDbContext> dbFactory,
         {
             var userId = TeamAccess.UserId(user) ?? "";
             services = services.Where(s => db.TeamMembers.Any(m => m.TeamId == s.TeamId && m.UserId == userId));
+        }
+
+        if (!string.IsNullOrWhiteSpace(query.Team))
+        {
+            var team = query.Team.Trim();
+            services = services.Where(s => s.Team.Name == team);
         }
 
         if (!string.IsNullOrWhiteSpace(query.Search))

@@ -178,7 +178,8 @@ public static class ManifestBuilder
         Kind = secret.Kind,
         Metadata = secret.Metadata,
         Type = secret.Type,
-        Data = secret.Data?.ToDictionary(d => d.Key, _ => Encoding.UTF8.GetBytes("(redacted)")),
+        // As stringData, so the manifest reads "(redacted)" rather than the base64 of that word.
+        StringData = secret.Data?.ToDictionary(d => d.Key, _ => "(redacted)"),
     };
 
     private static Dictionary<string, string> Labels(ManifestInput input) => new()

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Authorization;
 using MudBlazor.Services;
 
 namespace Portal.Components;
@@ -15,6 +16,15 @@ public static class ComponentsExtensions
         app.MapStaticAssets().AllowAnonymous();
         app.MapRazorComponents<App>()
             .AddInteractiveServerRenderMode()
-            .RequireAuthorization();
+            .RequireAuthorization()
+            .Add(endpoint =>
+            {
+                // blazor.web.js asks for the JS initializers on every page, the anonymous ones (sign-in, not found) too: a
+                // redirect to sign-in answered HTML and failed the script. The list names public script files only.
+                if (endpoint is RouteEndpointBuilder { RoutePattern.RawText: { } route } && route.EndsWith("_blazor/initializers", StringComparison.Ordinal))
+                {
+                    endpoint.Metadata.Add(new AllowAnonymousAttribute());
+                }
+            });
     }
 }

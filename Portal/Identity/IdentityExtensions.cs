@@ -49,6 +49,7 @@ public static class IdentityExtensions
         services.AddScoped<TeamAccess>();
         services.AddScoped<TeamDirectory>();
         services.AddScoped<DemoData>();
+        services.AddSingleton<ThemePreference>();
         services.AddScoped<OidcTeamSync>();
         services.AddScoped<PersonalAccessTokens>();
         services.AddSingleton<AccessTokenCache>();

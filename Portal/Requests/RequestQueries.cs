@@ -17,7 +17,11 @@ public sealed record RequestRow(
     DateTimeOffset CreatedAt,
     string ImageTag,
     int? Revision,
-    bool BreakGlass = false);
+    bool BreakGlass = false)
+{
+    /// <summary>The requester's comment (the approvals inbox shows it).</summary>
+    public string Comment { get; init; } = "";
+}
 
 /// <summary>What a page of requests is narrowed to; null means any.</summary>
 public sealed record RequestFilter(int? TeamId = null, int? ServiceId = null, string? Environment = null, RequestState? State = null);
@@ -203,5 +207,5 @@ public sealed class RequestQueries(IDbContextFactory<PortalDbContext> dbFactory,
     }
 
     private static IQueryable<RequestRow> Rows(IQueryable<DeploymentRequest> requests) =>
-        requests.Select(r => new RequestRow(r.Id, r.Service.Team.Name, r.Service.Name, r.Environment, r.State, r.RequestedBy, r.CreatedAt, r.ImageTag, r.Revision, r.BreakGlassReason != null));
+        requests.Select(r => new RequestRow(r.Id, r.Service.Team.Name, r.Service.Name, r.Environment, r.State, r.RequestedBy, r.CreatedAt, r.ImageTag, r.Revision, r.BreakGlassReason != null) { Comment = r.Comment });
 }

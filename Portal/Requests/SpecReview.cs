@@ -24,6 +24,19 @@ public static class SpecReview
         if (current is null)
         {
             Change($"first deploy to {environment.Name}: image {next.ImageTag}, {Scaling(next)}");
+            // Everything a first deploy sets is new: the reviewer sees it all, not only the image.
+            Change($"resources: CPU {next.Resources.CpuRequest} (limit {next.Resources.CpuLimit}), memory {next.Resources.MemoryRequest} (limit {next.Resources.MemoryLimit})");
+            foreach (var variable in next.EnvVars)
+            {
+                Change($"env {variable.Name} = {variable.Value}");
+            }
+
+            foreach (var (name, probe) in new[] { ("readiness", next.Readiness), ("liveness", next.Liveness) })
+            {
+                Change(probe is null ? $"no {name} probe" : $"{name} probe: GET {probe.Path} on port {probe.Port} after {probe.InitialDelaySeconds}s");
+            }
+
+            Change($"container port {next.ContainerPort}");
             // Where the policy asks an approver, a first deploy is worth their attention.
             if (ApprovalPolicy.ApproverDecidesDeploys(environment, at ?? TimeProvider.System.GetUtcNow()))
             {

@@ -42,9 +42,17 @@ public partial class RolloutPage
         _ => $"This request was never applied ({RequestStateChip.Text(view.State)}).",
     };
 
+    /// <summary>Whether the request's state chip would only repeat the rollout's phase chip ("Succeeded" twice, "Rolling out" and "Progressing").</summary>
+    internal static bool SaysTheSame(RequestState state, RolloutSnapshot? snapshot) => snapshot is not null && state switch
+    {
+        RequestState.Applying or RequestState.RollingOut => !snapshot.IsFinal,
+        RequestState.Succeeded => snapshot.Phase == RolloutPhase.Succeeded,
+        RequestState.Failed => snapshot.Phase == RolloutPhase.Failed,
+        _ => false,
+    };
+
     protected override async Task OnParametersSetAsync()
     {
-        breadcrumbs = [new("Requests", "/requests"), new($"#{RequestId}", $"/requests/{RequestId}"), new("Rollout", null, disabled: true)];
         if (followed != RequestId)
         {
             // Subscribe before reading the latest snapshot so that nothing published in between is missed.
@@ -59,6 +67,9 @@ public partial class RolloutPage
         }
 
         await LoadAsync();
+        breadcrumbs = view is null
+            ? [new("Requests", "/requests"), new($"#{RequestId}", null)]
+            : [new("Services", "/services"), new(view.Team, PageTrail.TeamHref(view.Team)), new(view.Service, $"/services/{view.Team}/{view.Service}"), new($"Request #{RequestId}", $"/requests/{RequestId}"), new("Rollout", null)];
         if (view is null && HttpContext is { Response.HasStarted: false } http)
         {
             http.Response.StatusCode = forbidden ? StatusCodes.Status403Forbidden : StatusCodes.Status404NotFound;
