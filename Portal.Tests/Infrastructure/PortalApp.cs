@@ -24,6 +24,7 @@ namespace Portal.Tests.Infrastructure;
 public partial class PortalApp : WebApplicationFactory<Program>, IAsyncLifetime
 {
     private readonly Dictionary<string, string?> settings = new();
+    private readonly List<Action<IServiceCollection>> testServices = [];
     private readonly bool keepData;
     private IServiceScope? scope;
 
@@ -68,6 +69,16 @@ public partial class PortalApp : WebApplicationFactory<Program>, IAsyncLifetime
         return this;
     }
 
+    /// <summary>Changes the app's services (before start), e.g. to add a database interceptor that stages a race.</summary>
+    public PortalApp WithServices(Action<IServiceCollection> configure)
+    {
+        testServices.Add(configure);
+        return this;
+    }
+
+    /// <summary>A portal not yet started, on the given database engine.</summary>
+    public static PortalApp Create(PortalDatabase database) => database == PortalDatabase.Postgres ? new PostgresPortalApp() : new PortalApp();
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         foreach (var (key, value) in settings)
@@ -82,6 +93,11 @@ public partial class PortalApp : WebApplicationFactory<Program>, IAsyncLifetime
             {
                 services.AddSingleton<TimeProvider>(Clock);
             }
+
+            foreach (var configure in testServices)
+            {
+                configure(services);
+            }
         });
     }
 
@@ -94,7 +110,8 @@ public partial class PortalApp : WebApplicationFactory<Program>, IAsyncLifetime
     /// <summary>Starts a portal of its own on the given database engine (PostgreSQL: a fresh database of the test server).</summary>
     public static async Task<PortalApp> StartAsync(PortalDatabase database, FakeTimeProvider? clock, params (string Key, string? Value)[] settings)
     {
-        var app = database == PortalDatabase.Postgres ? new PostgresPortalApp { Clock = clock } : new PortalApp { Clock = clock };
+        var app = Create(database);
+        app.Clock = clock;
         foreach (var (key, value) in settings)
         {
             app.With(key, value);

@@ -6,7 +6,7 @@ using Portal.Tests.Infrastructure;
 
 namespace Portal.Tests.Requests;
 
-public sealed class RequestApiTests(PortalApp app) : IClassFixture<PortalApp>
+public class RequestApiTests(PortalApp app) : IClassFixture<PortalApp>
 {
     [Fact]
     public async Task StagingRequestIsApprovedByPolicyAtOnce()

@@ -7,12 +7,15 @@ using Portal.Tests.Infrastructure;
 
 namespace Portal.Tests.Requests;
 
-public sealed class RequestLifecycleTests : IAsyncLifetime
+public class RequestLifecycleTests : IAsyncLifetime
 {
     private readonly FakeTimeProvider clock = new(new DateTimeOffset(2026, 11, 24, 9, 0, 0, TimeSpan.Zero));
     private PortalApp app = null!;
 
-    public async Task InitializeAsync() => app = await PortalApp.StartAsync(clock, ("Requests:ExpiryCheckInterval", "01:00:00"), ("Sandbox:Speed", "20"), ("Rollouts:PollInterval", "00:00:00.200"));
+    /// <summary>The database engine the tests run on (Portal.Tests/Data/OnPostgresTests runs them on PostgreSQL too).</summary>
+    protected virtual PortalDatabase Database => PortalDatabase.Sqlite;
+
+    public async Task InitializeAsync() => app = await PortalApp.StartAsync(Database, clock, ("Requests:ExpiryCheckInterval", "01:00:00"), ("Sandbox:Speed", "20"), ("Rollouts:PollInterval", "00:00:00.200"));
 
     public async Task DisposeAsync() => await app.DisposeAsync();
 

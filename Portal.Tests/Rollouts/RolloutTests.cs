@@ -7,11 +7,16 @@ using Portal.Tests.Infrastructure;
 namespace Portal.Tests.Rollouts;
 
 /// <summary>Requests applied to the embedded Sandbox (over HTTPS, through KubernetesClient) and followed to their end.</summary>
-public sealed class RolloutTests : IAsyncLifetime
+public class RolloutTests : IAsyncLifetime
 {
     private PortalApp app = null!;
 
+    /// <summary>The database engine the tests run on (Portal.Tests/Data/OnPostgresTests runs them on PostgreSQL too).</summary>
+    protected virtual PortalDatabase Database => PortalDatabase.Sqlite;
+
     public async Task InitializeAsync() => app = await PortalApp.StartAsync(
+        Database,
+        null,
         ("Sandbox:Speed", "20"),
         ("Rollouts:PollInterval", "00:00:00.200"),
         ("Environments:0:Name", "staging"),

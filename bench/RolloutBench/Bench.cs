@@ -16,6 +16,7 @@ using Microsoft.EntityFrameworkCore.Infrastructure;
 using Portal.Data;
 using Portal.Identity;
 using Portal.Rollouts;
+using Portal.Tests.Infrastructure;
 using Sandbox;
 using Sandbox.Store;
 using static RolloutBench.Stats;
@@ -41,6 +42,7 @@ public sealed class Bench : IAsyncDisposable
     private readonly HttpClient bob;
     private readonly string aliceToken;
     private int rollouts;
+    private string? postgresDatabase;
 
     private Bench(DirectoryInfo folder, SandboxHost sandbox, Process portal, Uri baseAddress, IKubernetes kube, string aliceToken, string bobToken)
     {
@@ -55,7 +57,10 @@ public sealed class Bench : IAsyncDisposable
         bob = Client(bobToken);
     }
 
-    public static async Task<Bench> StartAsync(BenchOptions options)
+    /// <summary>The database engine the portal runs on: Sqlite (a file in its data folder) or Postgres.</summary>
+    public string Provider { get; private set; } = "Sqlite";
+
+    public static async Task<Bench> StartAsync(BenchOptions options, string provider = "Sqlite")
     {
         var repository = FindRepository();
         var folder = Directory.CreateTempSubdirectory("rollout-bench");
@@ -72,6 +77,15 @@ public sealed class Bench : IAsyncDisposable
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
         start.Environment["Portal__DataDirectory"] = data;
+        string? postgres = null;
+        if (provider == "Postgres")
+        {
+            // The tests' PostgreSQL 15 on a loopback port (Portal.Tests/Infrastructure/PostgresServer.cs), a fresh database.
+            postgres = await (await PostgresServer.Shared).CreateDatabaseAsync("bench");
+            start.Environment["Database__Provider"] = "Postgres";
+            start.Environment["ConnectionStrings__Portal"] = postgres;
+        }
+
         start.Environment["Clusters__default__Kubeconfig"] = kubeconfig;
         start.Environment["Logging__LogLevel__Default"] = "Warning";
         if (System.Environment.GetEnvironmentVariable("ROLLOUT_BENCH_TRACE") is not null)
@@ -92,8 +106,10 @@ public sealed class Bench : IAsyncDisposable
         var baseAddress = new Uri($"http://127.0.0.1:{port}");
         await WaitReadyAsync(baseAddress, portal, log);
 
-        var factory = new PortalDbContextFactory<SqlitePortalDbContext>(new PooledDbContextFactory<SqlitePortalDbContext>(
-            SqlitePortalDbContext.Options(new SqliteConnectionStringBuilder { DataSource = Path.Combine(data, "portal.db") }.ToString())));
+        IDbContextFactory<PortalDbContext> factory = postgres is null
+            ? new PortalDbContextFactory<SqlitePortalDbContext>(new PooledDbContextFactory<SqlitePortalDbContext>(
+                SqlitePortalDbContext.Options(new SqliteConnectionStringBuilder { DataSource = Path.Combine(data, "portal.db") }.ToString())))
+            : new PortalDbContextFactory<PostgresPortalDbContext>(new PooledDbContextFactory<PostgresPortalDbContext>(PostgresPortalDbContext.Options(postgres)));
         var tokens = new PersonalAccessTokens(factory, new AccessTokenCache(TimeProvider.System), TimeProvider.System);
         async Task<string> TokenAsync(string user)
         {
@@ -104,8 +120,8 @@ public sealed class Bench : IAsyncDisposable
         }
 
         var kube = new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfig));
-        var bench = new Bench(folder, sandbox, portal, baseAddress, kube, await TokenAsync("alice"), await TokenAsync("bob"));
-        Console.WriteLine($"Sandbox {sandbox.ServerUrl} (speed {options.Speed}), portal {baseAddress} (Release, pid {portal.Id}, SQLite)");
+        var bench = new Bench(folder, sandbox, portal, baseAddress, kube, await TokenAsync("alice"), await TokenAsync("bob")) { Provider = provider, postgresDatabase = postgres };
+        Console.WriteLine($"Sandbox {sandbox.ServerUrl} (speed {options.Speed}), portal {baseAddress} (Release, pid {portal.Id}, {provider})");
         // One rollout first, so the namespace and Deployment exist and both sides are warm.
         await using (var warm = await bench.ConnectAsync())
         {
@@ -238,7 +254,8 @@ public sealed class Bench : IAsyncDisposable
     }
 
     /// <summary>(e) Submits to production (waiting for an approval: nothing applied) and reads, 16 callers at a time.</summary>
-    public async Task ThroughputAsync(int seconds)
+    /// <returns>Submits per second.</returns>
+    public async Task<double> ThroughputAsync(int seconds)
     {
         const int callers = 16;
         var created = new ConcurrentBag<int>();
@@ -264,8 +281,9 @@ public sealed class Bench : IAsyncDisposable
             using var response = await alice.GetAsync("/healthz");
             return response.IsSuccessStatusCode;
         });
-        Console.WriteLine($"(e) {callers} concurrent callers, {seconds} s each: submits to production {submits.Rate:F0}/s ({submits.Failed} failed)   target: >= 500/s");
+        Console.WriteLine($"(e) {Provider}: {callers} concurrent callers, {seconds} s each: submits to production {submits.Rate:F0}/s ({submits.Failed} failed)   target: >= 500/s");
         Console.WriteLine($"    GET /api/requests/{{id}} {gets.Rate:F0}/s, GET /healthz {health.Rate:F0}/s: {100 * gets.Rate / health.Rate:F0}% of /healthz   target: >= 30%");
+        return submits.Rate;
     }
 
     public async ValueTask DisposeAsync()
@@ -283,6 +301,11 @@ public sealed class Bench : IAsyncDisposable
         bob.Dispose();
         await sandbox.DisposeAsync();
         SqliteConnection.ClearAllPools();
+        if (postgresDatabase is not null)
+        {
+            await (await PostgresServer.Shared).DropDatabaseAsync(postgresDatabase);
+        }
+
         try
         {
             folder.Delete(recursive: true);

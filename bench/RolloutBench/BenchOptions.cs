@@ -3,11 +3,11 @@ using System.Globalization;
 namespace RolloutBench;
 
 /// <summary>Command-line settings: which sections to run and how big.</summary>
-public sealed record BenchOptions(IReadOnlyList<string> Sections, int Rollouts, int ScalePatches, IReadOnlyList<int> Viewers, int Seconds, double Speed)
+public sealed record BenchOptions(IReadOnlyList<string> Sections, int Rollouts, int ScalePatches, IReadOnlyList<int> Viewers, int Seconds, double Speed, IReadOnlyList<string> Providers)
 {
     public static BenchOptions Parse(string[] args)
     {
-        var options = new BenchOptions(["a", "b", "c", "e"], 20, 20, [100, 500, 1000], 5, 4);
+        var options = new BenchOptions(["a", "b", "c", "e"], 20, 20, [100, 500, 1000], 5, 4, ["Sqlite"]);
         for (var i = 0; i < args.Length; i++)
         {
             string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
@@ -19,10 +19,18 @@ public sealed record BenchOptions(IReadOnlyList<string> Sections, int Rollouts, 
                 "--viewers" => options with { Viewers = [.. Value().Split(',').Select(v => int.Parse(v, CultureInfo.InvariantCulture))] },
                 "--seconds" => options with { Seconds = int.Parse(Value(), CultureInfo.InvariantCulture) },
                 "--speed" => options with { Speed = double.Parse(Value(), CultureInfo.InvariantCulture) },
-                _ => throw new ArgumentException($"unknown argument {args[i]}; usage: [--section a,b,c,e] [--rollouts 20] [--scale-patches 20] [--viewers 100,500,1000] [--seconds 5] [--speed 4]"),
+                "--provider" or "--providers" => options with { Providers = [.. Value().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(Provider)] },
+                _ => throw new ArgumentException($"unknown argument {args[i]}; usage: [--section a,b,c,e] [--rollouts 20] [--scale-patches 20] [--viewers 100,500,1000] [--seconds 5] [--speed 4] [--provider sqlite,postgres]"),
             };
         }
 
         return options;
     }
+
+    private static string Provider(string value) => value.ToLowerInvariant() switch
+    {
+        "sqlite" => "Sqlite",
+        "postgres" or "postgresql" => "Postgres",
+        _ => throw new ArgumentException($"--provider takes sqlite and/or postgres, not {value}"),
+    };
 }

@@ -3,6 +3,8 @@
 // Run: dotnet run -c Release --project bench/RolloutBench [-- --section a,b,c,d,e] [--rollouts 20] [--viewers 100,500,1000]
 // Sections: (a) hub vs raw watch per Deployment state, (b) own PATCH /scale, (c) fan-out to many viewers,
 // (d) live rollout pages in Chromium (CircuitMemory), (e) submits/s and GET /api/requests/{id}/s vs /healthz.
+// --provider sqlite,postgres runs the sections once per database engine (PostgreSQL 15 started on loopback) and prints
+// the submits/s of (e) side by side.
 using System.Globalization;
 
 namespace RolloutBench;
@@ -20,7 +22,22 @@ public static class BenchProgram
             return;
         }
 
-        await using var bench = await Bench.StartAsync(options);
+        var submits = new List<(string Provider, double Rate)>();
+        foreach (var provider in options.Providers)
+        {
+            await using var bench = await Bench.StartAsync(options, provider);
+            await RunSectionsAsync(bench, options, submits);
+        }
+
+        if (submits.Count > 1)
+        {
+            Console.WriteLine();
+            Console.WriteLine($"(e) submits to production per second: {string.Join(", ", submits.Select(s => string.Create(CultureInfo.InvariantCulture, $"{s.Provider} {s.Rate:F0}/s")))}");
+        }
+    }
+
+    private static async Task RunSectionsAsync(Bench bench, BenchOptions options, List<(string Provider, double Rate)> submits)
+    {
         foreach (var section in options.Sections)
         {
             Console.WriteLine();
@@ -43,7 +60,7 @@ public static class BenchProgram
                     await CircuitMemory.RunAsync([50, 200]);
                     break;
                 case "e":
-                    await bench.ThroughputAsync(options.Seconds);
+                    submits.Add((bench.Provider, await bench.ThroughputAsync(options.Seconds)));
                     break;
                 default:
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"unknown section {section}"));
