@@ -21,7 +21,7 @@ namespace Portal.Tests.Infrastructure;
 /// The real portal on a real Kestrel port with its own temporary data folder (SQLite file, keys), demo data seeded.
 /// Settings can be added before the first use to start it configured differently.
 /// </summary>
-public sealed partial class PortalApp : WebApplicationFactory<Program>, IAsyncLifetime
+public partial class PortalApp : WebApplicationFactory<Program>, IAsyncLifetime
 {
     private readonly Dictionary<string, string?> settings = new();
     private readonly bool keepData;
@@ -86,9 +86,13 @@ public sealed partial class PortalApp : WebApplicationFactory<Program>, IAsyncLi
     /// <summary>Starts a portal of its own, for tests that change state other tests would see.</summary>
     public static async Task<PortalApp> StartAsync(params (string Key, string? Value)[] settings) => await StartAsync(null, settings);
 
-    public static async Task<PortalApp> StartAsync(FakeTimeProvider? clock, params (string Key, string? Value)[] settings)
+    public static async Task<PortalApp> StartAsync(FakeTimeProvider? clock, params (string Key, string? Value)[] settings) =>
+        await StartAsync(PortalDatabase.Sqlite, clock, settings);
+
+    /// <summary>Starts a portal of its own on the given database engine (PostgreSQL: a fresh database of the test server).</summary>
+    public static async Task<PortalApp> StartAsync(PortalDatabase database, FakeTimeProvider? clock, params (string Key, string? Value)[] settings)
     {
-        var app = new PortalApp { Clock = clock };
+        var app = database == PortalDatabase.Postgres ? new PostgresPortalApp { Clock = clock } : new PortalApp { Clock = clock };
         foreach (var (key, value) in settings)
         {
             app.With(key, value);
@@ -98,13 +102,19 @@ public sealed partial class PortalApp : WebApplicationFactory<Program>, IAsyncLi
         return app;
     }
 
-    public Task InitializeAsync()
+    public async Task InitializeAsync()
     {
+        await BeforeStartAsync();
         StartServer();
         var address = Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         BaseAddress = new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal));
-        return Task.CompletedTask;
     }
+
+    /// <summary>Prepares what the app needs before it starts (a database), adding settings with <see cref="With"/>.</summary>
+    protected virtual Task BeforeStartAsync() => Task.CompletedTask;
+
+    /// <summary>Cleans up what <see cref="BeforeStartAsync"/> prepared, after the app stopped.</summary>
+    protected virtual Task AfterStopAsync() => Task.CompletedTask;
 
     Task IAsyncLifetime.DisposeAsync() => DisposeAsync().AsTask();
 
@@ -114,6 +124,7 @@ public sealed partial class PortalApp : WebApplicationFactory<Program>, IAsyncLi
         scope = null;
         await base.DisposeAsync();
         SqliteConnection.ClearAllPools();
+        await AfterStopAsync();
         if (keepData)
         {
             return;

@@ -98,7 +98,7 @@ public sealed class ServiceCatalog(IDbContextFactory<PortalDbContext> dbFactory,
         {
             await db.SaveChangesAsync();
         }
-        catch (DbUpdateException e) when (e.InnerException is Microsoft.Data.Sqlite.SqliteException { SqliteErrorCode: 19 })
+        catch (DbUpdateException e) when (db.IsUniqueViolation(e))
         {
             // Two people registered the same name at once: the unique index let one through.
             return Outcome<Service>.Invalid(nameof(ServiceForm.Name), $"{team.Name} already has a service named '{name}'.");

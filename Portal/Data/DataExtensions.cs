@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
@@ -18,13 +20,25 @@ public static class DataExtensions
         var directory = Path.GetFullPath(dataDirectory, builder.Environment.ContentRootPath);
         Directory.CreateDirectory(directory);
 
-        var connectionString = builder.Configuration.GetConnectionString("Portal")
-            ?? new SqliteConnectionStringBuilder { DataSource = Path.Combine(directory, "portal.db"), Pooling = true }.ToString();
-        builder.Services.AddDbContextFactory<PortalDbContext>(options => options.UseSqlite(connectionString));
+        var database = Read<DatabaseOptions>(builder.Configuration, DatabaseOptions.Section);
+        var connectionString = builder.Configuration.GetConnectionString("Portal");
+        switch (database.Provider)
+        {
+            case DatabaseProvider.Postgres:
+                if (string.IsNullOrWhiteSpace(connectionString))
+                {
+                    throw new InvalidOperationException("Database:Provider is Postgres, so ConnectionStrings:Portal must name the PostgreSQL database (Host=...;Database=...;Username=...;Password=...).");
+                }
 
-        builder.Services.AddDataProtection()
-            .SetApplicationName("selfservice-portal")
-            .PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(directory, "keys")));
+                builder.Services.AddPortalDbContext<PostgresPortalDbContext>(options => options.UseNpgsql(connectionString));
+                break;
+            default:
+                connectionString ??= new SqliteConnectionStringBuilder { DataSource = Path.Combine(directory, "portal.db"), Pooling = true }.ToString();
+                builder.Services.AddPortalDbContext<SqlitePortalDbContext>(options => options.UseSqlite(connectionString));
+                break;
+        }
+
+        builder.AddKeyRing(directory, database.Provider);
 
         builder.Services.AddHealthChecks()
             .AddDbContextCheck<PortalDbContext>("database", tags: ["ready"]);
@@ -37,8 +51,7 @@ public static class DataExtensions
         await using (var db = await factory.CreateDbContextAsync())
         {
             await db.Database.MigrateAsync();
-            // WAL lets readers (every Blazor circuit) proceed while the apply worker writes; the mode is stored in the file.
-            await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;");
+            await db.AfterMigrateAsync();
         }
 
         var logger = app.Services.GetRequiredService<ILogger<PortalDbContext>>();
@@ -51,4 +64,102 @@ public static class DataExtensions
             await scope.ServiceProvider.GetRequiredService<Identity.DemoData>().SeedAsync();
         }
     }
+
+    /// <summary>
+    /// Registers the engine's context and exposes it as <see cref="PortalDbContext"/> (factory and scoped), the only type
+    /// the rest of the portal uses.
+    /// </summary>
+    private static void AddPortalDbContext<TContext>(this IServiceCollection services, Action<DbContextOptionsBuilder> configure)
+        where TContext : PortalDbContext
+    {
+        services.AddDbContextFactory<TContext>(configure);
+        services.AddSingleton<IDbContextFactory<PortalDbContext>>(provider => new PortalDbContextFactory<TContext>(provider.GetRequiredService<IDbContextFactory<TContext>>()));
+        services.AddScoped<PortalDbContext>(provider => provider.GetRequiredService<TContext>());
+    }
+
+    private static void AddKeyRing(this WebApplicationBuilder builder, string dataDirectory, DatabaseProvider provider)
+    {
+        var options = Read<KeyRingOptions>(builder.Configuration, KeyRingOptions.Section);
+        var dataProtection = builder.Services.AddDataProtection().SetApplicationName("selfservice-portal");
+        var store = options.Store ?? (provider == DatabaseProvider.Postgres ? KeyStore.Database : KeyStore.Folder);
+        if (store == KeyStore.Database)
+        {
+            dataProtection.PersistKeysToDbContext<PortalDbContext>();
+        }
+        else
+        {
+            dataProtection.PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(dataDirectory, "keys")));
+        }
+
+        if (!string.IsNullOrWhiteSpace(options.CertificateFile))
+        {
+            var certificate = LoadCertificate(options, builder.Environment.ContentRootPath);
+            // Unprotect with the certificate itself: on Linux there is no machine store where the decryptor would find it.
+            dataProtection.ProtectKeysWithCertificate(certificate).UnprotectKeysWithAnyCertificate(certificate);
+        }
+    }
+
+    internal static X509Certificate2 LoadCertificate(KeyRingOptions options, string contentRoot)
+    {
+        var path = Path.GetFullPath(options.CertificateFile!, contentRoot);
+        if (!File.Exists(path))
+        {
+            throw new InvalidOperationException($"DataProtection:CertificateFile names '{path}', which does not exist.");
+        }
+
+        var keyPath = string.IsNullOrWhiteSpace(options.CertificateKeyFile) ? null : Path.GetFullPath(options.CertificateKeyFile, contentRoot);
+        if (keyPath is not null && !File.Exists(keyPath))
+        {
+            throw new InvalidOperationException($"DataProtection:CertificateKeyFile names '{keyPath}', which does not exist.");
+        }
+
+        X509Certificate2 certificate;
+        try
+        {
+            var password = string.IsNullOrEmpty(options.CertificatePassword) ? null : options.CertificatePassword;
+            var isPem = keyPath is not null || File.ReadAllText(path).Contains("-----BEGIN", StringComparison.Ordinal);
+            certificate = (isPem, password) switch
+            {
+                (true, null) => X509Certificate2.CreateFromPemFile(path, keyPath),
+                (true, _) => X509Certificate2.CreateFromEncryptedPemFile(path, password, keyPath),
+                _ => X509CertificateLoader.LoadPkcs12FromFile(path, password),
+            };
+        }
+        catch (CryptographicException e)
+        {
+            throw new InvalidOperationException(
+                $"DataProtection:CertificateFile '{path}' is not a PFX or PEM certificate with its private key that can be read with DataProtection:CertificatePassword ({e.Message}).",
+                e);
+        }
+
+        if (!certificate.HasPrivateKey || certificate.GetRSAPublicKey() is null)
+        {
+            throw new InvalidOperationException($"DataProtection:CertificateFile '{path}' must be an RSA certificate with its private key (a PEM key goes in DataProtection:CertificateKeyFile).");
+        }
+
+        return certificate;
+    }
+
+    private static T Read<T>(IConfiguration configuration, string section)
+        where T : new()
+    {
+        try
+        {
+            return configuration.GetSection(section).Get<T>() ?? new T();
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new InvalidOperationException($"The {section} settings are invalid: {e.InnerException?.Message ?? e.Message}", e);
+        }
+    }
+}
+
+/// <summary>An engine's context factory seen as the <see cref="PortalDbContext"/> factory the portal's services take.</summary>
+public sealed class PortalDbContextFactory<TContext>(IDbContextFactory<TContext> inner) : IDbContextFactory<PortalDbContext>
+    where TContext : PortalDbContext
+{
+    public PortalDbContext CreateDbContext() => inner.CreateDbContext();
+
+    public async Task<PortalDbContext> CreateDbContextAsync(CancellationToken cancellationToken = default) =>
+        await inner.CreateDbContextAsync(cancellationToken);
 }

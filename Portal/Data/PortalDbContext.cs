@@ -1,6 +1,6 @@
+using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 using Portal.Catalog;
 using Portal.Identity;
 using Portal.Requests;
@@ -8,7 +8,12 @@ using Portal.Rollouts;
 
 namespace Portal.Data;
 
-public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options) : IdentityDbContext<PortalUser>(options)
+/// <summary>
+/// The portal's model, the same on every database engine. Each engine has its own derived context
+/// (<see cref="SqlitePortalDbContext"/>, <see cref="PostgresPortalDbContext"/>) with its own migrations and whatever that
+/// engine needs; the rest of the portal only ever sees this type.
+/// </summary>
+public abstract class PortalDbContext(DbContextOptions options) : IdentityDbContext<PortalUser>(options), IDataProtectionKeyContext
 {
     public DbSet<Team> Teams => Set<Team>();
 
@@ -28,6 +33,15 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options) :
 
     public DbSet<RolloutRecord> RolloutRecords => Set<RolloutRecord>();
 
+    /// <summary>Data Protection keys shared by every instance when <c>DataProtection:Store</c> is <c>Database</c>.</summary>
+    public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
+
+    /// <summary>True when the save failed because a unique index refused a duplicate (two people registered the same name).</summary>
+    public abstract bool IsUniqueViolation(DbUpdateException exception);
+
+    /// <summary>Runs once at start-up after the migrations: settings the engine keeps in the database itself.</summary>
+    public virtual Task AfterMigrateAsync(CancellationToken cancellationToken = default) => Task.CompletedTask;
+
     protected override void OnModelCreating(ModelBuilder builder)
     {
         base.OnModelCreating(builder);
@@ -36,8 +50,6 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options) :
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
-        // SQLite has no native DateTimeOffset: stored as UTC ticks so that ORDER BY and comparisons run in SQL.
-        configurationBuilder.Properties<DateTimeOffset>().HaveConversion<DateTimeOffsetToBinaryConverter>();
         configurationBuilder.Properties<TeamRole>().HaveConversion<string>().HaveMaxLength(16);
         configurationBuilder.Properties<RequestState>().HaveConversion<string>().HaveMaxLength(24);
         configurationBuilder.Properties<DecisionKind>().HaveConversion<string>().HaveMaxLength(16);

@@ -12,16 +12,14 @@ using Portal.Identity;
 var serviceCount = args.Length > 0 ? int.Parse(args[0]) : 10_000;
 var iterations = args.Length > 1 ? int.Parse(args[1]) : 200;
 var folder = Directory.CreateTempSubdirectory("catalog-bench");
-var options = new DbContextOptionsBuilder<PortalDbContext>()
-    .UseSqlite(new SqliteConnectionStringBuilder { DataSource = Path.Combine(folder.FullName, "bench.db") }.ToString())
-    .Options;
-var factory = new PooledDbContextFactory<PortalDbContext>(options);
+var options = SqlitePortalDbContext.Options(new SqliteConnectionStringBuilder { DataSource = Path.Combine(folder.FullName, "bench.db") }.ToString());
+var factory = new PortalDbContextFactory<SqlitePortalDbContext>(new PooledDbContextFactory<SqlitePortalDbContext>(options));
 
 string userId;
 await using (var db = await factory.CreateDbContextAsync())
 {
     await db.Database.MigrateAsync();
-    await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;");
+    await db.AfterMigrateAsync();
     var teams = Enumerable.Range(0, 50).Select(i => new Team { Name = $"team-{i:D2}", CreatedAt = DateTimeOffset.UtcNow }).ToList();
     db.Teams.AddRange(teams);
     var user = new PortalUser { UserName = "bench", NormalizedUserName = "BENCH" };

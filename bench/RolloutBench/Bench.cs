@@ -116,8 +116,8 @@ public sealed class Bench : IAsyncDisposable
         var baseAddress = new Uri($"http://127.0.0.1:{port}");
         await WaitReadyAsync(baseAddress, portal, log);
 
-        var factory = new PooledDbContextFactory<PortalDbContext>(new DbContextOptionsBuilder<PortalDbContext>()
-            .UseSqlite(new SqliteConnectionStringBuilder { DataSource = Path.Combine(data, "portal.db") }.ToString()).Options);
+        var factory = new PortalDbContextFactory<SqlitePortalDbContext>(new PooledDbContextFactory<SqlitePortalDbContext>(
+            SqlitePortalDbContext.Options(new SqliteConnectionStringBuilder { DataSource = Path.Combine(data, "portal.db") }.ToString())));
         var tokens = new PersonalAccessTokens(factory, new AccessTokenCache(TimeProvider.System), TimeProvider.System);
         async Task<string> TokenAsync(string user)
         {

@@ -2,7 +2,7 @@
 
 #nullable disable
 
-namespace Portal.Migrations
+namespace Portal.Migrations.Sqlite
 {
     /// <inheritdoc />
     public partial class Rollouts : Migration

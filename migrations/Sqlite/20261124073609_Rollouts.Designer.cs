@@ -7,9 +7,9 @@ using Portal.Data;
 
 #nullable disable
 
-namespace Portal.Migrations
+namespace Portal.Migrations.Sqlite
 {
-    [DbContext(typeof(PortalDbContext))]
+    [DbContext(typeof(SqlitePortalDbContext))]
     [Migration("20261124073609_Rollouts")]
     partial class Rollouts
     {
