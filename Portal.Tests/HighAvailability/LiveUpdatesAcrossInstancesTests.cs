@@ -44,7 +44,8 @@ public sealed class LiveUpdatesAcrossInstancesTests(TwoPortalsFixture fixture, I
         Assert.Equal(RolloutPhase.Succeeded, snapshots[^1].Phase);
         // Live on B while A rolled it out: pods coming up one by one, not only the stored end.
         Assert.Contains(snapshots, s => s.Phase == RolloutPhase.Progressing);
-        Assert.Equal("Succeeded", (await bob.GetFromJsonAsync<RequestBody>($"/api/requests/{id}", PortalApi.Json))!.State);
+        // The stream ends with the stored final snapshot; the request's own state follows a moment later.
+        await Poll.UntilAsync(async () => (await bob.GetFromJsonAsync<RequestBody>($"/api/requests/{id}", PortalApi.Json))!.State == "Succeeded", TimeSpan.FromSeconds(30), "the request did not end Succeeded");
         // Exactly once: the cluster received one apply of the Deployment (A's), none from B.
         Assert.Single(Ha.Sandbox.Writes("PATCH", "/apis/apps/v1/namespaces/payments-production/deployments/payments-api"));
     }

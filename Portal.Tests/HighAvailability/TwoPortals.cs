@@ -12,8 +12,8 @@ public sealed class TwoPortals : IAsyncDisposable
 {
     public const string PortalNamespace = "selfservice";
 
-    // The shared database. SQLite in WAL mode serves two processes on one file; PostgreSQL is the production choice.
-    private static readonly SharedDatabase Database = SharedDatabase.SqliteFile;
+    // The shared database: PostgreSQL, as in production. SqliteFile (two processes on one WAL file) works too.
+    private static readonly SharedDatabase Database = SharedDatabase.Postgres;
 
     private readonly RedisServer redis = new();
     private readonly List<PortalProcess> portals = [];
@@ -21,9 +21,12 @@ public sealed class TwoPortals : IAsyncDisposable
 
     private TwoPortals(SandboxProcess sandbox) => Sandbox = sandbox;
 
+    private string? postgres;
+
     public enum SharedDatabase
     {
         SqliteFile,
+        Postgres,
     }
 
     public SandboxProcess Sandbox { get; }
@@ -39,6 +42,11 @@ public sealed class TwoPortals : IAsyncDisposable
         try
         {
             await ha.redis.InitializeAsync();
+            if (Database == SharedDatabase.Postgres)
+            {
+                ha.postgres = await (await PostgresServer.Shared).CreateDatabaseAsync("ha");
+            }
+
             using (var client = ha.Sandbox.Client())
             {
                 await client.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = PortalNamespace } });
@@ -77,6 +85,11 @@ public sealed class TwoPortals : IAsyncDisposable
 
         await redis.DisposeAsync();
         await Sandbox.DisposeAsync();
+        if (postgres is not null)
+        {
+            await (await PostgresServer.Shared).DropDatabaseAsync(postgres);
+        }
+
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         try
         {
@@ -101,10 +114,15 @@ public sealed class TwoPortals : IAsyncDisposable
         switch (Database)
         {
             case SharedDatabase.SqliteFile:
-                // One data folder: one SQLite file and one Data Protection key ring, so a cookie from A is good on B.
-                settings["Portal:DataDirectory"] = dataDirectory;
+                break;
+            case SharedDatabase.Postgres:
+                settings["Database:Provider"] = "Postgres";
+                settings["ConnectionStrings:Portal"] = postgres;
                 break;
         }
+
+        // One data folder: one Data Protection key ring (and the SQLite file), so a cookie from A is good on B.
+        settings["Portal:DataDirectory"] = dataDirectory;
 
         return settings;
     }

@@ -20,7 +20,9 @@ public sealed partial class SandboxProcess : IAsyncDisposable
         var sandbox = new SandboxProcess();
         Directory.CreateDirectory(sandbox.Folder);
         var dll = Path.Combine(AppContext.BaseDirectory, "Sandbox.dll");
-        sandbox.process = ChildProcess.Start("sandbox", "dotnet", [dll, "--port", "0", "--kubeconfig", sandbox.Kubeconfig, "--speed", speed.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        // The test output holds the portal's appsettings.json, which quiets ASP.NET Core: the request log is what counts here.
+        var logRequests = new Dictionary<string, string?> { ["Logging__LogLevel__Microsoft.AspNetCore.Hosting.Diagnostics"] = "Information" };
+        sandbox.process = ChildProcess.Start("sandbox", "dotnet", [dll, "--port", "0", "--kubeconfig", sandbox.Kubeconfig, "--speed", speed.ToString(System.Globalization.CultureInfo.InvariantCulture)], logRequests);
         await Poll.UntilAsync(() => File.Exists(sandbox.Kubeconfig) || sandbox.process.HasExited, TimeSpan.FromSeconds(60), "the Sandbox did not write its kubeconfig");
         if (sandbox.process.HasExited)
         {
@@ -33,9 +35,14 @@ public sealed partial class SandboxProcess : IAsyncDisposable
     public IKubernetes Client() => new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(Kubeconfig));
 
     /// <summary>The writes (not dry runs) that reached the cluster: <c>PATCH /apis/apps/v1/namespaces/NS/deployments/NAME</c>.</summary>
-    public IReadOnlyList<string> Writes(string method, string path) =>
-        [.. (process?.Output ?? []).Select(line => RequestStarting().Match(line))
-            .Where(m => m.Success && m.Groups["method"].Value == method && m.Groups["path"].Value == path && !m.Groups["query"].Value.Contains("dryRun=All", StringComparison.Ordinal))
+    public IReadOnlyList<string> Writes(string method, string path) => RequestLog().Count == 0
+        ? throw new InvalidOperationException("The Sandbox logged no requests: its request log is off.")
+        : Writes(RequestLog(), method, path);
+
+    private List<Match> RequestLog() => [.. (process?.Output ?? []).Select(line => RequestStarting().Match(line)).Where(m => m.Success)];
+
+    private static IReadOnlyList<string> Writes(List<Match> log, string method, string path) =>
+        [.. log.Where(m => m.Groups["method"].Value == method && m.Groups["path"].Value == path && !m.Groups["query"].Value.Contains("dryRun=All", StringComparison.Ordinal))
             .Select(m => m.Value)];
 
     public async ValueTask DisposeAsync()

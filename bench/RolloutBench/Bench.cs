@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
@@ -44,6 +45,11 @@ public sealed class Bench : IAsyncDisposable
     private int rollouts;
     private string? postgresDatabase;
 
+    // Section (f): a second portal process and the redis-server both portals share (null unless asked for).
+    private Process? second;
+    private Uri? secondAddress;
+    private Process? redis;
+
     private Bench(DirectoryInfo folder, SandboxHost sandbox, Process portal, Uri baseAddress, IKubernetes kube, string aliceToken, string bobToken)
     {
         this.folder = folder;
@@ -74,6 +80,24 @@ public sealed class Bench : IAsyncDisposable
         var portalDll = Path.Combine(AppContext.BaseDirectory, "Portal.dll");
         var start = new ProcessStartInfo("dotnet") { WorkingDirectory = Path.Combine(repository, "Portal"), RedirectStandardOutput = true, RedirectStandardError = true };
         start.ArgumentList.Add(portalDll);
+        Process? redis = null;
+        if (options.Sections.Contains("f"))
+        {
+            // Two instances: both portals on one Redis (backplane and notifiers) and one Lease; this first one leads.
+            var redisPort = FreePort();
+            redis = Process.Start(new ProcessStartInfo("redis-server", ["--port", redisPort.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]) { RedirectStandardOutput = true })
+                ?? throw new InvalidOperationException("redis-server did not start.");
+            await WaitListeningAsync(redisPort);
+            using (var admin = new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfig)))
+            {
+                await admin.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = "selfservice" } });
+            }
+
+            start.Environment["ConnectionStrings__Redis"] = $"127.0.0.1:{redisPort}";
+            start.Environment["Leadership__Enabled"] = "true";
+            start.Environment["Leadership__Namespace"] = "selfservice";
+        }
+
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
         start.Environment["Portal__DataDirectory"] = data;
@@ -120,7 +144,7 @@ public sealed class Bench : IAsyncDisposable
         }
 
         var kube = new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfig));
-        var bench = new Bench(folder, sandbox, portal, baseAddress, kube, await TokenAsync("alice"), await TokenAsync("bob")) { Provider = provider, postgresDatabase = postgres };
+        var bench = new Bench(folder, sandbox, portal, baseAddress, kube, await TokenAsync("alice"), await TokenAsync("bob")) { Provider = provider, postgresDatabase = postgres, redis = redis };
         Console.WriteLine($"Sandbox {sandbox.ServerUrl} (speed {options.Speed}), portal {baseAddress} (Release, pid {portal.Id}, {provider})");
         // One rollout first, so the namespace and Deployment exist and both sides are warm.
         await using (var warm = await bench.ConnectAsync())
@@ -128,7 +152,61 @@ public sealed class Bench : IAsyncDisposable
             await bench.RolloutAsync([warm], 3);
         }
 
+        if (redis is not null)
+        {
+            // The second instance: same settings and data, its own port; it follows, it does not apply.
+            var secondPort = FreePort();
+            start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{secondPort}";
+            var second = Process.Start(start) ?? throw new InvalidOperationException("The second portal did not start.");
+            var secondLog = new ConcurrentQueue<string>();
+            second.OutputDataReceived += (_, e) => Keep(secondLog, e.Data);
+            second.ErrorDataReceived += (_, e) => Keep(secondLog, e.Data);
+            second.BeginOutputReadLine();
+            second.BeginErrorReadLine();
+            bench.second = second;
+            bench.secondAddress = new Uri($"http://127.0.0.1:{secondPort}");
+            await WaitReadyAsync(bench.secondAddress, second, secondLog);
+            Console.WriteLine($"Second portal {bench.secondAddress} (pid {second.Id}); both on redis-server and a Lease, the first one leads");
+        }
+
         return bench;
+    }
+
+    /// <summary>
+    /// (f) Viewers split over two instances behind Redis: the leader follows the rollout and publishes each snapshot once
+    /// to Redis; the other instance's viewers get it from there. Latency against the raw watch, per instance.
+    /// </summary>
+    public async Task FanOutTwoInstancesAsync(int viewers)
+    {
+        if (secondAddress is null)
+        {
+            throw new InvalidOperationException("Section (f) needs the second instance started with it.");
+        }
+
+        var connections = new HubConnection[viewers];
+        await Parallel.ForEachAsync(Enumerable.Range(0, viewers), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (i, _) =>
+            connections[i] = await ConnectAsync(i % 2 == 0 ? baseAddress : secondAddress));
+        try
+        {
+            var run = await RolloutAsync(connections, 3);
+            foreach (var (name, parity) in new[] { ("leader", 0), ("other instance", 1) })
+            {
+                var latencies = new List<double>();
+                var missed = 0;
+                foreach (var seen in run.Viewers.Where((_, i) => i % 2 == parity))
+                {
+                    var result = Compare(run, seen);
+                    latencies.AddRange(result.Latencies);
+                    missed += result.Missed;
+                }
+
+                Console.WriteLine($"(f) {viewers / 2} of {viewers} hub viewers on the {name}: added latency p50 {Ms(Percentile(latencies, 50))}, p99 {Ms(Percentile(latencies, 99))}, states missed {missed}   target: p99 < 250 ms");
+            }
+        }
+        finally
+        {
+            await Parallel.ForEachAsync(connections.Where(c => c is not null), new ParallelOptions { MaxDegreeOfParallelism = 32 }, async (c, _) => await c.DisposeAsync());
+        }
     }
 
     /// <summary>(a) Each Deployment state as a raw watch sees it and as a hub client sees it.</summary>
@@ -296,6 +374,17 @@ public sealed class Bench : IAsyncDisposable
         }
 
         portal.Dispose();
+        foreach (var process in new[] { second, redis })
+        {
+            if (process is { HasExited: false })
+            {
+                process.Kill(entireProcessTree: true);
+                await process.WaitForExitAsync();
+            }
+
+            process?.Dispose();
+        }
+
         kube.Dispose();
         alice.Dispose();
         bob.Dispose();
@@ -418,10 +507,10 @@ public sealed class Bench : IAsyncDisposable
         }
     }
 
-    private async Task<HubConnection> ConnectAsync()
+    private async Task<HubConnection> ConnectAsync(Uri? instance = null)
     {
         var connection = new HubConnectionBuilder()
-            .WithUrl(new Uri(baseAddress, "/hubs/rollouts"), o =>
+            .WithUrl(new Uri(instance ?? baseAddress, "/hubs/rollouts"), o =>
             {
                 o.Headers["Authorization"] = $"Bearer {aliceToken}";
                 o.Transports = HttpTransportType.WebSockets;
@@ -539,6 +628,24 @@ public sealed class Bench : IAsyncDisposable
         }
 
         throw new InvalidOperationException("Run the bench from inside the repository.");
+    }
+
+    private static async Task WaitListeningAsync(int port)
+    {
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                using var client = new TcpClient();
+                await client.ConnectAsync(IPAddress.Loopback, port);
+                return;
+            }
+            catch (SocketException) when (clock.Elapsed < TimeSpan.FromSeconds(30))
+            {
+                await Task.Delay(50);
+            }
+        }
     }
 
     private static int FreePort()

@@ -2,7 +2,8 @@
 // the Sandbox through Clusters:default:Kubeconfig), measured from the outside with a raw watch and SignalR hub clients.
 // Run: dotnet run -c Release --project bench/RolloutBench [-- --section a,b,c,d,e] [--rollouts 20] [--viewers 100,500,1000]
 // Sections: (a) hub vs raw watch per Deployment state, (b) own PATCH /scale, (c) fan-out to many viewers,
-// (d) live rollout pages in Chromium (CircuitMemory), (e) submits/s and GET /api/requests/{id}/s vs /healthz.
+// (d) live rollout pages in Chromium (CircuitMemory), (e) submits/s and GET /api/requests/{id}/s vs /healthz,
+// (f) fan-out through two portal instances behind redis-server (half the viewers on each; not in the default run).
 // --provider sqlite,postgres runs the sections once per database engine (PostgreSQL 15 started on loopback) and prints
 // the submits/s of (e) side by side.
 using System.Globalization;
@@ -61,6 +62,13 @@ public static class BenchProgram
                     break;
                 case "e":
                     submits.Add((bench.Provider, await bench.ThroughputAsync(options.Seconds)));
+                    break;
+                case "f":
+                    foreach (var viewers in options.Viewers)
+                    {
+                        await bench.FanOutTwoInstancesAsync(viewers);
+                    }
+
                     break;
                 default:
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"unknown section {section}"));
