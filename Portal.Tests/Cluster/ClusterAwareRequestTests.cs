@@ -80,7 +80,9 @@ public sealed class ClusterAwareRequestTests(ClusterAwarePortal fixture) : IClas
         var resources = new { cpuRequest = "250m", cpuLimit = "500m", memoryRequest = "128Mi", memoryLimit = "256Mi" };
         var first = await (await dave.SubmitAsync("search", "quota-api", "staging", new { imageTag = "v1", replicas = 2, resources })).SubmittedIdAsync();
         await App.WaitForStateAsync(first, RequestState.Succeeded);
-        App.KubectlSucceeds("create quota team-quota -n search-staging --hard=requests.cpu=1,pods=10");
+        var quota = Path.Combine(App.DataDirectory, "quota.yaml");
+        await File.WriteAllTextAsync(quota, "apiVersion: v1\nkind: ResourceQuota\nmetadata:\n  name: team-quota\n  namespace: search-staging\nspec:\n  hard:\n    requests.cpu: \"1\"\n    pods: \"10\"\n");
+        App.KubectlSucceeds($"apply -f {quota}");
         await Poll.UntilAsync(
             () => Task.FromResult(App.Kubectl("get quota team-quota -n search-staging -o jsonpath={.status.used.requests\\.cpu}") == "500m"),
             TimeSpan.FromSeconds(30),
@@ -198,7 +200,7 @@ public sealed class ClusterAwareRequestTests(ClusterAwarePortal fixture) : IClas
                 {
                     var data = rendered[key]["data"]!.AsObject();
                     Assert.Equal(keys, data.Select(d => d.Key).Order());
-                    Assert.All(data, d => Assert.Equal(ServiceExport.Placeholder, Encoding.UTF8.GetString(Convert.FromBase64String(d.Value!.GetValue<string>()))));
+                    Assert.All(data, d => Assert.Equal(Portal.Catalog.ServiceExport.Placeholder, Encoding.UTF8.GetString(Convert.FromBase64String(d.Value!.GetValue<string>()))));
                     obj.Remove("data");
                     rendered[key].Remove("data");
                 }
