@@ -29,6 +29,8 @@ public static class SpecReview
             {
                 risks.Add(new RiskFlag($"First deploy to {environment.Name}."));
             }
+
+            FirstShape(next, Change);
         }
         else
         {
@@ -53,10 +55,6 @@ public static class SpecReview
             }
 
             CompareShape(current, next, Change, risks);
-        }
-        else
-        {
-            FirstShape(next, Change);
         }
 
         ShapeRisks(next, risks);
