@@ -18,6 +18,7 @@ public static class RolloutsExtensions
         builder.Services.AddScoped<RolloutQueries>();
         builder.Services.AddScoped<RollbackNow>();
         builder.Services.AddSingleton<EnvironmentStatus>();
+        builder.Services.AddSingleton<PodLogs>();
         builder.Services.AddHostedService<ApplyWorker>();
         builder.Services.AddHostedService<AutoRollback>();
         // Enums are words in the API and on the hub, as the request's state is.
@@ -29,5 +30,6 @@ public static class RolloutsExtensions
     {
         app.MapHub<RolloutHub>("/hubs/rollouts");
         app.MapRollbackApi();
+        app.MapPodLogsApi();
     }
 }
