@@ -33,9 +33,13 @@ public sealed class SpecMappingTests
         Resources = new ResourceSpec("100m", "1", "128Mi", "1Gi"),
         EnvVars = [new EnvVarSpec("A", "1"), new EnvVarSpec("B.c", "2")],
         Secrets = [new SecretRef("API_KEY", 3), new SecretRef("DB_PASSWORD", 7)],
-        Readiness = new ProbeSpec("/ready", 9090, 3),
-        Liveness = new ProbeSpec("/live", 9091, 20),
+        Readiness = new ProbeSpec("/ready", 9090, 3) { PeriodSeconds = 5, TimeoutSeconds = 2, SuccessThreshold = 2, FailureThreshold = 4 },
+        Liveness = ProbeSpec.Tcp(9091, 20) with { FailureThreshold = 6 },
+        Startup = ProbeSpec.Exec(["cat", "/tmp/started"], 1) with { PeriodSeconds = 2, FailureThreshold = 60 },
         ContainerPort = 9000,
+        Strategy = new RolloutStrategySpec(RolloutStrategyKind.RollingUpdate, "1", "0"),
+        DisruptionBudget = new DisruptionBudgetSpec("50%", null),
+        Ingress = new IngressSpec("api.payments.example.com", "/v1", IngressPathType.Exact, "api-tls", "letsencrypt", "nginx"),
     };
 
     /// <summary>The same with autoscaling, the other side of the replicas/autoscaling choice.</summary>
@@ -84,7 +88,10 @@ public sealed class SpecMappingTests
             ImageTag: "v9", ImageDigest: "sha256:" + new string('b', 64), Replicas: 3, Autoscaling: new AutoscalingChange(2, 5, 50, 60),
             Resources: new ResourcesChange("100m", "1", "128Mi", "1Gi"), SetEnv: new() { ["NEW"] = "x" }, RemoveEnv: ["LOG_LEVEL"],
             SetSecrets: new() { ["TOKEN"] = "t" }, RemoveSecrets: ["DB_PASSWORD"], Readiness: new ProbeChange("/ready", 9090, 1), RemoveReadiness: false,
-            Liveness: new ProbeChange("/live", 9091, 2), RemoveLiveness: false, ContainerPort: 9000, Comment: "all of it");
+            Liveness: new ProbeChange("/live", 9091, 2), RemoveLiveness: false, ContainerPort: 9000, Comment: "all of it",
+            Startup: new ProbeChange(Type: ProbeKind.Exec, Command: ["cat", "/tmp/started"], FailureThreshold: 50), RemoveStartup: false,
+            Strategy: new StrategyChange(RolloutStrategyKind.Recreate), DisruptionBudget: new DisruptionBudgetChange(MaxUnavailable: "1"), RemoveDisruptionBudget: false,
+            Ingress: new IngressChange("api.example.com", "/", IngressPathType.Prefix, "api-tls"), RemoveIngress: false);
         Assert.All(typeof(RequestChange).GetProperties(), p => Assert.True(p.GetValue(change) is not null, $"The sample change leaves {p.Name} out."));
         var form = RequestForm.From(Baseline, new Dictionary<int, SecretValueInfo>());
 
@@ -128,6 +135,32 @@ public sealed class SpecMappingTests
         Assert.Contains("another change", refused.Reason);
         Assert.Equal(ApprovalRoute.ApproveNow, allowed.Route);
     }
+
+    [Fact]
+    public void AProbeStoredBeforeTcpAndExecReadsAsTheSameHttpProbeAndWritesTheSameJson()
+    {
+        const string stored = """{"imageRepository":"r/api","imageTag":"v1","imageDigest":null,"replicas":2,"autoscaling":null,"resources":{"cpuRequest":"250m","cpuLimit":"500m","memoryRequest":"256Mi","memoryLimit":"512Mi"},"envVars":[],"secrets":[],"readiness":{"path":"/healthz","port":8080,"initialDelaySeconds":5},"liveness":null,"containerPort":8080}""";
+
+        var spec = RequestSpec.FromJson(stored);
+        var form = RequestForm.From(spec, new Dictionary<int, SecretValueInfo>());
+        var probe = Build(spec).Deployment.Spec.Template.Spec.Containers[0].ReadinessProbe;
+
+        Assert.Equal(ProbeSpec.Http("/healthz", 8080, 5), spec.Readiness);
+        Assert.Equal(ProbeKind.Http, spec.Readiness!.Kind);
+        Assert.Null(spec.Startup);
+        Assert.Null(spec.Strategy);
+        Assert.Null(spec.Ingress);
+        Assert.Null(spec.DisruptionBudget);
+        Assert.Equal(stored, spec.ToJson());
+        Assert.Equal((ProbeKind.Http, "/healthz", 8080, 5, 10, 3), (form.ReadinessKind, form.ReadinessPath, form.ReadinessPort, form.ReadinessInitialDelaySeconds, form.ReadinessPeriodSeconds, form.ReadinessFailureThreshold));
+        Assert.Equal(stored, form.ToSpec("r/api", null, new Dictionary<string, int>(), _ => 0).ToJson());
+        Assert.Equal(("/healthz", "8080"), (probe.HttpGet.Path, probe.HttpGet.Port.Value));
+        Assert.Null(probe.TcpSocket);
+        Assert.Null(probe.PeriodSeconds);
+    }
+
+    private static Manifests Build(RequestSpec spec) =>
+        ManifestBuilder.Build(new ManifestInput(1, "payments", "api", new DeploymentEnvironment { Name = "staging" }, spec, new Dictionary<string, string>()));
 
     private static Dictionary<string, int> Kept(RequestSpec spec) => spec.Secrets.ToDictionary(s => s.Key, s => s.ValueId);
 

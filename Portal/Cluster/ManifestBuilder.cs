@@ -227,7 +227,7 @@ public static class ManifestBuilder
 
     /// <summary>"25%" stays a string; "1" becomes the number 1, as the API server stores it.</summary>
     private static IntOrString? IntOrString(string? value) =>
-        value is null ? null : int.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var number) ? new IntOrString(number) : new IntOrString(value);
+        value is null ? null : int.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var number) ? (IntOrString)number : (IntOrString)value;
 
     private static V1PodDisruptionBudget DisruptionBudget(ManifestInput input, V1ObjectMeta meta, DisruptionBudgetSpec budget) => new()
     {

@@ -234,7 +234,7 @@ public sealed class RequestForm
     };
 
     /// <summary>The fields of one probe, by role: the form keeps them flat (<c>ReadinessPath</c>, <c>StartupPort</c>...).</summary>
-    public ProbeFields ProbeOf(ProbeRole role) => role switch
+    public ProbeInput ProbeOf(ProbeRole role) => role switch
     {
         ProbeRole.Readiness => new(ReadinessEnabled, ReadinessKind, ReadinessPath, ReadinessPort, ReadinessCommand, ReadinessInitialDelaySeconds,
             ReadinessPeriodSeconds, ReadinessTimeoutSeconds, ReadinessSuccessThreshold, ReadinessFailureThreshold),
@@ -244,7 +244,7 @@ public sealed class RequestForm
             StartupPeriodSeconds, StartupTimeoutSeconds, StartupSuccessThreshold, StartupFailureThreshold),
     };
 
-    public void SetProbe(ProbeRole role, ProbeFields p)
+    public void SetProbe(ProbeRole role, ProbeInput p)
     {
         switch (role)
         {
@@ -270,7 +270,7 @@ public sealed class RequestForm
     private void SetProbe(ProbeRole role, ProbeSpec? probe)
     {
         var fields = ProbeOf(role);
-        SetProbe(role, probe is null ? fields with { Enabled = false, Port = ContainerPort } : new ProbeFields(
+        SetProbe(role, probe is null ? fields with { Enabled = false, Port = ContainerPort } : new ProbeInput(
             true,
             probe.Kind,
             probe.Kind == ProbeKind.Http ? probe.Path : fields.Path,
@@ -336,7 +336,7 @@ public enum DisruptionBudgetMode
 }
 
 /// <summary>One probe's form fields, whichever role it has.</summary>
-public sealed record ProbeFields(
+public sealed record ProbeInput(
     bool Enabled, ProbeKind Kind, string Path, int Port, string Command, int InitialDelaySeconds, int PeriodSeconds, int TimeoutSeconds, int SuccessThreshold, int FailureThreshold);
 
 public sealed class EnvVarRow

@@ -79,6 +79,12 @@ public sealed class RequestService(
             return Outcome<ReviewedRequest>.Invalid(errors);
         }
 
+        if (form.IngressEnabled && await IngressTakenByAsync(draft, form.IngressHost.Trim(), form.IngressPath.Trim(), cancellationToken) is { } owner)
+        {
+            return Outcome<ReviewedRequest>.Invalid(nameof(RequestForm.IngressHost),
+                $"{form.IngressHost.Trim()}{form.IngressPath.Trim()} is already the address of {owner} in {draft.Environment.Name}: pick another host or path.");
+        }
+
         var pin = await pinning.PinAsync(draft.Service.ImageRepository, form.ImageTag.Trim(), form.ImageDigest, draft.Environment, maxAge, cancellationToken);
         if (!pin.Succeeded)
         {
@@ -110,6 +116,31 @@ public sealed class RequestService(
         }
 
         return Outcome<ReviewedRequest>.Ok(new ReviewedRequest(spec, changes, review, pin.Value.Warning, cluster, promotion?.Message));
+    }
+
+    /// <summary>
+    /// Which other service of the environment has (in its current revision or an open request) an Ingress on the same host
+    /// and path: two Ingresses for one address would fight over it. Another team's service is not named.
+    /// </summary>
+    private async Task<string?> IngressTakenByAsync(RequestDraft draft, string host, string path, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var environment = draft.Environment.Name;
+        var others = db.DeploymentRequests.AsNoTracking().Where(r => r.Environment == environment && r.ServiceId != draft.Service.Id);
+        var candidates = await others
+            .Where(r => r.State == RequestState.Submitted || r.State == RequestState.AwaitingApproval || r.State == RequestState.Approved
+                || r.State == RequestState.Applying || r.State == RequestState.RollingOut
+                || (r.Revision != null && r.Revision == db.DeploymentRequests.Where(o => o.ServiceId == r.ServiceId && o.Environment == environment).Max(o => o.Revision)))
+            .Select(r => new { r.Spec, Team = r.Service.Team.Name, r.Service.TeamId, Service = r.Service.Name })
+            .ToListAsync(cancellationToken);
+        var taken = candidates.FirstOrDefault(c => c.Spec.Ingress is { } ingress
+            && string.Equals(ingress.Host, host, StringComparison.OrdinalIgnoreCase) && ingress.Path == path);
+        if (taken is null)
+        {
+            return null;
+        }
+
+        return taken.TeamId == draft.Service.TeamId ? $"{taken.Team}/{taken.Service}" : "another team's service";
     }
 
     /// <summary>

@@ -258,7 +258,7 @@ public static class RequestValidator
 
     public const int MaxProbeCommandBytes = 4096;
 
-    private static void ValidateProbe(ProbeRole role, ProbeFields probe, Action<string, string> add)
+    private static void ValidateProbe(ProbeRole role, ProbeInput probe, Action<string, string> add)
     {
         if (!probe.Enabled)
         {

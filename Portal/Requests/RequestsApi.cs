@@ -248,7 +248,7 @@ public static class RequestsApi
             var fields = form.ProbeOf(role);
             if (probe is not null)
             {
-                form.SetProbe(role, new ProbeFields(
+                form.SetProbe(role, new ProbeInput(
                     true,
                     probe.Type ?? ProbeKind.Http,
                     probe.Path ?? "",

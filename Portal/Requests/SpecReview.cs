@@ -42,6 +42,8 @@ public static class SpecReview
             {
                 risks.Add(new RiskFlag($"First deploy to {environment.Name}."));
             }
+
+            FirstShape(next, Change);
         }
         else
         {
@@ -66,10 +68,6 @@ public static class SpecReview
             }
 
             CompareShape(current, next, Change, risks);
-        }
-        else
-        {
-            FirstShape(next, Change);
         }
 
         ShapeRisks(next, risks);

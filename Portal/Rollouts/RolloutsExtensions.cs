@@ -19,6 +19,7 @@ public static class RolloutsExtensions
         builder.Services.AddScoped<RolloutQueries>();
         builder.Services.AddScoped<RollbackNow>();
         builder.Services.AddSingleton<EnvironmentStatus>();
+        builder.Services.AddSingleton<PodLogs>();
         // Only the leader applies and rolls back (Operations/Leadership.cs); a single instance always leads.
         builder.Services.AddLeaderOnly<ApplyWorker>();
         builder.Services.AddLeaderOnly<AutoRollback>();
@@ -31,5 +32,6 @@ public static class RolloutsExtensions
     {
         app.MapHub<RolloutHub>("/hubs/rollouts");
         app.MapRollbackApi();
+        app.MapPodLogsApi();
     }
 }
