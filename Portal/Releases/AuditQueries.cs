@@ -19,6 +19,7 @@ public sealed record AuditRow
 
     public DateTimeOffset At { get; init; }
 
+    [System.Text.Json.Serialization.JsonConverter(typeof(System.Text.Json.Serialization.JsonStringEnumConverter))]
     public AuditSubject Kind { get; init; }
 
     public string Subject { get; init; } = "";
@@ -29,8 +30,10 @@ public sealed record AuditRow
 
     public string Actor { get; init; } = "";
 
+    [System.Text.Json.Serialization.JsonConverter(typeof(System.Text.Json.Serialization.JsonStringEnumConverter))]
     public RequestState? From { get; init; }
 
+    [System.Text.Json.Serialization.JsonConverter(typeof(System.Text.Json.Serialization.JsonStringEnumConverter))]
     public RequestState? To { get; init; }
 
     public string Details { get; init; } = "";

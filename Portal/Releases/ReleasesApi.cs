@@ -20,8 +20,11 @@ public static class ReleasesApi
             .WithSummary("Promote: a request with the spec (and exact digest) that last succeeded in the environment before this one.");
         api.MapGet("/audit", AuditAsync).WithSummary("The audit trail, newest first: Admins see everything, members their teams.");
         api.MapGet("/audit/export", ExportAsync).WithSummary("The filtered audit trail as CSV.");
-        var admin = app.MapGroup("/api/freeze-windows").RequireAuthorization(Policies.Api).RequireAuthorization(Policies.Admin).WithTags("Releases");
-        admin.MapGet("", async (FreezeSchedule schedule) => TypedResults.Ok((await schedule.ListAsync()).Select(v => new { v.Environment, v.Configured, v.Window.Id, Window = v.Window.Describe(), v.Window.Reason, ActiveUntil = v.ActiveNow?.Until })));
+        // Admins only: the schedule checks the role on every change.
+        var admin = app.MapGroup("/api/freeze-windows").RequireAuthorization(Policies.Api).WithTags("Releases");
+        admin.MapGet("", async Task<IResult> (ClaimsPrincipal user, FreezeSchedule schedule) => TeamAccess.IsAdmin(user)
+            ? TypedResults.Ok((await schedule.ListAsync()).Select(v => new { v.Environment, v.Configured, v.Window.Id, Window = v.Window.Describe(), v.Window.Reason, ActiveUntil = v.ActiveNow?.Until }))
+            : TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Not allowed", detail: "Only an Admin sees the freeze windows."));
         admin.MapPost("", async Task<Results<Created<FreezeWindow>, ProblemHttpResult, ValidationProblem>> ([FromBody] FreezeWindow window, ClaimsPrincipal user, FreezeSchedule schedule) =>
         {
             var added = await schedule.AddAsync(user, window);
