@@ -154,7 +154,7 @@ public sealed class WebhookTests
         {
             for (var i = 0; i < 40; i++)
             {
-                Notifications.Enqueue(db, new NotificationEvent { Kind = NotificationKind.BreakGlass, TeamId = teamId, Environment = "production", Actor = "admin", Comment = $"break {i}", At = DateTimeOffset.UtcNow });
+                Portal.Notifications.Notifications.Enqueue(db, new NotificationEvent { Kind = NotificationKind.BreakGlass, TeamId = teamId, Environment = "production", Actor = "admin", Comment = $"break {i}", At = DateTimeOffset.UtcNow });
             }
 
             return await db.SaveChangesAsync();
