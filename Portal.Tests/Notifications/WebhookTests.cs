@@ -106,13 +106,18 @@ public sealed class WebhookTests
     public async Task EventsSavedBeforeARestartAreDeliveredAfterItExactlyOnce()
     {
         using var receiver = new WebhookReceiver { Down = true };
-        string dataDirectory;
+        var dataDirectory = Path.Combine(Path.GetTempPath(), "portal-tests", Guid.NewGuid().ToString("n"));
         string secret;
         int requestId;
         (string, string?)[] settings = [.. Fast, ("Notifications:MaxAttempts", "50"), ("Notifications:LeaseDuration", "00:00:02")];
-        await using (var first = await PortalApp.StartAsync(settings))
+        await using (var first = PortalApp.Reusing(dataDirectory))
         {
-            dataDirectory = first.DataDirectory;
+            foreach (var (key, value) in settings)
+            {
+                first.With(key, value);
+            }
+
+            await first.InitializeAsync();
             var service = await first.RegisterServiceAsync("restarted-hooks");
             var bob = await first.ClientAsync("bob");
             secret = await CreateHookAsync(bob, receiver.Url, "Json", [.. TeamWebhooks.Subscribable.Select(k => k.ToString())]);
