@@ -76,7 +76,9 @@ public sealed class DeliveryMetricsTests : PortalComponentTest
         await SignInAsAsync("bob");
         RenderPopoverProvider();
 
-        var page = Render<MetricsPage>(p => p.Add(x => x.TeamQuery, "payments"));
+        var navigation = Services.GetRequiredService<Microsoft.AspNetCore.Components.NavigationManager>();
+        navigation.NavigateTo(navigation.GetUriWithQueryParameter("team", "payments"));
+        var page = Render<MetricsPage>();
         page.Find("#metrics-service").Change(service);
 
         page.WaitForAssertion(() =>

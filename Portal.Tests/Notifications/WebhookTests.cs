@@ -106,13 +106,18 @@ public sealed class WebhookTests
     public async Task EventsSavedBeforeARestartAreDeliveredAfterItExactlyOnce()
     {
         using var receiver = new WebhookReceiver { Down = true };
-        string dataDirectory;
+        var dataDirectory = Path.Combine(Path.GetTempPath(), "portal-tests", Guid.NewGuid().ToString("n"));
         string secret;
         int requestId;
         (string, string?)[] settings = [.. Fast, ("Notifications:MaxAttempts", "50"), ("Notifications:LeaseDuration", "00:00:02")];
-        await using (var first = await PortalApp.StartAsync(settings))
+        await using (var first = PortalApp.Reusing(dataDirectory))
         {
-            dataDirectory = first.DataDirectory;
+            foreach (var (key, value) in settings)
+            {
+                first.With(key, value);
+            }
+
+            await first.InitializeAsync();
             var service = await first.RegisterServiceAsync("restarted-hooks");
             var bob = await first.ClientAsync("bob");
             secret = await CreateHookAsync(bob, receiver.Url, "Json", [.. TeamWebhooks.Subscribable.Select(k => k.ToString())]);
@@ -154,7 +159,7 @@ public sealed class WebhookTests
         {
             for (var i = 0; i < 40; i++)
             {
-                Notifications.Enqueue(db, new NotificationEvent { Kind = NotificationKind.BreakGlass, TeamId = teamId, Environment = "production", Actor = "admin", Comment = $"break {i}", At = DateTimeOffset.UtcNow });
+                Portal.Notifications.Notifications.Enqueue(db, new NotificationEvent { Kind = NotificationKind.BreakGlass, TeamId = teamId, Environment = "production", Actor = "admin", Comment = $"break {i}", At = DateTimeOffset.UtcNow });
             }
 
             return await db.SaveChangesAsync();

@@ -105,7 +105,8 @@ public sealed class DeliveryMetrics(IDbContextFactory<PortalDbContext> dbFactory
     /// <summary>The measures over <paramref name="scope"/> (already limited to what the caller may see).</summary>
     public static async Task<DeliveryReport> MeasureAsync(PortalDbContext db, IQueryable<DeploymentRequest> scope, DeliveryQuery query, CancellationToken cancellationToken)
     {
-        var (from, to) = (query.From, query.To);
+        // Times are stored as UTC; a bound with another offset would compare wrongly in SQL.
+        var (from, to) = (query.From.ToUniversalTime(), query.To.ToUniversalTime());
         var healthy = scope.Where(r => r.HealthyAt >= from && r.HealthyAt < to);
         var failed = scope.Where(r => r.FailedAt >= from && r.FailedAt < to);
 
