@@ -48,6 +48,8 @@ public abstract class PortalComponentTest : BunitContext, IClassFixture<PortalAp
         Services.AddSingleton(app.Get<Portal.Rollouts.RollbackNow>());
         Services.AddSingleton(app.Get<TimeProvider>());
         Services.AddSingleton(app.Get<ThemePreference>());
+        Services.AddSingleton(app.Get<UserDirectory>());
+        Services.AddSingleton(app.Get<ClusterHealth>());
         Authorization = AddAuthorization();
     }
 

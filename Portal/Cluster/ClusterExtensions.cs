@@ -28,6 +28,7 @@ public static class ClusterExtensions
         }
 
         builder.Services.AddSingleton<ClusterConnections>();
+        builder.Services.AddSingleton<ClusterHealth>();
     }
 }
 
