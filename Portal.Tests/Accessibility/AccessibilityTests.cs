@@ -108,6 +108,26 @@ public sealed class AccessibilityTests(Infrastructure.Browser browser, ITestOutp
         Assert.Equal(1, await app.WithDbAsync(db => Task.FromResult(db.DeploymentRequests.Count(r => r.ImageTag == "keyboard-1"))));
     }
 
+    [Fact]
+    public async Task Edge04TheLineBesideTheNavigationRunsTheWholeLengthOfALongPage()
+    {
+        await using var app = await PortalApp.StartAsync();
+        await using var context = await NewContextAsync(app);
+        var page = await SignInAsync(context, "alice");
+        await page.GotoAsync("/services/payments/payments-api");
+        await Infrastructure.Browser.WaitUntilInteractiveAsync(page);
+        // A page taller than the window, as a service with a long history is.
+        await page.EvaluateAsync("() => { const d = document.createElement('div'); d.style.height = '3000px'; document.querySelector('.mud-main-content').appendChild(d); }");
+
+        var measured = await page.EvaluateAsync<System.Text.Json.JsonElement>(
+            "() => { const m = document.querySelector('.mud-main-content'); const r = m.getBoundingClientRect(); return { border: getComputedStyle(m).borderLeftWidth, bottom: r.bottom + window.scrollY, height: document.documentElement.scrollHeight }; }");
+        var (border, bottom, height) = (measured.GetProperty("border").GetString(), measured.GetProperty("bottom").GetDouble(), measured.GetProperty("height").GetDouble());
+
+        Assert.Equal("1px", border);
+        Assert.True(bottom >= height - 1, $"the line ends at {bottom}px of a {height}px page");
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(Infrastructure.Browser.ScreenshotDirectory, "drawer-line-on-a-long-page.png"), FullPage = true });
+    }
+
     /// <summary>Presses Tab until the focused element is (or is inside) <paramref name="selector"/>: reachable by keyboard.</summary>
     private static async Task TabToAsync(IPage page, string selector, int most = 80)
     {
