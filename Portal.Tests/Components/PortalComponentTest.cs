@@ -53,6 +53,8 @@ public abstract class PortalComponentTest : BunitContext, IClassFixture<PortalAp
         Services.AddSingleton(app.Get<Portal.Releases.FreezeSchedule>());
         Services.AddSingleton(app.Get<Portal.Releases.Promotions>());
         Services.AddSingleton(app.Get<Portal.Releases.AuditQueries>());
+        Services.AddSingleton(app.Get<UserDirectory>());
+        Services.AddSingleton(app.Get<ClusterHealth>());
         Authorization = AddAuthorization();
     }
 

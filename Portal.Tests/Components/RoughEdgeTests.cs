@@ -85,6 +85,7 @@ public sealed class RoughEdgeTests : PortalComponentTest
         var dave = TeamAccess.UserId(await App.PrincipalAsync("dave"))!;
         Assert.True(await App.Get<ThemePreference>().IsDarkAsync(dave));
         // A new page load (a new layout) for dave starts dark; carol's starts light.
+        await DisposeComponentsAsync();
         var again = RenderLayout();
         again.WaitForAssertion(() => Assert.Equal("Switch to light mode", again.Find("#dark-mode").GetAttribute("aria-label")));
         Assert.False(await App.Get<ThemePreference>().IsDarkAsync(TeamAccess.UserId(await App.PrincipalAsync("carol"))!));
@@ -106,7 +107,9 @@ public sealed class RoughEdgeTests : PortalComponentTest
         Assert.Equal("payments-api", current.TextContent.Trim());
         Assert.Empty(cut.FindAll(".page-trail a[href='#'], .mud-breadcrumbs"));
 
-        var list = Render<ServiceList>(p => p.Add(x => x.Team, "search"));
+        var navigation = Services.GetRequiredService<NavigationManager>();
+        navigation.NavigateTo(navigation.GetUriWithQueryParameter("team", "search"));
+        var list = Render<ServiceList>();
         list.WaitForAssertion(() => Assert.Contains("search-indexer", list.Markup));
         Assert.DoesNotContain("payments-api", list.Markup);
     }

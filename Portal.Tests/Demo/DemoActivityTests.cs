@@ -54,7 +54,7 @@ public sealed class DemoActivityTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal(RequestState.RolledBack, crashed.State);
         var record = await app.WithDbAsync(db => db.RolloutRecords.AsNoTracking().SingleAsync(r => r.RequestId == crashed.Id));
         Assert.Equal(Portal.Rollouts.RolloutPhase.Failed, record.LastSnapshot!.Phase);
-        Assert.Contains("CrashLoopBackOff", record.LastSnapshot.Blocking);
+        Assert.Contains("crash-looping", record.LastSnapshot.Blocking);
         Assert.Contains(record.Timeline, t => t.Summary.Contains("crash-looping", StringComparison.Ordinal));
 
         var slow = Assert.Single(requests, r => r.Service.Name == "search-indexer" && r.Environment == "staging" && r.ImageTag == "v1.4.0");

@@ -11,20 +11,18 @@ public static class ComponentsExtensions
         builder.Services.AddMudServices();
     }
 
+    // blazor.web.js asks for the JS initializers on every page, the anonymous ones (sign-in, not found) too: a redirect to
+    // sign-in answered HTML and failed the script. The list names public script files only.
+    private static readonly AuthorizationPolicy SignedInOrScriptInitializers = new AuthorizationPolicyBuilder()
+        .RequireAssertion(context => context.User.Identity?.IsAuthenticated == true
+            || (context.Resource is HttpContext http && http.Request.Path.Equals("/_blazor/initializers", StringComparison.OrdinalIgnoreCase)))
+        .Build();
+
     public static void MapPortalUi(this WebApplication app)
     {
         app.MapStaticAssets().AllowAnonymous();
         app.MapRazorComponents<App>()
             .AddInteractiveServerRenderMode()
-            .RequireAuthorization()
-            .Add(endpoint =>
-            {
-                // blazor.web.js asks for the JS initializers on every page, the anonymous ones (sign-in, not found) too: a
-                // redirect to sign-in answered HTML and failed the script. The list names public script files only.
-                if (endpoint is RouteEndpointBuilder { RoutePattern.RawText: { } route } && route.EndsWith("_blazor/initializers", StringComparison.Ordinal))
-                {
-                    endpoint.Metadata.Add(new AllowAnonymousAttribute());
-                }
-            });
+            .RequireAuthorization(SignedInOrScriptInitializers);
     }
 }

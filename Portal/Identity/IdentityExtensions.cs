@@ -50,6 +50,7 @@ public static class IdentityExtensions
         services.AddScoped<TeamDirectory>();
         services.AddScoped<DemoData>();
         services.AddSingleton<ThemePreference>();
+        services.AddSingleton<UserDirectory>();
         services.AddScoped<OidcTeamSync>();
         services.AddScoped<PersonalAccessTokens>();
         services.AddSingleton<AccessTokenCache>();
