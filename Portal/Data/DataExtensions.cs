@@ -57,6 +57,11 @@ public static class DataExtensions
         var logger = app.Services.GetRequiredService<ILogger<PortalDbContext>>();
         var options = app.Services.GetRequiredService<IOptions<PortalOptions>>().Value;
         logger.LogInformation("Data folder {DataDirectory}", options.ResolveDataDirectory(app.Environment.ContentRootPath));
+        var keyRing = Read<KeyRingOptions>(app.Configuration, KeyRingOptions.Section);
+        if (string.IsNullOrWhiteSpace(keyRing.CertificateFile) && app.Services.GetRequiredService<IDbContextFactory<PortalDbContext>>() is PortalDbContextFactory<PostgresPortalDbContext> && keyRing.Store != KeyStore.Folder)
+        {
+            logger.LogWarning("Data Protection keys are stored in the database unencrypted: set DataProtection:CertificateFile");
+        }
 
         if (options.SeedDemoData)
         {
