@@ -15,7 +15,7 @@ public sealed class LeaderFailoverTests
         Assert.Equal("portal-a", await ha.LeaseHolderAsync());
         var alice = await ha.B.SignedInClientAsync("alice");
         var id = await (await alice.SubmitAsync("payments", "payments-api", "staging", new { imageTag = "v4-slow", replicas = 2 })).SubmittedIdAsync();
-        await Poll.UntilAsync(async () => await StateAsync(alice, id) == "RollingOut", TimeSpan.FromSeconds(60), "A did not start the rollout");
+        await Poll.UntilAsync(async () => await StateAsync(alice, id) == "RollingOut", TimeSpan.FromSeconds(120), "A did not start the rollout");
 
         ha.A.KillHard();
         var sinceKill = Stopwatch.StartNew();

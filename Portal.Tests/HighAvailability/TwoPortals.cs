@@ -54,7 +54,7 @@ public sealed class TwoPortals : IAsyncDisposable
 
             // A first: it creates the schema and the demo data that B then finds.
             ha.portals.Add(await PortalProcess.StartAsync("portal-a", ha.Settings("portal-a")));
-            await Poll.UntilAsync(ha.A.IsLeaderAsync, TimeSpan.FromSeconds(60), "portal A did not take the Lease");
+            await Poll.UntilAsync(ha.A.IsLeaderAsync, TimeSpan.FromSeconds(120), "portal A did not take the Lease");
             ha.portals.Add(await PortalProcess.StartAsync("portal-b", ha.Settings("portal-b")));
             return ha;
         }

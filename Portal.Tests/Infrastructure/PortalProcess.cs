@@ -43,7 +43,7 @@ public sealed partial class PortalProcess : IAsyncDisposable
         var child = ChildProcess.Start(name, "dotnet", [Path.Combine(AppContext.BaseDirectory, "Portal.dll")], environment);
         var portal = new PortalProcess(name, child, new Uri($"http://127.0.0.1:{port}"));
         using var http = new HttpClient { BaseAddress = portal.BaseAddress, Timeout = TimeSpan.FromSeconds(5) };
-        await Poll.UntilAsync(async () =>
+        var ready = await Poll.UntilAsync(async () =>
         {
             if (child.HasExited)
             {
@@ -62,7 +62,8 @@ public sealed partial class PortalProcess : IAsyncDisposable
             {
                 return false;
             }
-        }, TimeSpan.FromSeconds(120), $"Portal {name} did not become ready", every: TimeSpan.FromMilliseconds(200));
+        }, TimeSpan.FromSeconds(240), failOnTimeout: false, every: TimeSpan.FromMilliseconds(200));
+        Assert.True(ready, $"Portal {name} did not become ready:\n{child.Tail()}");
         return portal;
     }
 
