@@ -5,7 +5,7 @@ namespace Portal.Tests.Cluster;
 /// <summary>
 /// A portal whose environments ask the cluster before a submit: staging blocks what does not fit and caps CPU at 2 and
 /// memory at 2Gi; production (no approval) only warns; <c>broken</c> has a namespace pattern the API server refuses
-/// (<c>payments.broken</c> is not a DNS-1123 label), so its dry run answers 422; gated needs an approval.
+/// (<c>payments.broken</c> is not a DNS-1123 label), so its dry run answers 422; gated needs an approval; remote is on a cluster that cannot be reached.
 /// </summary>
 public sealed class ClusterAwarePortal : IAsyncLifetime
 {
@@ -19,7 +19,10 @@ public sealed class ClusterAwarePortal : IAsyncLifetime
         .With("Environments:2:Name", "broken")
         .With("Environments:2:NamespacePattern", "{team}.{environment}")
         .With("Environments:3:Name", "gated")
-        .With("Environments:3:RequiresApproval", "true");
+        .With("Environments:3:RequiresApproval", "true")
+        .With("Clusters:far:Kubeconfig", Path.Combine(Path.GetTempPath(), "portal-tests", "no-such-kubeconfig"))
+        .With("Environments:4:Name", "remote")
+        .With("Environments:4:Cluster", "far");
 
     public Task InitializeAsync() => App.InitializeAsync();
 

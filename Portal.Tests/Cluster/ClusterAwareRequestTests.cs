@@ -55,6 +55,52 @@ public sealed class ClusterAwareRequestTests(ClusterAwarePortal fixture) : IClas
     }
 
     [Fact]
+    public async Task ASecretChangeShowsItsKeyInTheLiveDiffAndNeverItsValues()
+    {
+        const string oldValue = "live-diff-old-secret-41f0";
+        const string newValue = "live-diff-new-secret-7b3e";
+        await App.RegisterServiceAsync("secret-diff");
+        var alice = await App.ClientAsync("alice");
+        var id = await (await alice.SubmitAsync("payments", "secret-diff", "staging", new { imageTag = "v1", setSecrets = new Dictionary<string, string> { ["DB_PASSWORD"] = oldValue, ["API_KEY"] = "kept-value-2d9c" } })).SubmittedIdAsync();
+        await App.WaitForStateAsync(id, RequestState.Succeeded);
+
+        var requests = App.Get<RequestService>();
+        var draft = (await requests.DraftAsync(await App.PrincipalAsync("alice"), "payments", "secret-diff", "staging")).Value!;
+        draft.Form.Secrets.Single(s => s.Key == "DB_PASSWORD").NewValue = newValue;
+        var reviewed = await requests.ReviewAsync(draft, draft.Form);
+
+        Assert.True(reviewed.Succeeded, reviewed.Message);
+        var diff = reviewed.Value!.Cluster!.Diff;
+        Assert.Equal(["secret DB_PASSWORD changed"], diff.Lines);
+        Assert.Contains("-  DB_PASSWORD: \"*** (before)\"", diff.Diff);
+        Assert.Contains("+  DB_PASSWORD: \"*** (after)\"", diff.Diff);
+        var everything = diff.Diff + string.Join("\n", diff.Lines);
+        foreach (var value in new[] { oldValue, newValue, "kept-value-2d9c" })
+        {
+            Assert.DoesNotContain(value, everything);
+            Assert.DoesNotContain(Convert.ToBase64String(Encoding.UTF8.GetBytes(value)), everything);
+        }
+    }
+
+    [Fact]
+    public async Task AnUnreachableClusterIsSaidInTheReviewAndDoesNotBlockTheSubmit()
+    {
+        await App.RegisterServiceAsync("far-api");
+        var requests = App.Get<RequestService>();
+        var draft = (await requests.DraftAsync(await App.PrincipalAsync("alice"), "payments", "far-api", "remote")).Value!;
+        draft.Form.ImageTag = "v1";
+
+        var reviewed = await requests.ReviewAsync(draft, draft.Form);
+
+        Assert.True(reviewed.Succeeded, reviewed.Message);
+        Assert.Equal(LiveDiffStatus.Unreachable, reviewed.Value!.Cluster!.Diff.Status);
+        Assert.StartsWith("The cluster 'far' could not be reached", reviewed.Value.Cluster.Diff.Message);
+        Assert.Null(reviewed.Value.Cluster.Capacity);
+        var alice = await App.ClientAsync("alice");
+        Assert.Equal(HttpStatusCode.Created, (await alice.SubmitAsync("payments", "far-api", "remote", new { imageTag = "v1" })).StatusCode);
+    }
+
+    [Fact]
     public async Task ADryRunRefusalBlocksTheSubmitWithTheServersMessageAndStoresNothing()
     {
         await App.RegisterServiceAsync("refused-api");
