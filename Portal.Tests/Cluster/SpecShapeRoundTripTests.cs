@@ -60,6 +60,48 @@ public sealed class SpecShapeRoundTripTests(PortalApp app) : IClassFixture<Porta
         Assert.Equal(off.Spec.ToJson(), ClusterReadBack.Spec(off.Spec, after, null, null).ToJson());
     }
 
+    [Fact]
+    public async Task AHostAndPathIsTheAddressOfOneServiceInAnEnvironment()
+    {
+        await app.RegisterServiceAsync("host-first");
+        await app.RegisterServiceAsync("host-second");
+        var alice = await app.ClientAsync("alice");
+        var ingress = new { host = "unique.example.com", path = "/" };
+        // The first one waits for an approval in production: an open request holds the address too.
+        var first = await alice.SubmitAsync("payments", "host-first", "production", new { imageTag = "v1", ingress });
+
+        var taken = await alice.SubmitAsync("payments", "host-second", "production", new { imageTag = "v1", ingress });
+        var otherPath = await alice.SubmitAsync("payments", "host-second", "production", new { imageTag = "v1", ingress = new { host = "unique.example.com", path = "/admin" } });
+        var otherEnvironment = await alice.SubmitAsync("payments", "host-second", "staging", new { imageTag = "v1", ingress });
+        var sameServiceAgain = await alice.SubmitAsync("payments", "host-first", "production", new { imageTag = "v2", ingress });
+
+        Assert.Equal(HttpStatusCode.Created, first.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, taken.StatusCode);
+        var problem = await taken.Content.ReadAsStringAsync();
+        Assert.Contains("\"IngressHost\"", problem);
+        Assert.Contains("payments/host-first", problem);
+        Assert.Equal(HttpStatusCode.Created, otherPath.StatusCode);
+        Assert.Equal(HttpStatusCode.Created, otherEnvironment.StatusCode);
+        Assert.Equal(HttpStatusCode.Created, sameServiceAgain.StatusCode);
+    }
+
+    [Fact]
+    public async Task AnotherTeamsServiceHoldingTheHostIsNotNamed()
+    {
+        await app.RegisterServiceAsync("host-payments");
+        var dave = await app.ClientAsync("dave");
+        var alice = await app.ClientAsync("alice");
+        var ingress = new { host = "shared.example.com" };
+        Assert.Equal(HttpStatusCode.Created, (await dave.SubmitAsync("search", "search-indexer", "production", new { imageTag = "v1", ingress })).StatusCode);
+
+        var taken = await alice.SubmitAsync("payments", "host-payments", "production", new { imageTag = "v1", ingress });
+        var problem = await taken.Content.ReadAsStringAsync();
+
+        Assert.Equal(HttpStatusCode.BadRequest, taken.StatusCode);
+        Assert.Contains("another team's service", problem);
+        Assert.DoesNotContain("search-indexer", problem);
+    }
+
     private async Task<(V1Deployment, V1Ingress?, V1PodDisruptionBudget?)> ReadAsync(string service)
     {
         var client = await app.Get<ClusterConnections>().ConnectAsync("default");
