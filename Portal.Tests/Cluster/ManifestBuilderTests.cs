@@ -115,3 +115,113 @@ public sealed class ManifestBuilderTests
         Assert.Equal("payments-api", service.Spec.Selector["app.kubernetes.io/name"]);
     }
 }
+
+public sealed class ManifestBuilderShapeTests
+{
+    private static readonly DeploymentEnvironment Staging = new() { Name = "staging" };
+
+    private static readonly RequestSpec Spec = new()
+    {
+        ImageRepository = "registry.example.com/payments/api",
+        ImageTag = "v2",
+        Replicas = 3,
+        Resources = new ResourceSpec("250m", "500m", "256Mi", "512Mi"),
+        ContainerPort = 8080,
+    };
+
+    private static Manifests Build(RequestSpec spec) =>
+        ManifestBuilder.Build(new ManifestInput(42, "payments", "payments-api", Staging, spec, new Dictionary<string, string>()));
+
+    [Fact]
+    public void WithoutTheNewFieldsTheManifestsAreAsBefore()
+    {
+        var manifests = Build(Spec);
+
+        Assert.Null(manifests.Deployment.Spec.Strategy);
+        Assert.Null(manifests.Ingress);
+        Assert.Null(manifests.DisruptionBudget);
+        Assert.Null(manifests.Deployment.Spec.Template.Spec.Containers[0].StartupProbe);
+        Assert.DoesNotContain(manifests.All(), o => o is V1Ingress or V1PodDisruptionBudget);
+    }
+
+    [Fact]
+    public void TheIngressRoutesTheHostAndPathToTheServicePortWithTlsIssuerAndClass()
+    {
+        var manifests = Build(Spec with { Ingress = new IngressSpec("shop.example.com", "/api", IngressPathType.Exact, "shop-tls", "letsencrypt", "nginx") });
+        var ingress = manifests.Ingress!;
+        var path = Assert.Single(Assert.Single(ingress.Spec.Rules).Http.Paths);
+
+        Assert.Equal(("networking.k8s.io/v1", "Ingress", "payments-api", "payments-staging"), (ingress.ApiVersion, ingress.Kind, ingress.Metadata.Name, ingress.Metadata.NamespaceProperty));
+        Assert.Equal("shop.example.com", ingress.Spec.Rules[0].Host);
+        Assert.Equal(("/api", "Exact", "payments-api", "http"), (path.Path, path.PathType, path.Backend.Service.Name, path.Backend.Service.Port.Name));
+        Assert.Equal(["shop.example.com"], Assert.Single(ingress.Spec.Tls).Hosts);
+        Assert.Equal("shop-tls", ingress.Spec.Tls[0].SecretName);
+        Assert.Equal("letsencrypt", ingress.Metadata.Annotations["cert-manager.io/cluster-issuer"]);
+        Assert.Equal("nginx", ingress.Spec.IngressClassName);
+        Assert.Contains(ingress, manifests.All());
+        Assert.Contains("kind: Ingress", ManifestBuilder.ToYaml(manifests));
+        Assert.False(manifests.Deployment.Metadata.Annotations.ContainsKey("cert-manager.io/cluster-issuer"));
+    }
+
+    [Fact]
+    public void AnIngressWithoutTlsHasNoTlsSectionNorIssuer()
+    {
+        var ingress = Build(Spec with { Ingress = new IngressSpec("*.example.com", "/", IngressPathType.Prefix, null, null, null) }).Ingress!;
+
+        Assert.Null(ingress.Spec.Tls);
+        Assert.Null(ingress.Spec.IngressClassName);
+        Assert.False(ingress.Metadata.Annotations.ContainsKey("cert-manager.io/cluster-issuer"));
+        Assert.Equal("Prefix", ingress.Spec.Rules[0].Http.Paths[0].PathType);
+    }
+
+    [Theory]
+    [InlineData("1", null, "Int", "1")]
+    [InlineData("50%", null, "String", "50%")]
+    [InlineData(null, "0", "Int", "0")]
+    [InlineData(null, "25%", "String", "25%")]
+    public void ThePodDisruptionBudgetSelectsTheServicePodsWithANumberOrPercent(string? minAvailable, string? maxUnavailable, string kind, string value)
+    {
+        var budget = Build(Spec with { DisruptionBudget = new DisruptionBudgetSpec(minAvailable, maxUnavailable) }).DisruptionBudget!;
+        var set = minAvailable is not null ? budget.Spec.MinAvailable : budget.Spec.MaxUnavailable;
+
+        Assert.Equal(("policy/v1", "PodDisruptionBudget"), (budget.ApiVersion, budget.Kind));
+        Assert.Equal("payments-api", budget.Spec.Selector.MatchLabels["app.kubernetes.io/name"]);
+        Assert.Null(minAvailable is not null ? budget.Spec.MaxUnavailable : budget.Spec.MinAvailable);
+        Assert.Equal(value, set.Value);
+        // A number is a JSON number and a percent a string, as the API server stores them.
+        var field = minAvailable is not null ? "minAvailable" : "maxUnavailable";
+        Assert.Contains(kind == "Int" ? $"\"{field}\":{value}" : $"\"{field}\":\"{value}\"", k8s.KubernetesJson.Serialize(budget.Spec));
+    }
+
+    [Fact]
+    public void TheStrategyIsRollingWithSurgeAndUnavailableOrRecreate()
+    {
+        var rolling = Build(Spec with { Strategy = new RolloutStrategySpec(RolloutStrategyKind.RollingUpdate, "1", "0") }).Deployment.Spec.Strategy;
+        var recreate = Build(Spec with { Strategy = new RolloutStrategySpec(RolloutStrategyKind.Recreate, null, null) }).Deployment.Spec.Strategy;
+
+        Assert.Equal(("RollingUpdate", "1", "0"), (rolling.Type, rolling.RollingUpdate.MaxSurge.Value, rolling.RollingUpdate.MaxUnavailable.Value));
+        Assert.Equal("Recreate", recreate.Type);
+        Assert.Null(recreate.RollingUpdate);
+    }
+
+    [Fact]
+    public void ProbesAreHttpTcpOrExecWithTheirTimings()
+    {
+        var container = Build(Spec with
+        {
+            Readiness = ProbeSpec.Http("/ready", 8080, 2) with { PeriodSeconds = 5, TimeoutSeconds = 2, SuccessThreshold = 2, FailureThreshold = 4 },
+            Liveness = ProbeSpec.Tcp(8081, 10),
+            Startup = ProbeSpec.Exec(["cat", "/tmp/started"]) with { FailureThreshold = 60 },
+        }).Deployment.Spec.Template.Spec.Containers[0];
+
+        Assert.Equal(("/ready", "8080", 2, 5, 2, 2, 4), (container.ReadinessProbe.HttpGet.Path, container.ReadinessProbe.HttpGet.Port.Value, container.ReadinessProbe.InitialDelaySeconds,
+            container.ReadinessProbe.PeriodSeconds, container.ReadinessProbe.TimeoutSeconds, container.ReadinessProbe.SuccessThreshold, container.ReadinessProbe.FailureThreshold));
+        Assert.Null(container.ReadinessProbe.TcpSocket);
+        Assert.Equal("8081", container.LivenessProbe.TcpSocket.Port.Value);
+        Assert.Null(container.LivenessProbe.HttpGet);
+        Assert.Null(container.LivenessProbe.PeriodSeconds);
+        Assert.Equal(["cat", "/tmp/started"], container.StartupProbe.Exec.Command);
+        Assert.Null(container.StartupProbe.HttpGet);
+        Assert.Equal(60, container.StartupProbe.FailureThreshold);
+    }
+}

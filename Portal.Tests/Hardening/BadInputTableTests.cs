@@ -118,6 +118,30 @@ public sealed class BadInputTableTests(PortalApp app) : IClassFixture<PortalApp>
             }
         }
 
+        foreach (var host in new[] { "", "Shop.example.com", "shop..example.com", "a.*.example.com", "10.0.0.1", "shop.example.com\n", "*", new string('a', 254) })
+        {
+            yield return new($"ingress host {Show(host)}", submit, Body(new { imageTag = "v1", ingress = new { host } }), "IngressHost");
+        }
+
+        yield return new("ingress path without /", submit, Body(new { imageTag = "v1", ingress = new { host = "shop.example.com", path = "api" } }), "IngressPath");
+        yield return new("ingress issuer without a TLS secret", submit, Body(new { imageTag = "v1", ingress = new { host = "shop.example.com", clusterIssuer = "letsencrypt" } }), "IngressTlsSecretName");
+        yield return new("ingress path type unknown", submit, Body(new { imageTag = "v1", ingress = new { host = "shop.example.com", pathType = "Regex" } }), "ingress.pathType");
+        foreach (var (surge, unavailable, field) in new[] { ("0", "0", "MaxUnavailable"), ("0%", "0%", "MaxUnavailable"), ("x", "1", "MaxSurge"), ("1", "101%", "MaxUnavailable"), ("-1", "1", "MaxSurge") })
+        {
+            yield return new($"strategy surge {surge} unavailable {unavailable}", submit, Body(new { imageTag = "v1", strategy = new { maxSurge = surge, maxUnavailable = unavailable } }), field);
+        }
+
+        foreach (var value in new[] { "", "-1", "150%", "half" })
+        {
+            yield return new($"disruption budget {Show(value)}", submit, Body(new { imageTag = "v1", disruptionBudget = new { minAvailable = value } }), "DisruptionBudgetValue");
+        }
+
+        yield return new("startup exec without a command", submit, Body(new { imageTag = "v1", startup = new { type = "Exec" } }), "StartupCommand");
+        yield return new("startup period 0", submit, Body(new { imageTag = "v1", startup = new { path = "/healthz", periodSeconds = 0 } }), "StartupPeriodSeconds");
+        yield return new("liveness success threshold 2", submit, Body(new { imageTag = "v1", liveness = new { type = "Tcp", successThreshold = 2 } }), "LivenessSuccessThreshold");
+        yield return new("readiness tcp port 0", submit, Body(new { imageTag = "v1", readiness = new { type = "Tcp", port = 0 } }), "ReadinessPort");
+        yield return new("readiness timeout 0", submit, Body(new { imageTag = "v1", readiness = new { path = "/healthz", timeoutSeconds = 0 } }), "ReadinessTimeoutSeconds");
+
         foreach (var port in new[] { 0, -1, 65536, 100000, int.MinValue })
         {
             yield return new($"container port {port}", submit, Body(new { imageTag = "v1", containerPort = port }), "ContainerPort");

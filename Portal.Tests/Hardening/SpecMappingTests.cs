@@ -139,7 +139,7 @@ public sealed class SpecMappingTests
     [Fact]
     public void AProbeStoredBeforeTcpAndExecReadsAsTheSameHttpProbeAndWritesTheSameJson()
     {
-        const string stored = """{"imageRepository":"r/api","imageTag":"v1","imageDigest":null,"replicas":2,"autoscaling":null,"resources":{"cpuRequest":"250m","cpuLimit":"500m","memoryRequest":"256Mi","memoryLimit":"512Mi"},"envVars":[],"secrets":[],"readiness":{"path":"/healthz","port":8080,"initialDelaySeconds":5},"liveness":null,"containerPort":8080}""";
+        const string stored = """{"imageRepository":"r/api","imageTag":"v1","imageDigest":null,"replicas":2,"autoscaling":null,"resources":{"cpuRequest":"250m","cpuLimit":"500m","memoryRequest":"256Mi","memoryLimit":"512Mi"},"envVars":[],"secrets":[],"readiness":{"path":"/healthz","port":8080,"initialDelaySeconds":5},"liveness":null,"containerPort":8080,"image":"r/api:v1"}""";
 
         var spec = RequestSpec.FromJson(stored);
         var form = RequestForm.From(spec, new Dictionary<int, SecretValueInfo>());
