@@ -1,4 +1,6 @@
 using Bunit;
+using Microsoft.AspNetCore.Components;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.EntityFrameworkCore;
 using Portal.Catalog.Pages;
 using Portal.Releases.Pages;
@@ -25,7 +27,8 @@ public sealed class ReleasePagesTests(PortalApp app) : PortalComponentTest(app)
         Assert.Contains("Promote to production", page.Find("#promote-production").TextContent);
         Assert.Empty(page.FindAll("#promote-staging"));
 
-        var cut = Render<RequestEditor>(p => p.Add(x => x.Team, "payments").Add(x => x.ServiceName, "promo-svc").Add(x => x.EnvironmentName, "production").Add(x => x.Promote, true));
+        Services.GetRequiredService<NavigationManager>().NavigateTo(page.Find("#promote-production").GetAttribute("href")!);
+        var cut = Render<RequestEditor>(p => p.Add(x => x.Team, "payments").Add(x => x.ServiceName, "promo-svc").Add(x => x.EnvironmentName, "production"));
         cut.WaitForElement("#image-tag");
         Assert.Equal("v7", cut.Find("#image-tag").GetAttribute("value"));
         Assert.Contains($"Promotion of revision 1 in staging (request #{staged.Id})", cut.Find(".resubmit-note").TextContent);
