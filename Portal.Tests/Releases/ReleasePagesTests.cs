@@ -65,6 +65,30 @@ public sealed class ReleasePagesTests(PortalApp app) : PortalComponentTest(app)
         Assert.Equal(["Added by carol", "Removed by carol"], audit);
     }
 
+    [Fact]
+    public async Task DuringAFreezeTheFormShowsTheReasonAndEndAndOnlyAnAdminGetsTheBreakGlassField()
+    {
+        var now = App.Get<TimeProvider>().GetUtcNow();
+        var added = await App.Get<Portal.Releases.FreezeSchedule>().AddAsync(await App.PrincipalAsync("carol"),
+            new Portal.Releases.FreezeWindow { Environment = "production", From = now.AddHours(-1), To = now.AddHours(1), Reason = "Audit week" });
+        try
+        {
+            await SignInAsAsync("alice");
+            var asMember = Render<RequestEditor>(p => p.Add(x => x.Team, "payments").Add(x => x.ServiceName, "payments-api").Add(x => x.EnvironmentName, "production"));
+            asMember.WaitForAssertion(() => Assert.Contains("Audit week", asMember.Find("#freeze-notice").TextContent));
+            Assert.Contains($"production is frozen until {now.AddHours(1):yyyy-MM-dd HH:mm zzz}", asMember.Find("#freeze-notice").TextContent);
+            Assert.Empty(asMember.FindAll("#break-glass-reason"));
+
+            await SignInAsAsync("carol");
+            var asAdmin = Render<RequestEditor>(p => p.Add(x => x.Team, "payments").Add(x => x.ServiceName, "payments-api").Add(x => x.EnvironmentName, "production"));
+            asAdmin.WaitForElement("#break-glass-reason");
+        }
+        finally
+        {
+            await App.Get<Portal.Releases.FreezeSchedule>().RemoveAsync(await App.PrincipalAsync("carol"), added.Value!.Id);
+        }
+    }
+
     [Theory]
     [InlineData("alice", false)]
     [InlineData("carol", true)]
