@@ -61,7 +61,7 @@ public sealed class ReleasePagesTests(PortalApp app) : PortalComponentTest(app)
         cut.Find($"#remove-freeze-{stored.Id}").Click();
         cut.WaitForAssertion(() => Assert.DoesNotContain("Weekend calm", cut.Find("#freeze-windows").TextContent));
         Assert.Equal(0, await App.WithDbAsync(db => db.FreezeWindows.CountAsync()));
-        var audit = await App.WithDbAsync(db => db.AuditEvents.Where(e => e.Kind == AuditSubject.FreezeWindow).OrderBy(e => e.Id).Select(e => e.Action + " by " + e.Actor).ToListAsync());
+        var audit = await App.WithDbAsync(db => db.AuditEvents.Where(e => e.Kind == AuditSubject.FreezeWindow && e.Subject == $"production #{stored.Id}").OrderBy(e => e.Id).Select(e => e.Action + " by " + e.Actor).ToListAsync());
         Assert.Equal(["Added by carol", "Removed by carol"], audit);
     }
 
