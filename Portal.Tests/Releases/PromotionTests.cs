@@ -16,6 +16,9 @@ public sealed class PromotionTests : IAsyncLifetime
         .With("Environments:1:RequiresApproval", "true")
         .With("Environments:1:RequirePromotion", "true");
 
+    // A rollout in the Sandbox on a machine shared with other builds can take longer than the default 30 s.
+    private static readonly TimeSpan Rollout = TimeSpan.FromSeconds(120);
+
     public Task InitializeAsync() => app.InitializeAsync();
 
     public async Task DisposeAsync() => await app.DisposeAsync();
@@ -26,7 +29,7 @@ public sealed class PromotionTests : IAsyncLifetime
         var alice = await app.ClientAsync("alice");
         var staged = await (await alice.SubmitAsync("payments", "payments-api", "staging",
             new { imageTag = "v1.4.2", replicas = 1, setEnv = new Dictionary<string, string> { ["FEATURE"] = "on" }, setSecrets = new Dictionary<string, string> { ["DB_PASSWORD"] = "staging-only-value" } })).SubmittedIdAsync();
-        await app.WaitForStateAsync(staged, RequestState.Succeeded);
+        await app.WaitForStateAsync(staged, RequestState.Succeeded, Rollout);
 
         var response = await alice.PostAsJsonAsync("/api/services/payments/payments-api/environments/production/promotions", new { comment = "Ship it" }, PortalApi.Json);
 
@@ -68,7 +71,7 @@ public sealed class PromotionTests : IAsyncLifetime
     {
         var alice = await app.ClientAsync("alice");
         var staged = await (await alice.SubmitAsync("payments", "payments-api", "staging", new { imageTag = "v1.4.2", replicas = 1 })).SubmittedIdAsync();
-        await app.WaitForStateAsync(staged, RequestState.Succeeded);
+        await app.WaitForStateAsync(staged, RequestState.Succeeded, Rollout);
 
         var refused = await alice.SubmitAsync("payments", "payments-api", "production", new { imageTag = "v1.4.0", replicas = 1 });
         var accepted = await alice.SubmitAsync("payments", "payments-api", "production", new { imageTag = "v1.4.2", replicas = 1 });

@@ -1,4 +1,6 @@
 using Bunit;
+using Microsoft.AspNetCore.Components;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.EntityFrameworkCore;
 using Portal.Catalog.Pages;
 using Portal.Releases.Pages;
@@ -25,7 +27,8 @@ public sealed class ReleasePagesTests(PortalApp app) : PortalComponentTest(app)
         Assert.Contains("Promote to production", page.Find("#promote-production").TextContent);
         Assert.Empty(page.FindAll("#promote-staging"));
 
-        var cut = Render<RequestEditor>(p => p.Add(x => x.Team, "payments").Add(x => x.ServiceName, "promo-svc").Add(x => x.EnvironmentName, "production").Add(x => x.Promote, true));
+        Services.GetRequiredService<NavigationManager>().NavigateTo(page.Find("#promote-production").GetAttribute("href")!);
+        var cut = Render<RequestEditor>(p => p.Add(x => x.Team, "payments").Add(x => x.ServiceName, "promo-svc").Add(x => x.EnvironmentName, "production"));
         cut.WaitForElement("#image-tag");
         Assert.Equal("v7", cut.Find("#image-tag").GetAttribute("value"));
         Assert.Contains($"Promotion of revision 1 in staging (request #{staged.Id})", cut.Find(".resubmit-note").TextContent);
@@ -58,8 +61,32 @@ public sealed class ReleasePagesTests(PortalApp app) : PortalComponentTest(app)
         cut.Find($"#remove-freeze-{stored.Id}").Click();
         cut.WaitForAssertion(() => Assert.DoesNotContain("Weekend calm", cut.Find("#freeze-windows").TextContent));
         Assert.Equal(0, await App.WithDbAsync(db => db.FreezeWindows.CountAsync()));
-        var audit = await App.WithDbAsync(db => db.AuditEvents.Where(e => e.Kind == AuditSubject.FreezeWindow).OrderBy(e => e.Id).Select(e => e.Action + " by " + e.Actor).ToListAsync());
+        var audit = await App.WithDbAsync(db => db.AuditEvents.Where(e => e.Kind == AuditSubject.FreezeWindow && e.Subject == $"production #{stored.Id}").OrderBy(e => e.Id).Select(e => e.Action + " by " + e.Actor).ToListAsync());
         Assert.Equal(["Added by carol", "Removed by carol"], audit);
+    }
+
+    [Fact]
+    public async Task DuringAFreezeTheFormShowsTheReasonAndEndAndOnlyAnAdminGetsTheBreakGlassField()
+    {
+        var now = App.Get<TimeProvider>().GetUtcNow();
+        var added = await App.Get<Portal.Releases.FreezeSchedule>().AddAsync(await App.PrincipalAsync("carol"),
+            new Portal.Releases.FreezeWindow { Environment = "production", From = now.AddHours(-1), To = now.AddHours(1), Reason = "Audit week" });
+        try
+        {
+            await SignInAsAsync("alice");
+            var asMember = Render<RequestEditor>(p => p.Add(x => x.Team, "payments").Add(x => x.ServiceName, "payments-api").Add(x => x.EnvironmentName, "production"));
+            asMember.WaitForAssertion(() => Assert.Contains("Audit week", asMember.Find("#freeze-notice").TextContent));
+            Assert.Contains($"production is frozen until {now.AddHours(1):yyyy-MM-dd HH:mm zzz}", asMember.Find("#freeze-notice").TextContent);
+            Assert.Empty(asMember.FindAll("#break-glass-reason"));
+
+            await SignInAsAsync("carol");
+            var asAdmin = Render<RequestEditor>(p => p.Add(x => x.Team, "payments").Add(x => x.ServiceName, "payments-api").Add(x => x.EnvironmentName, "production"));
+            asAdmin.WaitForElement("#break-glass-reason");
+        }
+        finally
+        {
+            await App.Get<Portal.Releases.FreezeSchedule>().RemoveAsync(await App.PrincipalAsync("carol"), added.Value!.Id);
+        }
     }
 
     [Theory]
