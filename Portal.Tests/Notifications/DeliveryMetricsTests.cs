@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Bunit;
+using Microsoft.AspNetCore.Components;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Portal.Data;
@@ -76,7 +77,7 @@ public sealed class DeliveryMetricsTests : PortalComponentTest
         await SignInAsAsync("bob");
         RenderPopoverProvider();
 
-        var navigation = Services.GetRequiredService<Microsoft.AspNetCore.Components.NavigationManager>();
+        var navigation = Services.GetRequiredService<NavigationManager>();
         navigation.NavigateTo(navigation.GetUriWithQueryParameter("team", "payments"));
         var page = Render<MetricsPage>();
         page.Find("#metrics-service").Change(service);
