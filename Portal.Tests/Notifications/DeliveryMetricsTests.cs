@@ -87,11 +87,11 @@ public sealed class DeliveryMetricsTests : PortalComponentTest
         page.WaitForAssertion(() =>
         {
             Assert.Contains("5 deployments", page.Find("#metric-frequency").TextContent);
-            Assert.Contains("60 min", page.Find("#metric-lead-time .metric-value").TextContent);
+            Assert.Equal("1 h", page.Find("#metric-lead-time .metric-value").TextContent.Trim());
             Assert.Contains("p90 4 h", page.Find("#metric-lead-time").TextContent);
             Assert.Contains("10 min", page.Find("#metric-approval-wait .metric-value").TextContent);
             Assert.Contains("17", page.Find("#metric-failure-rate .metric-value").TextContent);
-            Assert.Contains("90 min", page.Find("#metric-restore .metric-value").TextContent);
+            Assert.Equal("1.5 h", page.Find("#metric-restore .metric-value").TextContent.Trim());
         });
         Assert.NotEmpty(page.FindAll("#metrics-chart svg, #metrics-chart"));
     }
