@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Bunit;
+using Microsoft.AspNetCore.Components;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Portal.Data;
@@ -76,19 +77,21 @@ public sealed class DeliveryMetricsTests : PortalComponentTest
         await SignInAsAsync("bob");
         RenderPopoverProvider();
 
-        var navigation = Services.GetRequiredService<Microsoft.AspNetCore.Components.NavigationManager>();
+        var navigation = Services.GetRequiredService<NavigationManager>();
         navigation.NavigateTo(navigation.GetUriWithQueryParameter("team", "payments"));
         var page = Render<MetricsPage>();
         page.Find("#metrics-service").Change(service);
 
+        // The page shows the last 30 days: they also hold the deployment of day -5, so five deployments (lead times
+        // 1 h, 2 h, 1 h, 4 h, 1 h) and one failure in six.
         page.WaitForAssertion(() =>
         {
-            Assert.Contains("4 deployments", page.Find("#metric-frequency").TextContent);
-            Assert.Contains("60 min", page.Find("#metric-lead-time .metric-value").TextContent);
+            Assert.Contains("5 deployments", page.Find("#metric-frequency").TextContent);
+            Assert.Equal("1 h", page.Find("#metric-lead-time .metric-value").TextContent.Trim());
             Assert.Contains("p90 4 h", page.Find("#metric-lead-time").TextContent);
             Assert.Contains("10 min", page.Find("#metric-approval-wait .metric-value").TextContent);
-            Assert.Contains("20", page.Find("#metric-failure-rate .metric-value").TextContent);
-            Assert.Contains("90 min", page.Find("#metric-restore .metric-value").TextContent);
+            Assert.Contains("17", page.Find("#metric-failure-rate .metric-value").TextContent);
+            Assert.Equal("1.5 h", page.Find("#metric-restore .metric-value").TextContent.Trim());
         });
         Assert.NotEmpty(page.FindAll("#metrics-chart svg, #metrics-chart"));
     }
