@@ -319,7 +319,7 @@ public static partial class Commands
     {
         var match = TargetGrammar().Match(text);
         return match.Success
-            ? (match.Groups[1].Value, match.Groups[2].Value)
+            ? (match.Groups["team"].Value, match.Groups["service"].Value)
             : throw new CliException(ExitCodes.Usage, $"'{text}' is not team/service, e.g. payments/payments-api.");
     }
 
@@ -334,7 +334,7 @@ public static partial class Commands
 
     internal static string Time(DateTimeOffset at) => at.ToUniversalTime().ToString("yyyy-MM-dd HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 
-    [GeneratedRegex(@"\A([a-z0-9]([-a-z0-9]*[a-z0-9])?)/([a-z0-9]([-a-z0-9]*[a-z0-9])?)\z")]
+    [GeneratedRegex(@"\A(?<team>[a-z0-9]([-a-z0-9]*[a-z0-9])?)/(?<service>[a-z0-9]([-a-z0-9]*[a-z0-9])?)\z")]
     private static partial Regex TargetGrammar();
 
     /// <summary>One command's connection to the portal and its output mode.</summary>
