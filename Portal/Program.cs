@@ -5,6 +5,7 @@ using Portal.Data;
 using Portal.Identity;
 using Portal.Operations;
 using Portal.Registry;
+using Portal.Releases;
 using Portal.Requests;
 using Portal.Rollouts;
 
@@ -16,6 +17,7 @@ builder.AddPortalIdentity();
 builder.AddCluster();
 builder.AddCatalog();
 builder.AddRequests();
+builder.AddReleases();
 builder.AddRegistry();
 builder.AddRollouts();
 builder.AddPortalUi();
@@ -37,6 +39,7 @@ app.MapObservability();
 app.MapAccountEndpoints();
 app.MapRequests();
 app.MapRegistry();
+app.MapReleases();
 app.MapRollouts();
 app.MapPortalUi();
 

@@ -47,6 +47,10 @@ public abstract class PortalComponentTest : BunitContext, IClassFixture<PortalAp
         Services.AddSingleton(app.Get<Portal.Rollouts.RolloutNotifier>());
         Services.AddSingleton(app.Get<Portal.Rollouts.RollbackNow>());
         Services.AddSingleton(app.Get<TimeProvider>());
+        Services.AddSingleton(app.Get<Portal.Releases.FreezeCalendar>());
+        Services.AddSingleton(app.Get<Portal.Releases.FreezeSchedule>());
+        Services.AddSingleton(app.Get<Portal.Releases.Promotions>());
+        Services.AddSingleton(app.Get<Portal.Releases.AuditQueries>());
         Authorization = AddAuthorization();
     }
 

@@ -94,6 +94,7 @@ public sealed class ServiceCatalog(IDbContextFactory<PortalDbContext> dbFactory,
         };
         Apply(form, service, now);
         db.Services.Add(service);
+        Releases.AuditLog.Record(db, Requests.AuditSubject.Service, $"{team.Name}/{name}", "Registered", team.Id, user.Identity?.Name ?? "", now, $"Image {service.ImageRepository}.");
         try
         {
             await db.SaveChangesAsync();
@@ -138,6 +139,8 @@ public sealed class ServiceCatalog(IDbContextFactory<PortalDbContext> dbFactory,
 
         service.ImageRepository = form.ImageRepository.Trim();
         Apply(form, service, time.GetUtcNow());
+        var changed = string.Join(", ", db.Entry(service).Properties.Where(p => p.IsModified && p.Metadata.Name != nameof(Service.UpdatedAt)).Select(p => p.Metadata.Name));
+        Releases.AuditLog.Record(db, Requests.AuditSubject.Service, $"{service.Team.Name}/{service.Name}", "Changed", service.TeamId, user.Identity?.Name ?? "", time.GetUtcNow(), changed.Length == 0 ? "Nothing changed." : $"Changed: {changed}.");
         await db.SaveChangesAsync();
         return Outcome<Service>.Ok(service);
     }
@@ -163,6 +166,7 @@ public sealed class ServiceCatalog(IDbContextFactory<PortalDbContext> dbFactory,
         var now = time.GetUtcNow();
         service.ArchivedAt = archived ? now : null;
         service.UpdatedAt = now;
+        Releases.AuditLog.Record(db, Requests.AuditSubject.Service, $"{service.Team.Name}/{service.Name}", archived ? "Archived" : "Restored", service.TeamId, user.Identity?.Name ?? "", now);
         await db.SaveChangesAsync();
         return Outcome<Service>.Ok(service);
     }

@@ -74,6 +74,11 @@ internal sealed class EnvironmentCatalogValidation(IConfiguration configuration)
             {
                 failures.Add($"{key}:Cluster '{environment.Cluster}' is not configured under {ClusterOptions.Section}.");
             }
+
+            for (var w = 0; w < environment.FreezeWindows.Count; w++)
+            {
+                failures.AddRange(environment.FreezeWindows[w].Errors().Select(e => $"{key}:FreezeWindows:{w}:{e.Key}: {e.Value[0]}"));
+            }
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

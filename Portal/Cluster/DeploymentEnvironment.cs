@@ -37,6 +37,15 @@ public sealed class DeploymentEnvironment
     /// </summary>
     public bool AllowManualImageTag { get; set; } = true;
 
+    /// <summary>Accept only image digests that succeeded in the environment before this one (configuration order).</summary>
+    public bool RequirePromotion { get; set; }
+
+    /// <summary>Times in which the environment takes no changes (besides those stored on the Admin page).</summary>
+    public List<Releases.FreezeWindow> FreezeWindows { get; set; } = [];
+
+    /// <summary>Whether the portal may still roll back a failed rollout by itself during a freeze.</summary>
+    public bool AllowAutomaticRollbackDuringFreeze { get; set; } = true;
+
     public string NamespaceFor(string team) =>
         NamespacePattern.Replace("{team}", team, StringComparison.Ordinal).Replace("{environment}", Name, StringComparison.Ordinal);
 }
@@ -53,4 +62,18 @@ public sealed class EnvironmentCatalog
     public List<DeploymentEnvironment> Environments { get; set; } = [];
 
     public DeploymentEnvironment? Find(string name) => Environments.Find(e => e.Name == name);
+
+    /// <summary>The environment configured before <paramref name="name"/>, from which it is promoted; null for the first.</summary>
+    public DeploymentEnvironment? Previous(string name)
+    {
+        var index = Environments.FindIndex(e => e.Name == name);
+        return index > 0 ? Environments[index - 1] : null;
+    }
+
+    /// <summary>The environment configured after <paramref name="name"/>; null for the last.</summary>
+    public DeploymentEnvironment? Next(string name)
+    {
+        var index = Environments.FindIndex(e => e.Name == name);
+        return index >= 0 && index < Environments.Count - 1 ? Environments[index + 1] : null;
+    }
 }

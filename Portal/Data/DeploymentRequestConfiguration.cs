@@ -20,6 +20,7 @@ internal sealed class DeploymentRequestConfiguration : IEntityTypeConfiguration<
         request.Property(r => r.Comment).HasMaxLength(RequestValidator.MaxCommentLength);
         request.Property(r => r.Version).IsConcurrencyToken();
         request.Ignore(r => r.IsOpen);
+        request.Property(r => r.BreakGlassReason).HasMaxLength(RequestValidator.MaxCommentLength);
 
         // The spec is stored whole as JSON: it is immutable and always read whole.
         request.Property(r => r.Spec)

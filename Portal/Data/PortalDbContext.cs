@@ -28,6 +28,8 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options) :
 
     public DbSet<RolloutRecord> RolloutRecords => Set<RolloutRecord>();
 
+    public DbSet<Releases.FreezeWindow> FreezeWindows => Set<Releases.FreezeWindow>();
+
     protected override void OnModelCreating(ModelBuilder builder)
     {
         base.OnModelCreating(builder);

@@ -53,6 +53,7 @@ public sealed class PersonalAccessTokens(IDbContextFactory<PortalDbContext> dbFa
         };
         await using var db = await dbFactory.CreateDbContextAsync();
         db.PersonalAccessTokens.Add(token);
+        Releases.AuditLog.Record(db, Requests.AuditSubject.Token, $"{user.Identity?.Name}/{name}", "Created", null, user.Identity?.Name ?? "", now, $"Expires {token.ExpiresAt:yyyy-MM-dd}.");
         await db.SaveChangesAsync();
         return Outcome<CreatedToken>.Ok(new CreatedToken(View(token), secret));
     }
@@ -76,6 +77,7 @@ public sealed class PersonalAccessTokens(IDbContextFactory<PortalDbContext> dbFa
         }
 
         token.RevokedAt ??= time.GetUtcNow();
+        Releases.AuditLog.Record(db, Requests.AuditSubject.Token, $"{user.Identity?.Name}/{token.Name}", "Revoked", null, user.Identity?.Name ?? "", time.GetUtcNow());
         await db.SaveChangesAsync();
         cache.ForgetToken(token.Hash);
         return Outcome<bool>.Ok(true);

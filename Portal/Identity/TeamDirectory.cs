@@ -2,6 +2,7 @@ using System.Security.Claims;
 using Microsoft.EntityFrameworkCore;
 using Portal.Cluster;
 using Portal.Data;
+using Portal.Requests;
 
 namespace Portal.Identity;
 
@@ -48,6 +49,8 @@ public sealed class TeamDirectory(IDbContextFactory<PortalDbContext> dbFactory, 
         var team = new Team { Name = name, DisplayName = displayName.Trim(), CreatedAt = time.GetUtcNow() };
         db.Teams.Add(team);
         await db.SaveChangesAsync();
+        Audit(db, AuditSubject.Team, team.Name, "Created", team.Id, caller, $"Display name '{team.DisplayName}'.");
+        await db.SaveChangesAsync();
         return Outcome<Team>.Ok(team);
     }
 
@@ -71,6 +74,9 @@ public sealed class TeamDirectory(IDbContextFactory<PortalDbContext> dbFactory, 
 
         return await query.OrderBy(u => u.UserName).Select(u => u.UserName!).Take(20).ToListAsync(cancellationToken);
     }
+
+    private void Audit(PortalDbContext db, AuditSubject kind, string subject, string action, int teamId, ClaimsPrincipal caller, string details) =>
+        Releases.AuditLog.Record(db, kind, subject, action, teamId, caller.Identity?.Name ?? "", time.GetUtcNow(), details);
 
     public async Task<Outcome<MemberView>> AddMemberAsync(ClaimsPrincipal caller, string teamName, string userName, TeamRole role)
     {
@@ -98,6 +104,7 @@ public sealed class TeamDirectory(IDbContextFactory<PortalDbContext> dbFactory, 
         }
 
         db.TeamMembers.Add(new TeamMember { TeamId = team.Id, UserId = user.Id, Role = role });
+        Audit(db, AuditSubject.Member, $"{team.Name}/{user.UserName}", "Added", team.Id, caller, $"Role {role}.");
         await db.SaveChangesAsync();
         tokenCache.ForgetUser(user.Id);
         return Outcome<MemberView>.Ok(new MemberView(user.Id, user.UserName!, user.DisplayName, role));
@@ -117,6 +124,7 @@ public sealed class TeamDirectory(IDbContextFactory<PortalDbContext> dbFactory, 
             return Outcome<MemberView>.NotFound("That user is not a member of this team.");
         }
 
+        Audit(db, AuditSubject.Member, $"{teamName}/{member.User.UserName}", "RoleChanged", member.TeamId, caller, $"Role {member.Role} -> {role}.");
         member.Role = role;
         await db.SaveChangesAsync();
         tokenCache.ForgetUser(userId);
@@ -131,7 +139,14 @@ public sealed class TeamDirectory(IDbContextFactory<PortalDbContext> dbFactory, 
         }
 
         await using var db = await dbFactory.CreateDbContextAsync();
+        var member = await db.TeamMembers.Include(m => m.User).SingleOrDefaultAsync(m => m.Team.Name == teamName && m.UserId == userId);
         var removed = await db.TeamMembers.Where(m => m.Team.Name == teamName && m.UserId == userId).ExecuteDeleteAsync();
+        if (removed > 0 && member is not null)
+        {
+            Audit(db, AuditSubject.Member, $"{teamName}/{member.User.UserName}", "Removed", member.TeamId, caller, $"Was {member.Role}.");
+            await db.SaveChangesAsync();
+        }
+
         tokenCache.ForgetUser(userId);
         return removed == 0 ? Outcome<bool>.NotFound("That user is not a member of this team.") : Outcome<bool>.Ok(true);
     }

@@ -16,6 +16,9 @@ public enum ApprovalAsk
 
     /// <summary>The apply worker is about to apply an approved request.</summary>
     Apply,
+
+    /// <summary>An eligible approver approves a waiting request.</summary>
+    Approve,
 }
 
 public enum ApprovalRoute
@@ -41,8 +44,17 @@ public sealed record ApprovalAnswer(ApprovalRoute Route, string Reason)
 }
 
 /// <param name="At">When it is asked: rules that depend on time (freeze windows) read it.</param>
-/// <param name="Request">For <see cref="ApprovalAsk.Apply"/>: the request about to be applied.</param>
-public sealed record ApprovalQuestion(DeploymentEnvironment Environment, ApprovalAsk Ask, DateTimeOffset At, int? RollbackToRevision = null, DeploymentRequest? Request = null);
+/// <param name="Request">For <see cref="ApprovalAsk.Apply"/> and <see cref="ApprovalAsk.Approve"/>: the request acted on.</param>
+/// <param name="Freeze">The freeze window in force in the environment at <paramref name="At"/>, if any.</param>
+/// <param name="BreakGlassReason">Why an Admin breaks a freeze for this submit (the caller checked the Admin role).</param>
+public sealed record ApprovalQuestion(
+    DeploymentEnvironment Environment,
+    ApprovalAsk Ask,
+    DateTimeOffset At,
+    int? RollbackToRevision = null,
+    DeploymentRequest? Request = null,
+    Releases.ActiveFreeze? Freeze = null,
+    string? BreakGlassReason = null);
 
 /// <summary>
 /// The one place that answers "approve now (why) / an approver decides / refused (why)" for a submit, a rollback, an
@@ -54,9 +66,15 @@ public static class ApprovalPolicy
     public static ApprovalAnswer Decide(ApprovalQuestion question)
     {
         var environment = question.Environment;
+        if (Frozen(question) is { } refused)
+        {
+            return refused;
+        }
+
         return question.Ask switch
         {
             ApprovalAsk.AutomaticRollback => ApprovalAnswer.ApproveNow("Automatic rollback after a failed rollout."),
+            ApprovalAsk.Approve => ApprovalAnswer.ApproveNow("An eligible approver decides."),
             ApprovalAsk.Apply => AtApply(question.Request ?? throw new ArgumentException("Apply needs the request.", nameof(question))),
             _ when !environment.RequiresApproval => ApprovalAnswer.ApproveNow($"{environment.Name} needs no approval."),
             ApprovalAsk.Rollback when environment.RollbackSkipsApproval =>
@@ -68,6 +86,38 @@ public static class ApprovalPolicy
     /// <summary>Whether a new deploy to <paramref name="environment"/> waits for an approver: for pages and the review.</summary>
     public static bool ApproverDecidesDeploys(DeploymentEnvironment environment, DateTimeOffset at) =>
         Decide(new ApprovalQuestion(environment, ApprovalAsk.Deploy, at)).Route == ApprovalRoute.ApproverDecides;
+
+    /// <summary>
+    /// During a freeze nothing is submitted, approved or applied, unless an Admin broke the glass for the request (with a
+    /// reason) or it is the portal's own rollback after a failure and the environment allows that.
+    /// </summary>
+    private static ApprovalAnswer? Frozen(ApprovalQuestion question)
+    {
+        if (question.Freeze is not { } freeze)
+        {
+            return null;
+        }
+
+        if (question.Ask == ApprovalAsk.AutomaticRollback)
+        {
+            return question.Environment.AllowAutomaticRollbackDuringFreeze
+                ? null
+                : ApprovalAnswer.Refused($"{freeze.Describe()}. Automatic rollback is not allowed during a freeze in {question.Environment.Name}.");
+        }
+
+        if (!string.IsNullOrWhiteSpace(question.BreakGlassReason) || !string.IsNullOrWhiteSpace(question.Request?.BreakGlassReason))
+        {
+            return null;
+        }
+
+        var what = question.Ask switch
+        {
+            ApprovalAsk.Apply => $"Request #{question.Request?.Id} is not applied",
+            ApprovalAsk.Approve => "It cannot be approved now",
+            _ => "Nothing can be submitted now",
+        };
+        return ApprovalAnswer.Refused($"{freeze.Describe()}. {what}; an Admin can break the glass with a reason.");
+    }
 
     /// <summary>An approval is bound to the exact change: the approving decision must carry the spec's hash.</summary>
     private static ApprovalAnswer AtApply(DeploymentRequest request)

@@ -65,6 +65,12 @@ public sealed class DeploymentRequest
 
     public List<RequestDecision> Decisions { get; } = [];
 
+    /// <summary>Set when an Admin submitted the request during a freeze window: why the freeze was broken.</summary>
+    public string? BreakGlassReason { get; set; }
+
+    /// <summary>When this request copies the spec that succeeded in the previous environment, that request.</summary>
+    public int? PromotedFromRequestId { get; set; }
+
     public bool IsOpen => State is RequestState.Submitted or RequestState.AwaitingApproval or RequestState.Approved;
 }
 
@@ -106,14 +112,39 @@ public sealed class RequestDecision
     public int? BaseRevision { get; set; }
 }
 
-/// <summary>Who did what to a request, when, from which state to which, and why. Never holds secret values.</summary>
+/// <summary>What an <see cref="AuditEvent"/> is about.</summary>
+public enum AuditSubject
+{
+    Request,
+    Team,
+    Member,
+    Service,
+    Token,
+    FreezeWindow,
+}
+
+/// <summary>
+/// Who changed what, when, and why: every request transition (with from and to state) and every change to teams,
+/// members, roles, services, tokens and freeze windows. Never holds secret values.
+/// </summary>
 public sealed class AuditEvent
 {
     public long Id { get; set; }
 
+    public AuditSubject Kind { get; set; } = AuditSubject.Request;
+
+    /// <summary>What changed, readable: <c>#12</c>, <c>payments</c>, <c>payments/alice</c>, <c>payments/payments-api</c>.</summary>
+    public string Subject { get; set; } = "";
+
+    /// <summary>What was done: the state a request moved to, or <c>Created</c>, <c>RoleChanged</c>, <c>BreakGlass</c>...</summary>
+    public string Action { get; set; } = "";
+
+    /// <summary>The team it belongs to; for a request, its service's team (also found through <see cref="ServiceId"/>).</summary>
+    public int? TeamId { get; set; }
+
     public int? RequestId { get; set; }
 
-    public int ServiceId { get; set; }
+    public int? ServiceId { get; set; }
 
     public required string Actor { get; set; }
 
@@ -121,8 +152,10 @@ public sealed class AuditEvent
 
     public RequestState? From { get; set; }
 
-    public RequestState To { get; set; }
+    /// <summary>The state a request moved to; null for events that are not a transition.</summary>
+    public RequestState? To { get; set; }
 
+    /// <summary>Why, or the details of the change (names, roles; never secret values).</summary>
     public string Comment { get; set; } = "";
 }
 

@@ -54,6 +54,12 @@ public sealed class RequestForm
 
     public string? Comment { get; set; }
 
+    /// <summary>Why an Admin submits during a freeze window; ignored when no freeze is in force.</summary>
+    public string? BreakGlassReason { get; set; }
+
+    /// <summary>The request in the previous environment whose spec this form was pre-filled from (promotion).</summary>
+    public int? PromotedFromRequestId { get; set; }
+
     /// <summary>A first deploy: sensible defaults for the service, capped by the environment.</summary>
     public static RequestForm FirstDeploy(int containerPort, int environmentMaxReplicas) => new()
     {

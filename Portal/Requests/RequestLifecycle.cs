@@ -18,7 +18,8 @@ public sealed class RequestLifecycle(
     IOptions<RequestsOptions> options,
     IOptions<Cluster.EnvironmentCatalog> environments,
     TimeProvider time,
-    ILogger<RequestLifecycle> logger)
+    ILogger<RequestLifecycle> logger,
+    Releases.FreezeCalendar freezes)
 {
     public const string PolicyActor = "policy";
 
@@ -44,6 +45,9 @@ public sealed class RequestLifecycle(
 
         db.AuditEvents.Add(new AuditEvent
         {
+            Subject = request.Id == 0 ? "" : $"#{request.Id}",
+            Action = to.ToString(),
+            TeamId = request.Service?.TeamId,
             RequestId = request.Id == 0 ? null : request.Id,
             ServiceId = request.ServiceId,
             Actor = actor,
@@ -154,7 +158,7 @@ public sealed class RequestLifecycle(
         var environment = environments.Value.Find(request.Environment);
         var approval = environment is null
             ? ApprovalAnswer.Refused($"Request #{requestId} names environment '{request.Environment}', which is no longer configured.")
-            : ApprovalPolicy.Decide(new ApprovalQuestion(environment, ApprovalAsk.Apply, now, Request: request));
+            : ApprovalPolicy.Decide(new ApprovalQuestion(environment, ApprovalAsk.Apply, now, Request: request, Freeze: await freezes.ActiveAsync(environment, now)));
         if (approval.Route != ApprovalRoute.ApproveNow)
         {
             Move(db, request, RequestState.Applying, actor, null, now);
@@ -269,6 +273,15 @@ public sealed class RequestLifecycle(
             Move(db, request, RequestState.Superseded, PolicyActor, SupersededReason(current?.Revision, current?.Id), now);
             await SaveAsync(db, request, "superseded");
             return Outcome<DeploymentRequest>.Conflict($"Request #{requestId} was made on revision {request.BaseRevision?.ToString() ?? "none"}, but revision {current?.Revision} has been deployed since: it is superseded. Re-submit it on top of the current revision.");
+        }
+
+        if (kind == DecisionKind.Approved && environments.Value.Find(request.Environment) is { } environment)
+        {
+            var answer = ApprovalPolicy.Decide(new ApprovalQuestion(environment, ApprovalAsk.Approve, now, Request: request, Freeze: await freezes.ActiveAsync(environment, now)));
+            if (answer.Route == ApprovalRoute.Refused)
+            {
+                return Outcome<DeploymentRequest>.Conflict(answer.Reason);
+            }
         }
 
         request.Decisions.Add(new RequestDecision

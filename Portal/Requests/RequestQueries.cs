@@ -16,7 +16,8 @@ public sealed record RequestRow(
     string RequestedBy,
     DateTimeOffset CreatedAt,
     string ImageTag,
-    int? Revision);
+    int? Revision,
+    bool BreakGlass = false);
 
 /// <summary>What a page of requests is narrowed to; null means any.</summary>
 public sealed record RequestFilter(int? TeamId = null, int? ServiceId = null, string? Environment = null, RequestState? State = null);
@@ -186,7 +187,7 @@ public sealed class RequestQueries(IDbContextFactory<PortalDbContext> dbFactory,
         var valueIds = request.Spec.Secrets.Select(s => s.ValueId).ToList();
         var secrets = await db.SecretValues.Where(v => valueIds.Contains(v.Id)).OrderBy(v => v.Key)
             .Select(v => new SecretValueInfo(v.Key, v.SetBy, v.SetAt)).ToListAsync(cancellationToken);
-        var timeline = await db.AuditEvents.AsNoTracking().Where(e => e.RequestId == requestId).OrderBy(e => e.Id).ToListAsync(cancellationToken);
+        var timeline = await db.AuditEvents.AsNoTracking().Where(e => e.RequestId == requestId && e.To != null).OrderBy(e => e.Id).ToListAsync(cancellationToken);
         var current = await CurrentRevisionAsync(db, request.ServiceId, request.Environment);
         return new RequestDetail(request, request.Service.Team.Name, request.Service.Name,
             SpecReview.Compare(baseSpec, request.Spec, request.SecretChanges, environment, time.GetUtcNow()), secrets, timeline, current);
@@ -202,5 +203,5 @@ public sealed class RequestQueries(IDbContextFactory<PortalDbContext> dbFactory,
     }
 
     private static IQueryable<RequestRow> Rows(IQueryable<DeploymentRequest> requests) =>
-        requests.Select(r => new RequestRow(r.Id, r.Service.Team.Name, r.Service.Name, r.Environment, r.State, r.RequestedBy, r.CreatedAt, r.ImageTag, r.Revision));
+        requests.Select(r => new RequestRow(r.Id, r.Service.Team.Name, r.Service.Name, r.Environment, r.State, r.RequestedBy, r.CreatedAt, r.ImageTag, r.Revision, r.BreakGlassReason != null));
 }

@@ -14,7 +14,8 @@ namespace Portal.Requests;
 public sealed record RequestDraft(Service Service, DeploymentEnvironment Environment, CurrentRevision? Current, RequestForm Form, IReadOnlyDictionary<string, int> SecretSizes, RequestSpec? LastApplied = null);
 
 /// <param name="ImageWarning">Why the tag is not pinned to a digest (no registry for the repository, registry down), or null.</param>
-public sealed record ReviewedRequest(RequestSpec Spec, IReadOnlyList<SecretChange> SecretChanges, Review Review, string? ImageWarning = null);
+/// <param name="PromotionWarning">That the image never succeeded in the previous environment, or null.</param>
+public sealed record ReviewedRequest(RequestSpec Spec, IReadOnlyList<SecretChange> SecretChanges, Review Review, string? ImageWarning = null, string? PromotionWarning = null);
 
 /// <summary>Turns a filled-in form into a stored, immutable deployment request, routed by the environment's approval policy.</summary>
 public sealed class RequestService(
@@ -25,7 +26,9 @@ public sealed class RequestService(
     ImagePinning pinning,
     IOptions<EnvironmentCatalog> environments,
     TimeProvider time,
-    ILogger<RequestService> logger)
+    ILogger<RequestService> logger,
+    Releases.FreezeCalendar freezes,
+    Releases.Promotions promotions)
 {
     public async Task<Outcome<RequestDraft>> DraftAsync(ClaimsPrincipal user, string team, string serviceName, string environmentName)
     {
@@ -80,6 +83,12 @@ public sealed class RequestService(
             return new Outcome<ReviewedRequest>(pin.Kind, null, pin.Message, pin.FieldErrors);
         }
 
+        var promotion = await promotions.CheckAsync(draft.Service.Id, draft.Environment, pin.Value!.Digest, form.ImageTag.Trim(), cancellationToken);
+        if (promotion is { Refused: true })
+        {
+            return Outcome<ReviewedRequest>.Invalid(nameof(RequestForm.ImageTag), promotion.Message);
+        }
+
         var changes = SecretChanges(form, draft.Current?.Spec);
         // Placeholder ids for new values: the review compares keys, and the stored spec gets the real ids at submit.
         var spec = BuildSpec(draft, form, pin.Value!.Digest, key => -1);
@@ -90,7 +99,7 @@ public sealed class RequestService(
             return Outcome<ReviewedRequest>.Invalid("", $"Nothing changes compared to revision {draft.Current.Revision}.");
         }
 
-        return Outcome<ReviewedRequest>.Ok(new ReviewedRequest(spec, changes, review, pin.Value.Warning));
+        return Outcome<ReviewedRequest>.Ok(new ReviewedRequest(spec, changes, review, pin.Value.Warning, promotion?.Message));
     }
 
     /// <summary>
@@ -107,7 +116,23 @@ public sealed class RequestService(
 
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var now = time.GetUtcNow();
-        var basis = await BasisAsync(db, user, draft.Service.Id, draft.Environment, "request deployments of", new ApprovalQuestion(draft.Environment, ApprovalAsk.Deploy, now));
+        var breakGlass = string.IsNullOrWhiteSpace(form.BreakGlassReason) ? null : form.BreakGlassReason.Trim();
+        if (breakGlass is not null && FreeText.Validate(breakGlass, "The break-glass reason") is { } badReason)
+        {
+            return Outcome<DeploymentRequest>.Invalid(nameof(RequestForm.BreakGlassReason), badReason);
+        }
+
+        var freeze = await freezes.ActiveAsync(draft.Environment, now, cancellationToken);
+        if (freeze is null)
+        {
+            breakGlass = null;
+        }
+        else if (breakGlass is not null && !user.IsInRole(Roles.Admin))
+        {
+            return Outcome<DeploymentRequest>.Forbidden($"Only an Admin can break the glass. {freeze.Describe()}.");
+        }
+
+        var basis = await BasisAsync(db, user, draft.Service.Id, draft.Environment, "request deployments of", new ApprovalQuestion(draft.Environment, ApprovalAsk.Deploy, now, Freeze: freeze, BreakGlassReason: breakGlass));
         if (!basis.Succeeded)
         {
             return Fail(basis);
@@ -141,7 +166,20 @@ public sealed class RequestService(
         await db.SaveChangesAsync(cancellationToken);
         var spec = BuildSpec(draft, form, reviewed.Value!.Spec.ImageDigest, key => newValues[key].Id);
         var request = NewRequest(user, service, draft.Environment, spec, current, form.Comment?.Trim() ?? "", reviewed.Value.SecretChanges, now);
+        request.BreakGlassReason = breakGlass;
+        request.PromotedFromRequestId = form.PromotedFromRequestId is { } from && await promotions.IsSourceAsync(from, service.Id, draft.Environment, spec, cancellationToken) ? from : null;
         await StoreAsync(db, request, approval, now, cancellationToken);
+        if (breakGlass is not null)
+        {
+            db.AuditEvents.Add(new AuditEvent
+            {
+                Kind = AuditSubject.Request, Subject = $"#{request.Id}", Action = "BreakGlass", TeamId = service.TeamId, RequestId = request.Id, ServiceId = service.Id,
+                Actor = actor, At = now, Comment = $"{breakGlass} (during: {freeze!.Describe()})",
+            });
+            await db.SaveChangesAsync(cancellationToken);
+            logger.LogWarning("Break-glass: request {RequestId} submitted by {User} during a freeze of {Environment}", request.Id, actor, draft.Environment.Name);
+        }
+
         await transaction.CommitAsync(cancellationToken);
         logger.LogInformation("Request {RequestId} submitted by {User} for {Team}/{Service} in {Environment}: {State}", request.Id, actor, service.Team.Name, service.Name, draft.Environment.Name, request.State);
         await notifier.NotifyAsync(request.Id);
@@ -228,7 +266,7 @@ public sealed class RequestService(
             return Outcome<(Service, CurrentRevision?, ApprovalAnswer)>.Conflict($"{service.Name} is archived: restore it before deploying it.");
         }
 
-        var approval = ApprovalPolicy.Decide(question);
+        var approval = ApprovalPolicy.Decide(question.Freeze is null ? question with { Freeze = await freezes.ActiveAsync(environment, question.At) } : question);
         if (approval.Route == ApprovalRoute.Refused)
         {
             return Outcome<(Service, CurrentRevision?, ApprovalAnswer)>.Conflict(approval.Reason);
@@ -266,7 +304,7 @@ public sealed class RequestService(
     {
         db.DeploymentRequests.Add(request);
         await db.SaveChangesAsync(cancellationToken);
-        db.AuditEvents.Add(new AuditEvent { RequestId = request.Id, ServiceId = request.ServiceId, Actor = request.RequestedBy, At = now, To = RequestState.Submitted, Comment = request.Comment });
+        db.AuditEvents.Add(new AuditEvent { Subject = $"#{request.Id}", Action = nameof(RequestState.Submitted), TeamId = request.Service.TeamId, RequestId = request.Id, ServiceId = request.ServiceId, Actor = request.RequestedBy, At = now, To = RequestState.Submitted, Comment = request.Comment });
         if (approval.Route == ApprovalRoute.ApproveNow)
         {
             request.Decisions.Add(new RequestDecision { Kind = DecisionKind.Approved, DecidedBy = RequestLifecycle.PolicyActor, DecidedAt = now, SpecHash = request.SpecHash, BaseRevision = request.BaseRevision, Comment = approval.Reason });

@@ -24,7 +24,8 @@ public sealed record RequestChange(
     ProbeChange? Liveness = null,
     bool? RemoveLiveness = null,
     int? ContainerPort = null,
-    string? Comment = null);
+    string? Comment = null,
+    string? BreakGlassReason = null);
 
 public sealed record AutoscalingChange(int MinReplicas, int MaxReplicas, int CpuTargetPercent = 70, int? MemoryTargetPercent = null);
 
@@ -230,6 +231,7 @@ public static class RequestsApi
 
         form.ContainerPort = change.ContainerPort ?? form.ContainerPort;
         form.Comment = change.Comment;
+        form.BreakGlassReason = change.BreakGlassReason;
     }
 
     internal static RequestResource Resource(RequestDetail detail)

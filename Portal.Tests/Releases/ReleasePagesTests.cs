@@ -1,0 +1,88 @@
+using Bunit;
+using Microsoft.EntityFrameworkCore;
+using Portal.Catalog.Pages;
+using Portal.Releases.Pages;
+using Portal.Requests;
+using Portal.Requests.Pages;
+using Portal.Tests.Components;
+using Portal.Tests.Infrastructure;
+
+namespace Portal.Tests.Releases;
+
+/// <summary>The promote button and pre-filled form, the Admin's freeze windows page and the audit page, on a real portal.</summary>
+public sealed class ReleasePagesTests(PortalApp app) : PortalComponentTest(app)
+{
+    [Fact]
+    public async Task PromoteOpensTheNextEnvironmentsFormPrefilledFromStagingAndFlagsATagThatNeverSucceededThere()
+    {
+        await App.RegisterServiceAsync("promo-svc");
+        var staged = await App.SubmitRequestAsync("alice", "promo-svc", "staging", form => { form.ImageTag = "v7"; form.Replicas = 1; form.EnvVars.Add(new EnvVarRow { Name = "MODE", Value = "fast" }); });
+        await App.MarkDeployedAsync(staged.Id);
+        await SignInAsAsync("alice");
+
+        var page = Render<ServiceDetail>(p => p.Add(x => x.Team, "payments").Add(x => x.Name, "promo-svc"));
+        page.WaitForAssertion(() => Assert.Equal("/services/payments/promo-svc/environments/production/deploy?promote=true", page.Find("#promote-production").GetAttribute("href")));
+        Assert.Contains("Promote to production", page.Find("#promote-production").TextContent);
+        Assert.Empty(page.FindAll("#promote-staging"));
+
+        var cut = Render<RequestEditor>(p => p.Add(x => x.Team, "payments").Add(x => x.ServiceName, "promo-svc").Add(x => x.EnvironmentName, "production").Add(x => x.Promote, true));
+        cut.WaitForElement("#image-tag");
+        Assert.Equal("v7", cut.Find("#image-tag").GetAttribute("value"));
+        Assert.Contains($"Promotion of revision 1 in staging (request #{staged.Id})", cut.Find(".resubmit-note").TextContent);
+
+        RequestFormTests.TypeTag(cut, "v8");
+        cut.Find("form").Submit();
+
+        cut.WaitForAssertion(() => Assert.Equal("tag v8 never succeeded in staging.", cut.Find("#promotion-warning").TextContent.Trim()));
+    }
+
+    [Fact]
+    public async Task AnAdminAddsARecurringFreezeWindowInANamedZoneAndRemovesItBothAudited()
+    {
+        await SignInAsAsync("carol");
+        var cut = Render<FreezeWindows>();
+        cut.WaitForElement("#freeze-reason");
+
+        cut.Find("#freeze-time-zone").Change("Mars/Olympus");
+        cut.Find("#freeze-reason").Change("Weekend calm");
+        cut.Find("#add-freeze").Click();
+        cut.WaitForAssertion(() => Assert.Contains("'Mars/Olympus' is not a known time zone", cut.Find(".mud-input-control:has(#freeze-time-zone)").TextContent));
+        Assert.Equal(0, await App.WithDbAsync(db => db.FreezeWindows.CountAsync()));
+
+        cut.Find("#freeze-time-zone").Change("Europe/Berlin");
+        cut.Find("#add-freeze").Click();
+
+        cut.WaitForAssertion(() => Assert.Contains("every Fri 16:00 – Mon 08:00 Europe/Berlin", cut.Find("#freeze-windows").TextContent));
+        var stored = await App.WithDbAsync(db => db.FreezeWindows.SingleAsync());
+        Assert.Equal(("production", "Weekend calm", "carol"), (stored.Environment, stored.Reason, stored.CreatedBy));
+        cut.Find($"#remove-freeze-{stored.Id}").Click();
+        cut.WaitForAssertion(() => Assert.DoesNotContain("Weekend calm", cut.Find("#freeze-windows").TextContent));
+        Assert.Equal(0, await App.WithDbAsync(db => db.FreezeWindows.CountAsync()));
+        var audit = await App.WithDbAsync(db => db.AuditEvents.Where(e => e.Kind == AuditSubject.FreezeWindow).OrderBy(e => e.Id).Select(e => e.Action + " by " + e.Actor).ToListAsync());
+        Assert.Equal(["Added by carol", "Removed by carol"], audit);
+    }
+
+    [Theory]
+    [InlineData("alice", false)]
+    [InlineData("carol", true)]
+    public async Task TheAuditPageShowsAMemberOnlyTheirTeamsAndAnAdminEveryTeam(string user, bool seesSearch)
+    {
+        await App.SubmitRequestAsync("dave", "search-indexer", "staging", form => form.ImageTag = $"audit-{user}", team: "search");
+        await App.SubmitRequestAsync("alice", "payments-api", "staging", form => form.ImageTag = $"audit-{user}");
+        await SignInAsAsync(user);
+
+        var cut = Render<AuditTrail>();
+
+        cut.WaitForAssertion(() => Assert.NotEmpty(cut.FindAll(".audit-team")));
+        var teams = cut.FindAll(".audit-team").Select(c => c.TextContent.Trim()).ToHashSet();
+        Assert.Contains("payments", teams);
+        Assert.Equal(seesSearch, teams.Contains("search"));
+        Assert.StartsWith("/api/audit/export", cut.Find("#audit-export").GetAttribute("href"));
+
+        cut.Find("#audit-team").Change("search");
+        cut.Find("#audit-apply").Click();
+        cut.WaitForAssertion(() => Assert.Equal(seesSearch, cut.FindAll(".audit-team").Count > 0));
+        Assert.All(cut.FindAll(".audit-team"), c => Assert.Equal("search", c.TextContent.Trim()));
+        Assert.Contains("team=search", cut.Find("#audit-export").GetAttribute("href"));
+    }
+}
