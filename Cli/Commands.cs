@@ -319,7 +319,7 @@ public static partial class Commands
     {
         var match = TargetGrammar().Match(text);
         return match.Success
-            ? (match.Groups[1].Value, match.Groups[2].Value)
+            ? (match.Groups["team"].Value, match.Groups["service"].Value)
             : throw new CliException(ExitCodes.Usage, $"'{text}' is not team/service, e.g. payments/payments-api.");
     }
 
@@ -334,7 +334,7 @@ public static partial class Commands
 
     internal static string Time(DateTimeOffset at) => at.ToUniversalTime().ToString("yyyy-MM-dd HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 
-    [GeneratedRegex(@"\A([a-z0-9]([-a-z0-9]*[a-z0-9])?)/([a-z0-9]([-a-z0-9]*[a-z0-9])?)\z")]
+    [GeneratedRegex(@"\A(?<team>[a-z0-9]([-a-z0-9]*[a-z0-9])?)/(?<service>[a-z0-9]([-a-z0-9]*[a-z0-9])?)\z")]
     private static partial Regex TargetGrammar();
 
     /// <summary>One command's connection to the portal and its output mode.</summary>
@@ -421,7 +421,7 @@ public static partial class Commands
                 return ExitCodes.Timeout;
             }
 
-            var (ended, endedJson) = await client.GetAsync<RequestResource>($"api/requests/{request.Id}", cancellationToken);
+            var (ended, endedJson) = await EndedAsync(request.Id, cancellationToken);
             if (json)
             {
                 WriteJson(endedJson);
@@ -436,6 +436,24 @@ public static partial class Commands
             var state = RequestStates.IsUnsuccessfulEnd(ended.State) ? ended.State : "Failed";
             await console.Error.WriteLineAsync($"Request #{request.Id} {state}: {final.Message}{(final.Blocking is { } why ? $" ({why})" : "")}");
             return ExitCodes.Unsuccessful;
+        }
+
+        /// <summary>
+        /// The request once its state caught up with the rollout's end: the portal stores the final state (and the
+        /// revision) just after it publishes the final snapshot, so ask a few times, briefly.
+        /// </summary>
+        private async Task<(RequestResource Value, string Json)> EndedAsync(int id, CancellationToken cancellationToken)
+        {
+            for (var attempt = 0; ; attempt++)
+            {
+                var answer = await client.GetAsync<RequestResource>($"api/requests/{id}", cancellationToken);
+                if (answer.Value.State is not ("Approved" or "Applying" or "RollingOut") || attempt >= 20)
+                {
+                    return answer;
+                }
+
+                await Task.Delay(TimeSpan.FromMilliseconds(250), cancellationToken);
+            }
         }
 
         public void Dispose() => client.Dispose();
