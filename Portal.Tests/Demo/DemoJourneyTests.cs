@@ -16,6 +16,8 @@ public sealed class DemoJourneyTests(Infrastructure.Browser browser) : IClassFix
         await using var app = new PortalApp().With("Sandbox:Registry", "true").With("Sandbox:Speed", "1").With("Portal:DemoActivity", "true");
         await app.InitializeAsync();
         await using var context = await browser.Chromium.NewContextAsync(new BrowserNewContextOptions { BaseURL = app.BaseAddress.ToString(), ViewportSize = new ViewportSize { Width = 1400, Height = 900 } });
+        context.SetDefaultNavigationTimeout(90_000);
+        context.SetDefaultTimeout(30_000);
         var page = await context.NewPageAsync();
         await page.GotoAsync("/account/signin?returnUrl=%2Fservices");
         await page.FillAsync("#username", "alice");
