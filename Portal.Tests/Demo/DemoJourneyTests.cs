@@ -42,6 +42,8 @@ public sealed class DemoJourneyTests(Infrastructure.Browser browser) : IClassFix
 
         await page.GotoAsync("/services/payments/payments-ledger/environments/staging/deploy");
         await Infrastructure.Browser.WaitUntilInteractiveAsync(page);
+        // "Show latest" appears once the registry's tag listing has arrived.
+        await Expect(page.Locator("#show-latest")).ToBeVisibleAsync();
         await page.Locator("#image-tag").ClickAsync();
         await page.Locator("#image-tag").PressSequentiallyAsync("v1");
         await Expect(page.Locator(".tag-option[data-tag='v1.3.0']")).ToBeVisibleAsync();
