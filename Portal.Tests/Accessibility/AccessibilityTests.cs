@@ -83,7 +83,7 @@ public sealed class AccessibilityTests(Infrastructure.Browser browser, ITestOutp
         await page.Keyboard.TypeAsync(DemoData.Password);
         await page.Keyboard.PressAsync("Enter");
 
-        await Expect(page.Locator("#page-title")).ToHaveTextAsync("Services");
+        await Expect(page.Locator("#page-title")).ToHaveTextAsync("Services", new() { Timeout = 30_000 });
         await Infrastructure.Browser.WaitUntilInteractiveAsync(page);
         await TabToAsync(page, "a[href='/services/payments/payments-api']");
         await page.Keyboard.PressAsync("Enter");
@@ -149,8 +149,14 @@ public sealed class AccessibilityTests(Infrastructure.Browser browser, ITestOutp
         return await AxeCore.ScanAsync(page, name, script);
     }
 
-    private async Task<IBrowserContext> NewContextAsync(PortalApp app) =>
-        await browser.Chromium.NewContextAsync(new BrowserNewContextOptions { BaseURL = app.BaseAddress.ToString(), ViewportSize = new ViewportSize { Width = 1400, Height = 900 } });
+    private async Task<IBrowserContext> NewContextAsync(PortalApp app)
+    {
+        var context = await browser.Chromium.NewContextAsync(new BrowserNewContextOptions { BaseURL = app.BaseAddress.ToString(), ViewportSize = new ViewportSize { Width = 1400, Height = 900 } });
+        // A loaded two-core machine: pages may take longer than Playwright's defaults to arrive.
+        context.SetDefaultNavigationTimeout(90_000);
+        context.SetDefaultTimeout(30_000);
+        return context;
+    }
 
     private static async Task<IPage> SignInAsync(IBrowserContext context, string user)
     {

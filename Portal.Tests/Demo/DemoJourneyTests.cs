@@ -16,6 +16,8 @@ public sealed class DemoJourneyTests(Infrastructure.Browser browser) : IClassFix
         await using var app = new PortalApp().With("Sandbox:Registry", "true").With("Sandbox:Speed", "1").With("Portal:DemoActivity", "true");
         await app.InitializeAsync();
         await using var context = await browser.Chromium.NewContextAsync(new BrowserNewContextOptions { BaseURL = app.BaseAddress.ToString(), ViewportSize = new ViewportSize { Width = 1400, Height = 900 } });
+        context.SetDefaultNavigationTimeout(90_000);
+        context.SetDefaultTimeout(30_000);
         var page = await context.NewPageAsync();
         await page.GotoAsync("/account/signin?returnUrl=%2Fservices");
         await page.FillAsync("#username", "alice");
@@ -40,6 +42,8 @@ public sealed class DemoJourneyTests(Infrastructure.Browser browser) : IClassFix
 
         await page.GotoAsync("/services/payments/payments-ledger/environments/staging/deploy");
         await Infrastructure.Browser.WaitUntilInteractiveAsync(page);
+        // "Show latest" appears once the registry's tag listing has arrived.
+        await Expect(page.Locator("#show-latest")).ToBeVisibleAsync();
         await page.Locator("#image-tag").ClickAsync();
         await page.Locator("#image-tag").PressSequentiallyAsync("v1");
         await Expect(page.Locator(".tag-option[data-tag='v1.3.0']")).ToBeVisibleAsync();
