@@ -3,6 +3,7 @@ using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.Extensions.Options;
 
 namespace Portal.Data;
@@ -77,7 +78,15 @@ public static class DataExtensions
     private static void AddPortalDbContext<TContext>(this IServiceCollection services, Action<DbContextOptionsBuilder> configure)
         where TContext : PortalDbContext
     {
-        services.AddDbContextFactory<TContext>(configure);
+        services.AddDbContextFactory<TContext>((provider, options) =>
+        {
+            configure(options);
+            // Settings other features add for PortalDbContext (e.g. Operations' metrics interceptor) apply to every engine.
+            foreach (var configuration in provider.GetServices<IDbContextOptionsConfiguration<PortalDbContext>>())
+            {
+                configuration.Configure(provider, options);
+            }
+        });
         services.AddSingleton<IDbContextFactory<PortalDbContext>>(provider => new PortalDbContextFactory<TContext>(provider.GetRequiredService<IDbContextFactory<TContext>>()));
         services.AddScoped<PortalDbContext>(provider => provider.GetRequiredService<TContext>());
     }
