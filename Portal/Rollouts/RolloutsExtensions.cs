@@ -18,7 +18,7 @@ public static class RolloutsExtensions
         builder.Services.AddScoped<RolloutQueries>();
         builder.Services.AddScoped<RollbackNow>();
         builder.Services.AddSingleton<EnvironmentStatus>();
-        builder.Services.AddSingleton<PodLogs>();
+        builder.Services.AddScoped<PodLogs>();
         builder.Services.AddHostedService<ApplyWorker>();
         builder.Services.AddHostedService<AutoRollback>();
         // Enums are words in the API and on the hub, as the request's state is.
