@@ -23,8 +23,6 @@ public sealed class PodLogTests : PortalComponentTest
     {
         Services.AddSingleton(app.Get<RolloutStreams>());
         Services.AddSingleton(app.Get<RolloutQueries>());
-        Services.AddSingleton(app.Get<PodLogs>());
-        Services.AddSingleton(app.Get<IOptions<RolloutsOptions>>());
     }
 
     [Fact]
