@@ -24,7 +24,7 @@ public sealed class SpecShapeRoundTripTests(PortalApp app) : IClassFixture<Porta
         var request = await app.SubmitRequestAsync("alice", service, "staging", form =>
         {
             submitted = form;
-            (form.ImageTag, form.Replicas) = ("v1", 3);
+            (form.ImageTag, form.Replicas, form.MinReplicas, form.MaxReplicas) = ("v1", 3, 3, 3);
             (form.IngressEnabled, form.IngressHost, form.IngressPath, form.IngressPathType) = (true, "shape-trip.example.com", "/api", IngressPathType.Exact);
             (form.IngressTlsSecretName, form.IngressClusterIssuer, form.IngressClassName) = ("shape-trip-tls", "letsencrypt", "nginx");
             (form.MaxSurge, form.MaxUnavailable) = ("1", "0");

@@ -47,6 +47,8 @@ public abstract class PortalComponentTest : BunitContext, IClassFixture<PortalAp
         Services.AddSingleton(app.Get<Portal.Rollouts.EnvironmentStatus>());
         Services.AddSingleton(app.Get<Portal.Rollouts.RolloutNotifier>());
         Services.AddSingleton(app.Get<Portal.Rollouts.RollbackNow>());
+        Services.AddSingleton(app.Get<Portal.Rollouts.PodLogs>());
+        Services.AddSingleton(app.Get<IOptions<Portal.Rollouts.RolloutsOptions>>());
         Services.AddSingleton(app.Get<TimeProvider>());
         Services.AddSingleton(app.Get<ThemePreference>());
         Services.AddSingleton(app.Get<Portal.Releases.FreezeCalendar>());

@@ -23,8 +23,6 @@ public sealed class PodLogTests : PortalComponentTest
     {
         Services.AddSingleton(app.Get<RolloutStreams>());
         Services.AddSingleton(app.Get<RolloutQueries>());
-        Services.AddSingleton(app.Get<PodLogs>());
-        Services.AddSingleton(app.Get<IOptions<RolloutsOptions>>());
     }
 
     [Fact]
@@ -36,7 +34,7 @@ public sealed class PodLogTests : PortalComponentTest
         var cut = Render<RolloutPage>(p => p.Add(x => x.RequestId, request));
         cut.WaitForAssertion(() => Assert.Contains("INFO  starting", cut.Find("#pod-log").TextContent), TimeSpan.FromSeconds(30));
         Assert.Contains(pod, cut.Find("#log-pod").OuterHtml);
-        cut.Find("#log-previous input").Change(true);
+        cut.Find("input#log-previous, #log-previous input").Change(true);
 
         cut.WaitForAssertion(() => Assert.Contains("ERROR exiting with code", cut.Find("#pod-log").TextContent), TimeSpan.FromSeconds(30));
         Assert.Contains("ERROR fatal: could not initialise", cut.Find("#pod-log").TextContent);

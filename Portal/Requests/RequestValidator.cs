@@ -346,12 +346,12 @@ public static class RequestValidator
             return;
         }
 
-        if (KubernetesNames.ValidateIngressHost(form.IngressHost?.Trim()) is { } hostError)
+        if (KubernetesNames.ValidateIngressHost(form.IngressHost) is { } hostError)
         {
             add(nameof(form.IngressHost), hostError);
         }
 
-        if (KubernetesNames.ValidateIngressPath(form.IngressPath?.Trim(), strict: form.IngressPathType != IngressPathType.ImplementationSpecific) is { } pathError)
+        if (KubernetesNames.ValidateIngressPath(form.IngressPath, strict: form.IngressPathType != IngressPathType.ImplementationSpecific) is { } pathError)
         {
             add(nameof(form.IngressPath), pathError);
         }
@@ -363,7 +363,7 @@ public static class RequestValidator
             (nameof(form.IngressClassName), "ingress class", form.IngressClassName),
         })
         {
-            if (!string.IsNullOrWhiteSpace(value) && KubernetesNames.ValidateSubdomain(value.Trim(), label) is { } error)
+            if (!string.IsNullOrWhiteSpace(value) && KubernetesNames.ValidateSubdomain(value, label) is { } error)
             {
                 add(field, error);
             }

@@ -19,7 +19,7 @@ public static class RolloutsExtensions
         builder.Services.AddScoped<RolloutQueries>();
         builder.Services.AddScoped<RollbackNow>();
         builder.Services.AddSingleton<EnvironmentStatus>();
-        builder.Services.AddSingleton<PodLogs>();
+        builder.Services.AddScoped<PodLogs>();
         // Only the leader applies and rolls back (Operations/Leadership.cs); a single instance always leads.
         builder.Services.AddLeaderOnly<ApplyWorker>();
         builder.Services.AddLeaderOnly<AutoRollback>();
