@@ -58,7 +58,7 @@ public sealed class LiveDiff(ClusterConnections connections, ILogger<LiveDiff> l
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
 
     /// <summary>Objects the apply deletes when a request no longer has them (see <see cref="ClusterApplier"/>).</summary>
-    private static readonly (string ApiVersion, string Kind)[] DeletedWhenAbsent = [("v1", "Secret"), ("autoscaling/v2", "HorizontalPodAutoscaler")];
+    private static readonly (string ApiVersion, string Kind)[] DeletedWhenAbsent = [("v1", "Secret"), ("autoscaling/v2", "HorizontalPodAutoscaler"), ("policy/v1", "PodDisruptionBudget"), ("networking.k8s.io/v1", "Ingress")];
 
     private static readonly string[] NoiseFields = ["managedFields", "resourceVersion", "generation", "uid", "creationTimestamp", "selfLink"];
 
