@@ -146,6 +146,10 @@ public sealed class FreezeApiTests : IAsyncDisposable
         var history = await portal.Get<RequestQueries>().HistoryAsync(await portal.PrincipalAsync("alice"), serviceId);
         Assert.True(history.Single(r => r.Id == id).BreakGlass);
         Assert.Equal(1, await portal.WithDbAsync(db => db.DeploymentRequests.CountAsync()));
+        // Notified: one break-glass event in the outbox for the team's hooks and bell, carrying the reason.
+        var notified = await portal.WithDbAsync(db => db.NotificationEvents.SingleAsync(e => e.RequestId == id && e.Kind == Portal.Notifications.NotificationKind.BreakGlass));
+        Assert.Equal("carol", notified.Actor);
+        Assert.Equal("Hotfix for the payment outage", notified.Comment);
     }
 
     [Theory]

@@ -217,6 +217,11 @@ public sealed class RequestService(
                 Kind = AuditSubject.Request, Subject = $"#{request.Id}", Action = "BreakGlass", TeamId = service.TeamId, RequestId = request.Id, ServiceId = service.Id,
                 Actor = actor, At = now, Comment = $"{breakGlass} (during: {freeze!.Describe()})",
             });
+            Notifications.Notifications.Enqueue(db, new Notifications.NotificationEvent
+            {
+                Kind = Notifications.NotificationKind.BreakGlass, TeamId = service.TeamId, ServiceId = service.Id, RequestId = request.Id,
+                Environment = draft.Environment.Name, Actor = actor, Comment = breakGlass, At = now,
+            });
             await db.SaveChangesAsync(cancellationToken);
             logger.LogWarning("Break-glass: request {RequestId} submitted by {User} during a freeze of {Environment}", request.Id, actor, draft.Environment.Name);
         }
