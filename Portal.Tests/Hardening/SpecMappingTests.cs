@@ -91,7 +91,8 @@ public sealed class SpecMappingTests
             Liveness: new ProbeChange("/live", 9091, 2), RemoveLiveness: false, ContainerPort: 9000, Comment: "all of it",
             Startup: new ProbeChange(Type: ProbeKind.Exec, Command: ["cat", "/tmp/started"], FailureThreshold: 50), RemoveStartup: false,
             Strategy: new StrategyChange(RolloutStrategyKind.Recreate), DisruptionBudget: new DisruptionBudgetChange(MaxUnavailable: "1"), RemoveDisruptionBudget: false,
-            Ingress: new IngressChange("api.example.com", "/", IngressPathType.Prefix, "api-tls"), RemoveIngress: false);
+            Ingress: new IngressChange("api.example.com", "/", IngressPathType.Prefix, "api-tls"), RemoveIngress: false,
+            BreakGlassReason: "not a spec field: read by the approval policy, never stored in the spec");
         Assert.All(typeof(RequestChange).GetProperties(), p => Assert.True(p.GetValue(change) is not null, $"The sample change leaves {p.Name} out."));
         var form = RequestForm.From(Baseline, new Dictionary<int, SecretValueInfo>());
 

@@ -170,7 +170,8 @@ public sealed class ServiceExport(IDbContextFactory<PortalDbContext> dbFactory, 
             options["annotations"] = annotations.DeepClone();
         }
 
-        var keys = (secret["data"] as JsonObject)?.Select(p => p.Key).Order(StringComparer.Ordinal) ?? Enumerable.Empty<string>();
+        // The stored manifests name the keys under stringData ("(redacted)"); older ones under data.
+        var keys = new[] { "data", "stringData" }.SelectMany(field => (secret[field] as JsonObject)?.Select(p => p.Key) ?? []).Distinct().Order(StringComparer.Ordinal);
         return new JsonObject
         {
             ["name"] = metadata["name"]!.DeepClone(),

@@ -101,6 +101,8 @@ public sealed class Bench : IAsyncDisposable
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
         start.Environment["Portal__DataDirectory"] = data;
+        // The demo users sign in, but the demo's own deploys would compete with what is measured.
+        start.Environment["Portal__DemoActivity"] = "false";
         string? postgres = null;
         if (provider == "Postgres")
         {
