@@ -143,7 +143,8 @@ public static partial class KubernetesNames
     /// An IntOrString count of pods as Deployments and PodDisruptionBudgets take it: a whole number ("1") or a percent
     /// ("25%", at most 100 %). Null when valid.
     /// </summary>
-    public static string? ValidateIntOrPercent(string? value, string what)
+    /// <param name="atMost100Percent">False for a Deployment's max surge, the one such field the API server lets go above 100%.</param>
+    public static string? ValidateIntOrPercent(string? value, string what, bool atMost100Percent = true)
     {
         if (string.IsNullOrWhiteSpace(value))
         {
@@ -155,7 +156,7 @@ public static partial class KubernetesNames
             return $"{Capitalized(what)} must be a number of pods (e.g. 1) or a percent (e.g. 25%), not '{Shorten(value.Trim())}'.";
         }
 
-        return percent && number > 100 ? $"{Capitalized(what)} must be at most 100%." : null;
+        return atMost100Percent && percent && number > 100 ? $"{Capitalized(what)} must be at most 100%." : null;
     }
 
     // Go's net.ParseIP for IPv4: exactly four decimal parts of 0-255 without leading zeros (IPv6 fails the grammar anyway).

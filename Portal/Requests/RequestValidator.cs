@@ -316,7 +316,7 @@ public static class RequestValidator
     {
         if (form.Strategy == RolloutStrategyKind.RollingUpdate)
         {
-            var surgeError = KubernetesNames.ValidateIntOrPercent(form.MaxSurge, "max surge");
+            var surgeError = KubernetesNames.ValidateIntOrPercent(form.MaxSurge, "max surge", atMost100Percent: false);
             var unavailableError = KubernetesNames.ValidateIntOrPercent(form.MaxUnavailable, "max unavailable");
             if (surgeError is not null)
             {
