@@ -94,8 +94,11 @@ public sealed class ReleasePagesTests(PortalApp app) : PortalComponentTest(app)
     [InlineData("carol", true)]
     public async Task TheAuditPageShowsAMemberOnlyTheirTeamsAndAnAdminEveryTeam(string user, bool seesSearch)
     {
-        await App.SubmitRequestAsync("dave", "search-indexer", "staging", form => form.ImageTag = $"audit-{user}", team: "search");
-        await App.SubmitRequestAsync("alice", "payments-api", "staging", form => form.ImageTag = $"audit-{user}");
+        // Services of this case alone: the other case's request to a shared service may be applying meanwhile.
+        var search = await App.RegisterServiceAsync($"audit-search-{user}", team: "search", user: "dave");
+        var payments = await App.RegisterServiceAsync($"audit-payments-{user}");
+        await App.SubmitRequestAsync("dave", search.Name, "staging", form => form.ImageTag = "v1", team: "search");
+        await App.SubmitRequestAsync("alice", payments.Name, "staging", form => form.ImageTag = "v1");
         await SignInAsAsync(user);
 
         var cut = Render<AuditTrail>();
