@@ -45,6 +45,8 @@ public sealed class DemoJourneyTests(Infrastructure.Browser browser) : IClassFix
         // "Show latest" appears once the registry's tag listing has arrived.
         await Expect(page.Locator("#show-latest")).ToBeVisibleAsync();
         await page.Locator("#image-tag").ClickAsync();
+        // The demo may have deployed the service by now: the field then holds the current tag, which typing would extend.
+        await page.Locator("#image-tag").FillAsync("");
         await page.Locator("#image-tag").PressSequentiallyAsync("v1");
         await Expect(page.Locator(".tag-option[data-tag='v1.3.0']")).ToBeVisibleAsync();
         await Expect(page.Locator(".tag-option[data-tag='v1.1.1']")).ToBeVisibleAsync();
