@@ -15,6 +15,9 @@ public sealed class Service
 
     public required string ImageRepository { get; set; }
 
+    public ServiceKind Kind { get; set; }
+
+    /// <summary>The port the container listens on; 0 for a worker.</summary>
     public int ContainerPort { get; set; }
 
     public string Description { get; set; } = "";

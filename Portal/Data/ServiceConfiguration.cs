@@ -10,6 +10,7 @@ internal sealed class ServiceConfiguration : IEntityTypeConfiguration<Service>
     {
         service.Property(s => s.Name).HasMaxLength(63);
         service.Property(s => s.ImageRepository).HasMaxLength(255);
+        service.Property(s => s.Kind).HasConversion<string>().HasMaxLength(16).HasDefaultValue(ServiceKind.Web).HasSentinel(ServiceKind.Web);
         service.Property(s => s.Description).HasMaxLength(2000);
         service.Property(s => s.RepositoryUrl).HasMaxLength(500);
         service.Property(s => s.RunbookUrl).HasMaxLength(500);

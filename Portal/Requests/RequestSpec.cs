@@ -52,6 +52,14 @@ public sealed record RequestSpec
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public IngressSpec? Ingress { get; init; }
 
+    /// <summary>A worker has no port and no Service object; left out of the JSON for a web service, as before.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public Catalog.ServiceKind Kind { get; init; }
+
+    /// <summary>Persistent volumes, one PersistentVolumeClaim each; null (left out of the JSON) when the service has none.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<VolumeSpec>? Volumes { get; init; }
+
     public string Image => ImageDigest is null ? $"{ImageRepository}:{ImageTag}" : $"{ImageRepository}:{ImageTag}@{ImageDigest}";
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = false };
@@ -174,3 +182,19 @@ public enum IngressPathType
 /// fills when <paramref name="ClusterIssuer"/> is given.
 /// </summary>
 public sealed record IngressSpec(string Host, string Path, IngressPathType PathType, string? TlsSecretName, string? ClusterIssuer, string? ClassName);
+
+[JsonConverter(typeof(JsonStringEnumConverter<VolumeAccessMode>))]
+public enum VolumeAccessMode
+{
+    ReadWriteOnce,
+    ReadOnlyMany,
+    ReadWriteMany,
+    ReadWriteOncePod,
+}
+
+/// <summary>
+/// A persistent volume of the service: a PersistentVolumeClaim named <c>{service}-{Name}</c>, mounted at
+/// <paramref name="MountPath"/>. The size is a Kubernetes quantity ("10Gi"); it may grow but never shrink. A null
+/// <paramref name="StorageClass"/> takes the cluster's default class.
+/// </summary>
+public sealed record VolumeSpec(string Name, string Size, string MountPath, string? StorageClass, VolumeAccessMode AccessMode);

@@ -210,6 +210,13 @@ namespace Portal.Migrations.Postgres
                         .HasMaxLength(255)
                         .HasColumnType("character varying(255)");
 
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasDefaultValue("Web");
+
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasMaxLength(63)

@@ -197,6 +197,13 @@ namespace Portal.Migrations.Sqlite
                         .HasMaxLength(255)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasDefaultValue("Web");
+
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasMaxLength(63)
