@@ -15,7 +15,7 @@ internal static class Discovery
         [ResourceTypes.Namespaces] = ["ns"], [ResourceTypes.Nodes] = ["no"], [ResourceTypes.Pods] = ["po"],
         [ResourceTypes.Services] = ["svc"], [ResourceTypes.ConfigMaps] = ["cm"], [ResourceTypes.Events] = ["ev"],
         [ResourceTypes.Deployments] = ["deploy"], [ResourceTypes.ReplicaSets] = ["rs"], [ResourceTypes.HorizontalPodAutoscalers] = ["hpa"],
-        [ResourceTypes.Endpoints] = ["ep"], [ResourceTypes.ServiceAccounts] = ["sa"], [ResourceTypes.PersistentVolumeClaims] = ["pvc"],
+        [ResourceTypes.Endpoints] = ["ep"], [ResourceTypes.ServiceAccounts] = ["sa"], [ResourceTypes.PersistentVolumeClaims] = ["pvc"], [ResourceTypes.PersistentVolumes] = ["pv"],
         [ResourceTypes.ResourceQuotas] = ["quota"], [ResourceTypes.StorageClasses] = ["sc"], [ResourceTypes.Ingresses] = ["ing"],
         [ResourceTypes.PodDisruptionBudgets] = ["pdb"],
     };

@@ -143,6 +143,14 @@ internal static class TableView
                 new("StorageClass", "string", "The storage class of the claim."), new("VolumeAttributesClass", "string", "The volume attributes class."), AgeColumn];
         }
 
+        if (type == ResourceTypes.PersistentVolumes)
+        {
+            return [NameColumn, new("Capacity", "string", "The capacity of the volume."), new("Access Modes", "string", "The access modes of the volume."),
+                new("Reclaim Policy", "string", "What happens to the volume when its claim is deleted."), new("Status", "string", "The phase of the volume."),
+                new("Claim", "string", "The claim bound to the volume."), new("StorageClass", "string", "The storage class of the volume."),
+                new("VolumeAttributesClass", "string", "The volume attributes class."), new("Reason", "string", "The reason of the phase."), AgeColumn];
+        }
+
         if (type == ResourceTypes.Ingresses)
         {
             return [NameColumn, new("Class", "string", "The ingress class."), new("Hosts", "string", "Hosts the ingress serves."),
@@ -266,12 +274,16 @@ internal static class TableView
 
         if (type == ResourceTypes.PersistentVolumeClaims)
         {
-            var modes = (o["spec"]?["accessModes"] as JsonArray)?.Select(m => (string?)m switch
-            {
-                "ReadWriteOnce" => "RWO", "ReadOnlyMany" => "ROX", "ReadWriteMany" => "RWX", "ReadWriteOncePod" => "RWOP", var other => other,
-            }) ?? [];
-            return [name, Str(o, "status.phase", "Pending"), Str(o, "spec.volumeName"), Str(o, "status.capacity.storage"), string.Join(",", modes),
+            // As kubectl prints a claim: access modes and capacity of the bound volume, empty while Pending.
+            return [name, Str(o, "status.phase", "Pending"), Str(o, "spec.volumeName"), Str(o, "status.capacity.storage"), AccessModes(o["status"]?["accessModes"]),
                 Str(o, "spec.storageClassName", "<unset>"), "<unset>", age];
+        }
+
+        if (type == ResourceTypes.PersistentVolumes)
+        {
+            var claim = o["spec"]?["claimRef"] is JsonObject claimRef ? $"{claimRef["namespace"]}/{claimRef["name"]}" : "";
+            return [name, Str(o, "spec.capacity.storage"), AccessModes(o["spec"]?["accessModes"]), Str(o, "spec.persistentVolumeReclaimPolicy"),
+                Str(o, "status.phase"), claim, Str(o, "spec.storageClassName"), "<unset>", Str(o, "status.reason"), age];
         }
 
         if (type == ResourceTypes.Ingresses)
@@ -406,6 +418,12 @@ internal static class TableView
 
         return node;
     }
+
+    private static string AccessModes(JsonNode? modes) =>
+        string.Join(",", (modes as JsonArray ?? []).Select(m => (string?)m switch
+        {
+            "ReadWriteOnce" => "RWO", "ReadOnlyMany" => "ROX", "ReadWriteMany" => "RWX", "ReadWriteOncePod" => "RWOP", var other => other,
+        }));
 
     private static string Str(JsonObject o, string path, string fallback = "") =>
         Node(o, path) is JsonValue v ? v.ToString() : fallback;

@@ -21,6 +21,7 @@ public sealed class ControllerManager : IDisposable
     internal const string AutoscalerController = "hpa";
     internal const string EndpointsController = "endpoints";
     internal const string QuotaController = "resourcequota";
+    internal const string VolumeController = "persistentvolume";
     private const string HousekeepingController = "housekeeping";
     private static readonly TimeSpan HousekeepingPeriod = TimeSpan.FromMinutes(10);
 
@@ -36,6 +37,7 @@ public sealed class ControllerManager : IDisposable
     private readonly Kubelet kubelet;
     private readonly HorizontalPodAutoscalerController autoscalers;
     private readonly EndpointsController endpoints;
+    private readonly VolumeController volumes;
     private IDisposable? subscription;
     private int disposed;
 
@@ -54,6 +56,7 @@ public sealed class ControllerManager : IDisposable
         this.kubelet = new Kubelet(store, events, options, queue, stopping.Token);
         autoscalers = new HorizontalPodAutoscalerController(store, events, options);
         endpoints = new EndpointsController(store);
+        volumes = new VolumeController(store, events, options);
     }
 
     /// <summary>Subscribes to the store, creates the default nodes if there are none, and reconciles everything there is.</summary>
@@ -94,6 +97,11 @@ public sealed class ControllerManager : IDisposable
         foreach (var quota in this.store.List(ResourceTypes.ResourceQuotas, null))
         {
             Enqueue(QuotaController, quota);
+        }
+
+        foreach (var claim in this.store.List(ResourceTypes.PersistentVolumeClaims, null))
+        {
+            Enqueue(VolumeController, claim);
         }
 
         queue.AddAfter(new WorkItem(HousekeepingController, "", ""), HousekeepingPeriod);
@@ -150,9 +158,26 @@ public sealed class ControllerManager : IDisposable
         {
             Enqueue(QuotaController, obj);
         }
-        else if (type == ResourceTypes.ConfigMaps || type == ResourceTypes.Secrets || type == ResourceTypes.PersistentVolumeClaims)
+        else if (type == ResourceTypes.ConfigMaps || type == ResourceTypes.Secrets)
         {
             EnqueueAll(QuotaController, ResourceTypes.ResourceQuotas, obj.Namespace());
+        }
+        else if (type == ResourceTypes.PersistentVolumeClaims)
+        {
+            EnqueueAll(QuotaController, ResourceTypes.ResourceQuotas, obj.Namespace());
+            Enqueue(VolumeController, obj);
+            if (change.Type == StoreEventType.Added || Sandbox.Controllers.VolumeController.IsBound(obj))
+            {
+                // Pods waiting for this claim (to exist, or to be bound) are tried again.
+                RetryUnschedulable();
+            }
+        }
+        else if (type == ResourceTypes.StorageClasses)
+        {
+            foreach (var claim in this.store.List(ResourceTypes.PersistentVolumeClaims, null).Where(c => !Sandbox.Controllers.VolumeController.IsBound(c)))
+            {
+                Enqueue(VolumeController, claim);
+            }
         }
         else if (type == ResourceTypes.Nodes)
         {
@@ -287,6 +312,9 @@ public sealed class ControllerManager : IDisposable
                 break;
             case QuotaController:
                 ResourceQuotas.Sync(this.store, item.Namespace, item.Name);
+                break;
+            case VolumeController:
+                again = volumes.Sync(item.Namespace, item.Name);
                 break;
             case HousekeepingController:
                 events.Expire(this.options.EventTimeToLive);

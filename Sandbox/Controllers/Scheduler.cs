@@ -25,6 +25,17 @@ internal sealed class Scheduler(ClusterStore store, EventRecorder events)
         }
 
         var nodes = store.List(ResourceTypes.Nodes, null);
+        var claims = PodClaims(pod, out var claimFailure);
+        if (claimFailure is not null)
+        {
+            // VolumeBinding's PreFilter: no node can help, and neither can preemption.
+            var count = nodes.Count;
+            MarkUnschedulable(pod, count == 0 ? "no nodes available to schedule pods"
+                : $"0/{count} nodes are available: {claimFailure}. preemption: 0/{count} nodes are available: {count} Preemption is not helpful for scheduling.");
+            return true;
+        }
+
+        var volumeConflict = ReadWriteOncePodConflict(pod, claims);
         var used = new Dictionary<string, ResourceAmounts>(StringComparer.Ordinal);
         foreach (var other in store.List(ResourceTypes.Pods, null))
         {
@@ -44,6 +55,11 @@ internal sealed class Scheduler(ClusterStore store, EventRecorder events)
         foreach (var node in nodes.OrderBy(n => n.Name(), StringComparer.Ordinal))
         {
             var misfits = Misfits(node, used.GetValueOrDefault(node.Name()), request);
+            if (misfits.Count == 0)
+            {
+                misfits.AddRange(VolumeMisfits(node, claims, volumeConflict));
+            }
+
             if (misfits.Count > 0)
             {
                 reasons.AddRange(misfits);
@@ -61,12 +77,24 @@ internal sealed class Scheduler(ClusterStore store, EventRecorder events)
 
         if (best is not null)
         {
+            var waiting = claims.Where(c => !VolumeController.IsBound(c)).ToList();
+            if (waiting.Count > 0)
+            {
+                // WaitForFirstConsumer: the node is chosen; the pod is bound once its volumes are provisioned there.
+                SelectNode(waiting, best.Name());
+                return true;
+            }
+
             Bind(pod, best.Name());
             return false;
         }
         MarkUnschedulable(pod, FailureMessage(nodes.Count, reasons));
         return true;
     }
+
+    /// <summary>The names of the claims a pod mounts.</summary>
+    public static IEnumerable<string> ClaimNames(JsonObject pod) =>
+        pod.Objects("spec", "volumes").Select(v => v.Text("persistentVolumeClaim", "claimName")).OfType<string>().Where(n => n.Length > 0).Distinct(StringComparer.Ordinal);
 
     public static bool NeedsScheduling(JsonObject pod) =>
         string.IsNullOrEmpty(pod.Text("spec", "nodeName")) && !IsTerminal(pod) && !pod.IsBeingDeleted();
@@ -133,6 +161,90 @@ internal sealed class Scheduler(ClusterStore store, EventRecorder events)
             .Select(g => $"{g.Count()} {g.Key}")
             .Order(StringComparer.Ordinal);
         return $"0/{nodeCount} nodes are available: {string.Join(", ", counted)}.";
+    }
+
+    /// <summary>
+    /// The pod's claims, or why none of them lets it be scheduled anywhere (VolumeBinding's PreFilter): a claim that is
+    /// missing or being deleted, or one still unbound that is not waiting for its first consumer.
+    /// </summary>
+    private List<JsonObject> PodClaims(JsonObject pod, out string? failure)
+    {
+        failure = null;
+        var claims = new List<JsonObject>();
+        foreach (var claimName in ClaimNames(pod))
+        {
+            var claim = store.Get(ResourceTypes.PersistentVolumeClaims, pod.Namespace(), claimName);
+            if (claim is null)
+            {
+                failure = $"persistentvolumeclaim \"{claimName}\" not found";
+                return claims;
+            }
+
+            if (claim.IsBeingDeleted())
+            {
+                failure = $"persistentvolumeclaim \"{claimName}\" is being deleted";
+                return claims;
+            }
+
+            claims.Add(claim);
+        }
+
+        if (claims.Any(c => !VolumeController.IsBound(c)
+            && !VolumeController.WaitsForFirstConsumer(store.Get(ResourceTypes.StorageClasses, null, c.Text("spec", "storageClassName") ?? ""))))
+        {
+            failure = "pod has unbound immediate PersistentVolumeClaims";
+        }
+
+        return claims;
+    }
+
+    /// <summary>VolumeRestrictions: a ReadWriteOncePod claim already used by a scheduled pod blocks every node.</summary>
+    private bool ReadWriteOncePodConflict(JsonObject pod, List<JsonObject> claims)
+    {
+        var exclusive = claims.Where(c => (c.At("spec", "accessModes") as JsonArray ?? []).Any(m => (string?)m == "ReadWriteOncePod"))
+            .Select(c => c.Name()).ToHashSet(StringComparer.Ordinal);
+        if (exclusive.Count == 0)
+        {
+            return false;
+        }
+
+        return store.List(ResourceTypes.Pods, pod.Namespace()).Any(other => other.Uid() != pod.Uid()
+            && !string.IsNullOrEmpty(other.Text("spec", "nodeName")) && !IsTerminal(other)
+            && ClaimNames(other).Any(exclusive.Contains));
+    }
+
+    /// <summary>Why the pod's volumes keep it off <paramref name="node"/>, in the scheduler's words.</summary>
+    private IEnumerable<string> VolumeMisfits(JsonObject node, List<JsonObject> claims, bool readWriteOncePodConflict)
+    {
+        if (readWriteOncePodConflict)
+        {
+            yield return "node has pod using PersistentVolumeClaim with the same name and ReadWriteOncePod access mode";
+            yield break;
+        }
+
+        foreach (var claim in claims.Where(VolumeController.IsBound))
+        {
+            var volume = store.Get(ResourceTypes.PersistentVolumes, null, claim.Text("spec", "volumeName") ?? "");
+            var allowed = volume.Objects("spec", "nodeAffinity", "required", "nodeSelectorTerms")
+                .SelectMany(t => t.Objects("matchExpressions"))
+                .Where(e => e.Text("key") == "kubernetes.io/hostname" && e.Text("operator") == "In")
+                .SelectMany(e => (e.At("values") as JsonArray ?? []).Select(v => (string?)v))
+                .ToList();
+            if (allowed.Count > 0 && !allowed.Contains(node.Labels().GetValueOrDefault("kubernetes.io/hostname", node.Name())))
+            {
+                yield return "node(s) had volume node affinity conflict";
+                yield break;
+            }
+        }
+    }
+
+    private void SelectNode(List<JsonObject> claims, string nodeName)
+    {
+        foreach (var claim in claims.Where(c => c.Annotation(VolumeController.SelectedNodeAnnotation) is null))
+        {
+            claim.Ensure("metadata", "annotations")[VolumeController.SelectedNodeAnnotation] = nodeName;
+            store.Update(ResourceTypes.PersistentVolumeClaims, claim, "kube-scheduler");
+        }
     }
 
     private static double Fraction(long used, long allocatable) => allocatable <= 0 ? 1 : (double)used / allocatable;

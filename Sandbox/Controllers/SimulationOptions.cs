@@ -74,6 +74,15 @@ public sealed class SimulationOptions
 
     /// <summary>Events older than this (by lastTimestamp) are deleted, as the API server's event TTL does. Default 1 h.</summary>
     public TimeSpan EventTimeToLive { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>
+    /// From a PersistentVolumeClaim's creation (or, with WaitForFirstConsumer, its first consumer's scheduling) to its volume
+    /// being provisioned and bound. Zero binds within the controllers' first look at the claim. Default 200 ms.
+    /// </summary>
+    public TimeSpan VolumeProvisioningDelay { get; set; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>From a claim's grown storage request to its grown <c>status.capacity</c> (the file system resize). Default 500 ms.</summary>
+    public TimeSpan VolumeResizeDelay { get; set; } = TimeSpan.FromMilliseconds(500);
 }
 
 /// <summary>What a container started from a matching image does.</summary>

@@ -346,6 +346,11 @@ public sealed class ClusterStore : IDisposable
             while (this.objects[type].ContainsKey(Key(type, ns, name)));
             metadata["name"] = name;
         }
+        if (type == ResourceTypes.PersistentVolumeClaims)
+        {
+            ClaimRules.DefaultClass(obj, this.objects[ResourceTypes.StorageClasses].Values);
+        }
+
         ObjectDefaults.Apply(type, obj, this.resourceVersion + 1);
         ObjectValidation.Validate(type, obj, creating: true);
         if (this.objects[type].ContainsKey(Key(type, ns, name)))
@@ -368,18 +373,10 @@ public sealed class ClusterStore : IDisposable
         {
             obj["status"] = new JsonObject { ["phase"] = "Active" };
         }
-        else if (type == ResourceTypes.PersistentVolumeClaims)
+        else if (type == ResourceTypes.PersistentVolumeClaims || type == ResourceTypes.PersistentVolumes)
         {
-            // Provisioned and bound at once, as a local-path provisioner with Immediate binding would do.
-            var spec = obj["spec"] as JsonObject ?? new JsonObject();
-            obj["spec"] = spec;
-            spec["volumeName"] = $"pvc-{metadata["uid"]}";
-            obj["status"] = new JsonObject
-            {
-                ["phase"] = "Bound",
-                ["accessModes"] = spec["accessModes"]?.DeepClone(),
-                ["capacity"] = new JsonObject { ["storage"] = spec["resources"]?["requests"]?["storage"]?.DeepClone() },
-            };
+            // Created Pending (a volume Available); the volume controller provisions and binds (Controllers/VolumeController.cs).
+            obj["status"] = new JsonObject { ["phase"] = type == ResourceTypes.PersistentVolumes ? "Available" : "Pending" };
         }
 
         if (manager is not null)
@@ -485,8 +482,18 @@ public sealed class ClusterStore : IDisposable
                     nextSpec.TryAdd("clusterIPs", clusterIps.DeepClone());
                 }
             }
+            if (type == ResourceTypes.PersistentVolumeClaims && next["spec"] is JsonObject claimSpec && stored["spec"]?["storageClassName"] is { } storedClass)
+            {
+                // Defaulted at create; a client that leaves it out keeps it.
+                claimSpec.TryAdd("storageClassName", storedClass.DeepClone());
+            }
+
             ObjectDefaults.Apply(type, next, this.resourceVersion + 1);
             ObjectValidation.Validate(type, next, creating: false);
+            if (type == ResourceTypes.PersistentVolumeClaims)
+            {
+                ClaimRules.CheckUpdate(stored, next, c => this.objects[ResourceTypes.StorageClasses].GetValueOrDefault(Key(ResourceTypes.StorageClasses, null, c)));
+            }
             if (!metadata.ContainsKey("managedFields") && storedMetadata["managedFields"] is { } managed)
             {
                 metadata["managedFields"] = managed.DeepClone();

@@ -90,9 +90,13 @@ internal static class ObjectDefaults
         }
         else if (type == ResourceTypes.PersistentVolumeClaims && spec is not null)
         {
+            // The class is the DefaultStorageClass admission plugin's business: ClusterStore fills it from the annotated default.
             spec.TryAdd("volumeMode", "Filesystem");
-            // The DefaultStorageClass admission plugin: a claim without a class gets the default one.
-            spec.TryAdd("storageClassName", ClusterStore.DefaultStorageClass);
+        }
+        else if (type == ResourceTypes.PersistentVolumes && spec is not null)
+        {
+            spec.TryAdd("volumeMode", "Filesystem");
+            spec.TryAdd("persistentVolumeReclaimPolicy", "Retain");
         }
         else if (type == ResourceTypes.StorageClasses)
         {

@@ -28,6 +28,7 @@ public static class ResourceTypes
     public static readonly ResourceType Endpoints = new("", "v1", "endpoints", "Endpoints", true);
     public static readonly ResourceType ServiceAccounts = new("", "v1", "serviceaccounts", "ServiceAccount", true);
     public static readonly ResourceType PersistentVolumeClaims = new("", "v1", "persistentvolumeclaims", "PersistentVolumeClaim", true);
+    public static readonly ResourceType PersistentVolumes = new("", "v1", "persistentvolumes", "PersistentVolume", false);
     public static readonly ResourceType ResourceQuotas = new("", "v1", "resourcequotas", "ResourceQuota", true);
     public static readonly ResourceType StorageClasses = new("storage.k8s.io", "v1", "storageclasses", "StorageClass", false);
     public static readonly ResourceType Ingresses = new("networking.k8s.io", "v1", "ingresses", "Ingress", true);
@@ -39,7 +40,7 @@ public static class ResourceTypes
 
     public static IReadOnlyList<ResourceType> All { get; } =
     [
-        Namespaces, Nodes, Pods, Services, Secrets, ConfigMaps, Events, Endpoints, ServiceAccounts, PersistentVolumeClaims, ResourceQuotas,
+        Namespaces, Nodes, Pods, Services, Secrets, ConfigMaps, Events, Endpoints, ServiceAccounts, PersistentVolumeClaims, PersistentVolumes, ResourceQuotas,
         Deployments, ReplicaSets, HorizontalPodAutoscalers, Leases, StorageClasses, Ingresses, PodDisruptionBudgets,
         Roles, RoleBindings, ClusterRoles, ClusterRoleBindings,
     ];
