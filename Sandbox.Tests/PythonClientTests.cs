@@ -7,7 +7,7 @@ namespace Sandbox.Tests;
 public sealed class PythonClientTests
 {
     [Fact]
-    public async Task ThePythonClientListsReadsCreatesPatchesScalesWatchesAndReadsLogs()
+    public async Task ThePythonClientListsReadsCreatesPatchesScalesWatchesReadsLogsAndSeesClaimsBound()
     {
         await using var cluster = await TestCluster.StartAsync(time: new AcceleratedTimeProvider(20), controllers: true);
         await cluster.Client.CoreV1.CreateNamespaceAsync(new k8s.Models.V1Namespace { Metadata = new k8s.Models.V1ObjectMeta { Name = "judge" } });
@@ -39,6 +39,6 @@ public sealed class PythonClientTests
 
         var lines = (await output).Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.True(process.ExitCode == 0, $"python judge failed ({process.ExitCode}):\n{string.Join('\n', lines)}\n{await error}");
-        Assert.Equal(["ok list", "ok read", "ok create and patch", "ok scale", "ok watch", "ok logs"], lines);
+        Assert.Equal(["ok list", "ok read", "ok create and patch", "ok scale", "ok watch", "ok logs", "ok claims"], lines);
     }
 }

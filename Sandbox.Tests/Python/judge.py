@@ -1,4 +1,4 @@
-"""Debian's python3-kubernetes against a Sandbox: list, read, create, patch, scale, watch and pod logs.
+"""Debian's python3-kubernetes against a Sandbox: list, read, create, patch, scale, watch, pod logs and claims.
 
 Usage: judge.py KUBECONFIG NAMESPACE. Prints one "ok <step>" line per step; exits non-zero on the first failure.
 """
@@ -90,3 +90,31 @@ log = core.read_namespaced_pod_log(pod, namespace, tail_lines=10)
 if "starting nginx:1.27" not in log:
     fail("log was %r" % log)
 ok("logs")
+
+# a claim: created Pending, bound by the volume controller, never shrunk, grown with its capacity following
+claim = {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": "data"},
+         "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "2Gi"}}}}
+created = core.create_namespaced_persistent_volume_claim(namespace, claim)
+if created.status.phase != "Pending" or created.spec.storage_class_name != "standard":
+    fail("claim created as %s of class %s" % (created.status.phase, created.spec.storage_class_name))
+deadline = time.monotonic() + 30
+while core.read_namespaced_persistent_volume_claim("data", namespace).status.phase != "Bound":
+    if time.monotonic() > deadline:
+        fail("claim never bound")
+    time.sleep(0.1)
+bound = core.read_namespaced_persistent_volume_claim("data", namespace)
+if core.read_persistent_volume(bound.spec.volume_name).spec.claim_ref.name != "data" or bound.status.capacity != {"storage": "2Gi"}:
+    fail("claim bound to %s with %s" % (bound.spec.volume_name, bound.status.capacity))
+try:
+    core.patch_namespaced_persistent_volume_claim("data", namespace, {"spec": {"resources": {"requests": {"storage": "1Gi"}}}})
+    fail("a shrink was accepted")
+except client.exceptions.ApiException as e:
+    if e.status != 422 or "field can not be less than previous value" not in e.body:
+        fail("shrink refused with %s %s" % (e.status, e.body))
+core.patch_namespaced_persistent_volume_claim("data", namespace, {"spec": {"resources": {"requests": {"storage": "3Gi"}}}})
+deadline = time.monotonic() + 30
+while core.read_namespaced_persistent_volume_claim("data", namespace).status.capacity != {"storage": "3Gi"}:
+    if time.monotonic() > deadline:
+        fail("capacity never followed the grown claim")
+    time.sleep(0.1)
+ok("claims")
