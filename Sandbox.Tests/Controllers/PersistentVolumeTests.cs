@@ -196,6 +196,61 @@ public sealed class PersistentVolumeTests
     }
 
     [Fact]
+    public async Task AReadWriteOnceVolumeInUseOnOneNodeCannotBeAttachedOnAnotherButIsSharedOnTheSameNode()
+    {
+        using var cluster = new SimulatedCluster();
+        cluster.Store.Create(ResourceTypes.PersistentVolumeClaims, Claim("data", "1Gi"));
+        cluster.Store.Create(ResourceTypes.Pods, Pod("first", "data", node: "sandbox-node-1"));
+        await cluster.AdvanceUntil(() => PodPhase(cluster, "first") == "Running", TimeSpan.FromMinutes(1), Step);
+
+        cluster.Store.Create(ResourceTypes.Pods, Pod("elsewhere", "data", node: "sandbox-node-2"));
+        cluster.Store.Create(ResourceTypes.Pods, Pod("beside", "data", node: "sandbox-node-1"));
+        await cluster.AdvanceUntil(() => PodPhase(cluster, "beside") == "Running", TimeSpan.FromMinutes(1), Step);
+        cluster.Time.Advance(TimeSpan.FromSeconds(30));
+        await cluster.Settle();
+
+        var waiting = cluster.Store.Get(ResourceTypes.Pods, Ns, "elsewhere")!;
+        Assert.Equal("Pending", (string?)waiting["status"]!["phase"]);
+        Assert.Equal("ContainerCreating", (string?)waiting["status"]!["containerStatuses"]![0]!["state"]!["waiting"]!["reason"]);
+        var volumeName = (string?)cluster.Store.Get(ResourceTypes.PersistentVolumeClaims, Ns, "data")!["spec"]!["volumeName"];
+        Assert.All(cluster.Events("FailedAttachVolume"), e => Assert.Equal("elsewhere", (string?)e["involvedObject"]!["name"]));
+        var failed = cluster.Events("FailedAttachVolume").OrderBy(e => (string?)e["lastTimestamp"]).Last();
+        Assert.Equal(("Warning", $"Multi-Attach error for volume \"{volumeName}\" Volume is already used by pod(s) beside, first"),
+            ((string?)failed["type"], (string?)failed["message"]));
+
+        cluster.Store.Delete(ResourceTypes.Pods, Ns, "first");
+        cluster.Store.Delete(ResourceTypes.Pods, Ns, "beside");
+        await cluster.AdvanceUntil(() => PodPhase(cluster, "elsewhere") == "Running", TimeSpan.FromMinutes(1), Step, "the pod to run once the volume is free");
+    }
+
+    [Fact]
+    public async Task AReadWriteOnceVolumeBlocksARollingUpdateOnAnotherNodeButNotARecreate()
+    {
+        using var cluster = new SimulatedCluster();
+        foreach (var strategy in new[] { "RollingUpdate", "Recreate" })
+        {
+            var name = strategy.ToLowerInvariant();
+            cluster.Store.Create(ResourceTypes.PersistentVolumeClaims, Claim($"{name}-data", "1Gi"));
+            var deployment = SimulatedCluster.NewDeployment(name, "postgres:16", replicas: 1, cpu: "1");
+            deployment["spec"]!["strategy"] = new JsonObject { ["type"] = strategy };
+            MountClaim(deployment["spec"]!["template"]!["spec"]!.AsObject(), $"{name}-data");
+            cluster.Store.Create(ResourceTypes.Deployments, deployment);
+        }
+
+        await cluster.AdvanceUntil(() => cluster.RolledOut("rollingupdate") && cluster.RolledOut("recreate"), TimeSpan.FromMinutes(1), Step);
+        cluster.UpdateDeployment("rollingupdate", d => SimulatedCluster.SetImage(d, "postgres:17"));
+        cluster.UpdateDeployment("recreate", d => SimulatedCluster.SetImage(d, "postgres:17"));
+
+        await cluster.AdvanceUntil(() => cluster.RolledOut("recreate"), TimeSpan.FromMinutes(1), Step, "the Recreate rollout");
+        cluster.Time.Advance(TimeSpan.FromMinutes(1));
+        await cluster.Settle();
+
+        Assert.False(cluster.RolledOut("rollingupdate"));
+        Assert.Equal(2, cluster.PodsOf("rollingupdate").Count);
+        Assert.Contains(cluster.Events("FailedAttachVolume"), e => ((string?)e["involvedObject"]!["name"])!.StartsWith("rollingupdate-", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task AGrownClaimGrowsItsVolumeAndThenItsCapacity()
     {
         using var cluster = new SimulatedCluster();
@@ -310,9 +365,14 @@ public sealed class PersistentVolumeTests
         ["allowVolumeExpansion"] = true,
     };
 
-    private static JsonObject Pod(string name, string claim)
+    private static JsonObject Pod(string name, string claim, string? node = null)
     {
         var spec = new JsonObject { ["containers"] = new JsonArray(new JsonObject { ["name"] = "app", ["image"] = "postgres:16" }) };
+        if (node is not null)
+        {
+            spec["nodeName"] = node;
+        }
+
         MountClaim(spec, claim);
         return new JsonObject
         {
@@ -341,6 +401,8 @@ public sealed class PersistentVolumeTests
 
     private static string? Capacity(SimulatedCluster cluster, string claim) =>
         (string?)cluster.Store.Get(ResourceTypes.PersistentVolumeClaims, Ns, claim)?["status"]?["capacity"]?["storage"];
+
+    private static string? PodPhase(SimulatedCluster cluster, string pod) => (string?)cluster.Store.Get(ResourceTypes.Pods, Ns, pod)?["status"]?["phase"];
 
     private static string? NodeOf(SimulatedCluster cluster, string pod) => (string?)cluster.Store.Get(ResourceTypes.Pods, Ns, pod)?["spec"]?["nodeName"];
 

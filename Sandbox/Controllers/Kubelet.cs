@@ -36,6 +36,20 @@ internal sealed class Kubelet(ClusterStore store, EventRecorder events, Simulati
         }
 
         var now = store.Time.GetUtcNow();
+        if (!this.pods.ContainsKey(pod.Uid()) && AttachConflict(pod, nodeName) is { } conflict)
+        {
+            // The attach-detach controller refuses a second node: the pod waits in ContainerCreating until the volume is free.
+            events.Warning(pod, "FailedAttachVolume", conflict, "attachdetach-controller");
+            var waiting = WaitingForVolumes(pod, nodeName, now);
+            if (!JsonNode.DeepEquals(waiting, pod["status"]))
+            {
+                pod["status"] = waiting;
+                store.UpdateStatus(ResourceTypes.Pods, pod, Component);
+            }
+
+            return AttachRetry;
+        }
+
         if (!this.pods.TryGetValue(pod.Uid(), out var run))
         {
             run = Resume(pod, nodeName, now);
@@ -71,6 +85,77 @@ internal sealed class Kubelet(ClusterStore store, EventRecorder events, Simulati
 
         var next = run.Containers.Select(c => c.Due).DefaultIfEmpty(DateTimeOffset.MaxValue).Min();
         return next == DateTimeOffset.MaxValue ? null : next - now;
+    }
+
+    /// <summary>How often a pod waiting for a volume attached elsewhere looks again.</summary>
+    public static readonly TimeSpan AttachRetry = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Multi-Attach: a bound ReadWriteOnce or ReadWriteOncePod volume already in use by a pod started on another node
+    /// cannot be attached here (pods on the same node share it). Returns the attach-detach controller's message, or null.
+    /// </summary>
+    private string? AttachConflict(JsonObject pod, string nodeName)
+    {
+        foreach (var claimName in Scheduler.ClaimNames(pod))
+        {
+            var claim = store.Get(ResourceTypes.PersistentVolumeClaims, pod.Namespace(), claimName);
+            if (claim is null || !VolumeController.IsBound(claim))
+            {
+                continue;
+            }
+
+            var modes = (claim.At("status", "accessModes") as JsonArray ?? []).Select(m => (string?)m).ToList();
+            if (modes.Contains("ReadWriteMany") || modes.Contains("ReadOnlyMany"))
+            {
+                continue;
+            }
+
+            var users = store.List(ResourceTypes.Pods, pod.Namespace())
+                .Where(other => other.Uid() != pod.Uid() && this.pods.TryGetValue(other.Uid(), out var run) && run.NodeName != nodeName
+                    && !Scheduler.IsTerminal(other) && Scheduler.ClaimNames(other).Contains(claimName, StringComparer.Ordinal))
+                .Select(other => other.Name())
+                .Order(StringComparer.Ordinal)
+                .ToList();
+            if (users.Count > 0)
+            {
+                return $"Multi-Attach error for volume \"{claim.Text("spec", "volumeName")}\" Volume is already used by pod(s) {string.Join(", ", users)}";
+            }
+        }
+
+        return null;
+    }
+
+    private JsonObject WaitingForVolumes(JsonObject pod, string nodeName, DateTimeOffset now)
+    {
+        var previous = pod["status"] as JsonObject ?? new JsonObject();
+        var containers = pod.Objects("spec", "containers").ToList();
+        var unready = $"containers with unready status: [{string.Join(' ', containers.Select(c => c.Text("name")))}]";
+        var hostIp = HostIp(nodeName);
+        return new JsonObject
+        {
+            ["phase"] = "Pending",
+            ["conditions"] = new JsonArray(
+                Condition(previous, "PodReadyToStartContainers", "False", null, null, now),
+                Condition(previous, "Initialized", "True", null, null, now),
+                Condition(previous, "Ready", "False", "ContainersNotReady", unready, now),
+                Condition(previous, "ContainersReady", "False", "ContainersNotReady", unready, now),
+                Condition(previous, "PodScheduled", "True", null, null, now)),
+            ["hostIP"] = hostIp,
+            ["hostIPs"] = new JsonArray(new JsonObject { ["ip"] = hostIp }),
+            ["startTime"] = previous.Text("startTime") ?? ObjectFields.Timestamp(now),
+            ["containerStatuses"] = new JsonArray(containers.Select(c => (JsonNode?)new JsonObject
+            {
+                ["name"] = c.Text("name"),
+                ["state"] = new JsonObject { ["waiting"] = new JsonObject { ["reason"] = "ContainerCreating" } },
+                ["lastState"] = new JsonObject(),
+                ["ready"] = false,
+                ["restartCount"] = 0,
+                ["image"] = c.Text("image"),
+                ["imageID"] = "",
+                ["started"] = false,
+            }).ToArray()),
+            ["qosClass"] = PodResources.QosClass(pod),
+        };
     }
 
     /// <summary>A pod is gone: its running containers are stopped (Killing) and forgotten.</summary>
