@@ -240,6 +240,13 @@ internal sealed class VolumeController(ClusterStore store, EventRecorder events,
         }
 
         resizeDue.Remove(key);
+        if (store.Get(ResourceTypes.PersistentVolumes, null, volumeName) is { } grown && grown.Text("spec", "capacity", "storage") != requested)
+        {
+            // The request grew again while the file system was being resized.
+            grown.Ensure("spec", "capacity")["storage"] = requested;
+            store.Update(ResourceTypes.PersistentVolumes, grown, "csi-resizer");
+        }
+
         claim = store.Get(ResourceTypes.PersistentVolumeClaims, claim.Namespace(), claim.Name()) ?? claim;
         var resized = claim.Ensure("status");
         resized["capacity"] = new JsonObject { ["storage"] = requested };
