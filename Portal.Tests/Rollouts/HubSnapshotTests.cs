@@ -42,6 +42,17 @@ public sealed class HubSnapshotTests
     }
 
     [Fact]
+    public void ClientWithPlainWebJsonSettingsReadsAStuckSnapshotFromTheHub()
+    {
+        // The CLI's settings: Web defaults, no enum converter of its own.
+        var message = JsonSerializer.Serialize(HubSnapshot.Of(Snapshot), HubOptions);
+
+        var read = JsonSerializer.Deserialize<RolloutSnapshot>(message, new JsonSerializerOptions(JsonSerializerDefaults.Web))!;
+
+        Assert.Equal((RolloutPhase.Progressing, BlockingKind.CrashLoop), (read.Phase, read.Blocked));
+    }
+
+    [Fact]
     public void SnapshotIsSerializedOnceForEveryViewer()
     {
         var first = HubSnapshot.Of(Snapshot);

@@ -68,6 +68,21 @@ public sealed class MergeWindowTests
         await run.UntilAsync(() => run.Seen.SequenceEqual([1, 5]));
     }
 
+    [Fact]
+    public async Task UrgentChangeInsideTheWindowGoesOutAtOnceWithWhatWasWaiting()
+    {
+        await using var run = Run.Start();
+        run.Change(1);
+        await run.UntilAsync(() => run.Seen.Count == 1);
+        run.Change(2);
+        await run.StaysAsync(() => run.Seen.Count == 1);
+
+        // A Deployment change: the clock never moves, yet the waiting step runs now and shows the latest state.
+        run.Change(3, urgent: true);
+
+        await run.UntilAsync(() => run.Seen.SequenceEqual([1, 3]));
+    }
+
     /// <summary>A window whose step publishes the current value when it differs from the last one published.</summary>
     private sealed class Run : IAsyncDisposable
     {
@@ -92,10 +107,17 @@ public sealed class MergeWindowTests
 
         public static Run Start() => new();
 
-        public void Change(int value)
+        public void Change(int value, bool urgent = false)
         {
             Volatile.Write(ref current, value);
-            window.Poke();
+            if (urgent)
+            {
+                window.PokeNow();
+            }
+            else
+            {
+                window.Poke();
+            }
         }
 
         public async Task UntilAsync(Func<bool> condition)

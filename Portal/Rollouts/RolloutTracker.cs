@@ -353,8 +353,10 @@ public sealed class RolloutTracker(
             AppliedAt = appliedAt;
             lastSummary = summary;
             Recorder.After(recorded.Task);
-            subscriptions.AddRange(leases.Select(lease => lease.Watch.Listen(Poke)));
-            deadline = tracker.Time.CreateTimer(_ => Poke(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            // The Deployment's own changes (what kubectl rollout status follows) go out at once; the ReplicaSet, Pod and
+            // Event changes that come in bursts around them are merged within the window.
+            subscriptions.AddRange(leases.Select(lease => lease.Watch.Listen(lease.Watch.Kind == WatchedKind.Deployments ? window.PokeNow : Poke)));
+            deadline = tracker.Time.CreateTimer(_ => window.PokeNow(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
             subscriptions.Add(deadline);
             Poke();
             _ = Task.Run(RunAsync);
