@@ -62,7 +62,11 @@ public sealed record RolloutSnapshot(
         new(requestId, RolloutPhase.Applying, message, null, 0, 0, 0, 0, [], [], [], TimeSpan.Zero, TimeSpan.Zero, at);
 }
 
-/// <summary>The kinds of trouble that hold a rollout up, from the new pods' recent history.</summary>
+/// <summary>
+/// The kinds of trouble that hold a rollout up, from the new pods' recent history. A word wherever it is written, so
+/// clients with plain Web JSON settings (the CLI) read it too.
+/// </summary>
+[JsonConverter(typeof(JsonStringEnumConverter<BlockingKind>))]
 public enum BlockingKind
 {
     CrashLoop,

@@ -51,7 +51,9 @@ public sealed class RolloutStreams(RolloutNotifier notifier, Requests.RequestNot
     public async IAsyncEnumerable<RolloutSnapshot> WatchAsync(int requestId, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         // Every state is sent; only a viewer that falls this far behind skips the oldest ones instead of holding memory.
-        var channel = Channel.CreateBounded<RolloutSnapshot>(new BoundedChannelOptions(Backlog) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true });
+        // The publisher's thread carries on into the reader (its send is queued to the connection's transport), so a
+        // snapshot reaches every viewer without one thread-pool hop per viewer.
+        var channel = Channel.CreateBounded<RolloutSnapshot>(new BoundedChannelOptions(Backlog) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true, AllowSynchronousContinuations = true });
         using var subscription = notifier.Subscribe(requestId, snapshot =>
         {
             channel.Writer.TryWrite(snapshot);

@@ -26,6 +26,10 @@ public sealed class RolloutTracker(
     // How long the first list of a watch may take before an apply goes ahead anyway (an unreachable cluster).
     private static readonly TimeSpan SyncWait = TimeSpan.FromSeconds(5);
 
+    // After a publish, further changes within this (real) time are merged into one publish at its end; a change after a
+    // quiet spell goes out at once. Well inside the 50 ms the issue allows, so no state waits longer than that.
+    internal static readonly TimeSpan MergeWindowLength = TimeSpan.FromMilliseconds(20);
+
     private readonly ConcurrentDictionary<int, TrackedRollout> tracked = new();
     private readonly Lock observersGate = new();
     private Func<int, RolloutPhase, Task>[] observers = [];
@@ -317,7 +321,7 @@ public sealed class RolloutTracker(
 
     internal sealed class TrackedRollout(RolloutTracker tracker, int requestId, string deploymentName, IReadOnlyList<WatchLease> leases)
     {
-        private readonly SemaphoreSlim signal = new(0, 1);
+        private readonly MergeWindow window = new(MergeWindowLength, TimeProvider.System);
         private readonly CancellationTokenSource stopping = new();
         private readonly List<IDisposable> subscriptions = [];
         private readonly TaskCompletionSource recorded = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -349,8 +353,10 @@ public sealed class RolloutTracker(
             AppliedAt = appliedAt;
             lastSummary = summary;
             Recorder.After(recorded.Task);
-            subscriptions.AddRange(leases.Select(lease => lease.Watch.Listen(Poke)));
-            deadline = tracker.Time.CreateTimer(_ => Poke(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            // The Deployment's own changes (what kubectl rollout status follows) go out at once; the ReplicaSet, Pod and
+            // Event changes that come in bursts around them are merged within the window.
+            subscriptions.AddRange(leases.Select(lease => lease.Watch.Listen(lease.Watch.Kind == WatchedKind.Deployments ? window.PokeNow : Poke)));
+            deadline = tracker.Time.CreateTimer(_ => window.PokeNow(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
             subscriptions.Add(deadline);
             Poke();
             _ = Task.Run(RunAsync);
@@ -372,17 +378,7 @@ public sealed class RolloutTracker(
             }
         }
 
-        private void Poke()
-        {
-            try
-            {
-                signal.Release();
-            }
-            catch (SemaphoreFullException)
-            {
-                // An evaluation is already due: it will see this change too.
-            }
-        }
+        private void Poke() => window.Poke();
 
         private void ArmDeadline(RolloutSnapshot snapshot)
         {
@@ -403,29 +399,19 @@ public sealed class RolloutTracker(
             try
             {
                 await Task.WhenAll(leases.Select(l => l.Watch.Synced)).WaitAsync(token);
-                while (!token.IsCancellationRequested)
+                await window.RunAsync(StepAsync, e =>
                 {
-                    await signal.WaitAsync(token);
-                    try
-                    {
-                        if (await StepAsync(token))
-                        {
-                            return;
-                        }
-                    }
-                    catch (Exception e) when (e is not OperationCanceledException)
-                    {
-                        tracker.Logger.LogError(e, "Evaluating the rollout of request {RequestId} failed", requestId);
-                    }
-                }
+                    tracker.Logger.LogError(e, "Evaluating the rollout of request {RequestId} failed", requestId);
+                    return true;
+                }, token);
             }
             catch (OperationCanceledException)
             {
             }
         }
 
-        /// <summary>One evaluation; true when the rollout has ended.</summary>
-        private async Task<bool> StepAsync(CancellationToken token)
+        /// <summary>One evaluation: whether it published a new state or ended the rollout.</summary>
+        private async Task<StepOutcome> StepAsync(CancellationToken token)
         {
             var snapshot = tracker.Evaluate(this);
             if (snapshot.IsFinal)
@@ -438,7 +424,7 @@ public sealed class RolloutTracker(
             ArmDeadline(snapshot);
             if (SameState(published, snapshot) && !snapshot.IsFinal)
             {
-                return false;
+                return StepOutcome.Unchanged;
             }
 
             published = snapshot;
@@ -449,15 +435,18 @@ public sealed class RolloutTracker(
                 line = new TimelineEntry(snapshot.At, snapshot.Summary);
             }
 
-            Recorder.Enqueue(snapshot, line);
             if (snapshot.IsFinal)
             {
+                // The terminal state is written before it is announced.
+                Recorder.Enqueue(snapshot, line);
                 await tracker.FinishAsync(this, snapshot);
-                return true;
+                return StepOutcome.Done;
             }
 
+            // Viewers first; the record's write (coalesced, off this path) starts once they have it.
             await tracker.Notifier.PublishAsync(snapshot);
-            return false;
+            Recorder.Enqueue(snapshot, line);
+            return StepOutcome.Published;
         }
     }
 

@@ -40,6 +40,9 @@ public sealed class SharedWatch : IAsyncDisposable
         this.logger = logger;
     }
 
+    /// <summary>What this watch follows.</summary>
+    public WatchedKind Kind => kind;
+
     /// <summary>Completes once the first list has filled the cache.</summary>
     public Task Synced => synced.Task;
 

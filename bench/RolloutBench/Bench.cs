@@ -310,7 +310,13 @@ public sealed class Bench : IAsyncDisposable
                 }
             });
             long during = 0;
-            var run = await RolloutAsync(connections, 3, () => during = RssKb());
+            TimeSpan portalCpu = default, benchCpu = default;
+            var run = await RolloutAsync(connections, 3, () =>
+            {
+                during = RssKb();
+                (portalCpu, benchCpu) = (CpuTime(portal.Id), Process.GetCurrentProcess().TotalProcessorTime);
+            });
+            (portalCpu, benchCpu) = (CpuTime(portal.Id) - portalCpu, Process.GetCurrentProcess().TotalProcessorTime - benchCpu);
             await sampling.CancelAsync();
             await sampler;
 
@@ -326,6 +332,10 @@ public sealed class Bench : IAsyncDisposable
             Console.WriteLine($"(c) {viewers} hub viewers of one rollout (connected in {connectSeconds:F1} s): added latency p50 {Ms(Percentile(latencies, 50))}, p99 {Ms(Percentile(latencies, 99))}, states missed {missed}   target: p99 < 250 ms");
             Console.WriteLine($"    API watches opened by the portal (max during the rollout): {string.Join(", ", watches.OrderBy(w => w.Key).Select(w => $"{w.Key} {w.Value}"))}   target: 1 per kind");
             Console.WriteLine($"    portal RSS {before / 1024.0:F0} MB before, {during / 1024.0:F0} MB with {viewers} viewers: {(during - before) / (double)viewers:F0} KB per viewer");
+            // CPU time is what the viewers cost, whatever else runs on the machine: the portal's to send, this process's to
+            // receive (its 1,000 clients parse every message; the Sandbox and the raw watch run here too).
+            var messages = run.Viewers.Sum(v => v.Count(s => s.Value.Phase != RolloutPhase.Applying));
+            Console.WriteLine($"    from the approval to the end: {messages / (double)viewers:F1} hub messages per viewer; CPU portal {portalCpu.TotalSeconds:F2} s ({portalCpu.TotalMicroseconds / Math.Max(messages, 1):F0} us per message sent), bench process {benchCpu.TotalSeconds:F2} s ({benchCpu.TotalMicroseconds / Math.Max(messages, 1):F0} us per message)");
         }
         finally
         {
@@ -535,6 +545,16 @@ public sealed class Bench : IAsyncDisposable
     {
         var line = File.ReadLines($"/proc/{portal.Id}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
         return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>User and system CPU time of a process so far (Linux /proc; clock ticks of 1/100 s).</summary>
+    private static TimeSpan CpuTime(int pid)
+    {
+        var stat = File.ReadAllText($"/proc/{pid}/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        // After the command: state is field 3; utime and stime are fields 14 and 15.
+        var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+        return TimeSpan.FromMilliseconds(ticks * 10);
     }
 
     private static async Task<(double Rate, int Failed)> RateAsync(int callers, int seconds, Func<Task<bool>> call)
