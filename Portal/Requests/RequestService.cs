@@ -173,7 +173,7 @@ public sealed class RequestService(
             return Outcome<DeploymentRequest>.Forbidden($"Only an Admin can break the glass. {freeze.Describe()}.");
         }
 
-        var basis = await BasisAsync(db, user, draft.Service.Id, draft.Environment, "request deployments of", new ApprovalQuestion(draft.Environment, ApprovalAsk.Deploy, now, Freeze: freeze, BreakGlassReason: breakGlass));
+        var basis = await BasisAsync(db, user, draft.Service.Id, draft.Environment, "request deployments of", new ApprovalQuestion(draft.Environment, ApprovalAsk.Deploy, now, Freeze: freeze, BreakGlassReason: breakGlass), freezeRead: true);
         if (!basis.Succeeded)
         {
             return Fail(basis);
@@ -294,7 +294,7 @@ public sealed class RequestService(
     /// user may change it (an automatic rollback has no user), it is not archived, and the policy does not refuse.
     /// </summary>
     private async Task<Outcome<(Service Service, CurrentRevision? Current, ApprovalAnswer Approval)>> BasisAsync(
-        PortalDbContext db, ClaimsPrincipal? user, int serviceId, DeploymentEnvironment environment, string verb, ApprovalQuestion question)
+        PortalDbContext db, ClaimsPrincipal? user, int serviceId, DeploymentEnvironment environment, string verb, ApprovalQuestion question, bool freezeRead = false)
     {
         var service = await db.Services.Include(s => s.Team).SingleOrDefaultAsync(s => s.Id == serviceId);
         if (service is null)
@@ -312,7 +312,7 @@ public sealed class RequestService(
             return Outcome<(Service, CurrentRevision?, ApprovalAnswer)>.Conflict($"{service.Name} is archived: restore it before deploying it.");
         }
 
-        var approval = ApprovalPolicy.Decide(question.Freeze is null ? question with { Freeze = await freezes.ActiveAsync(environment, question.At) } : question);
+        var approval = ApprovalPolicy.Decide(question.Freeze is null && !freezeRead ? question with { Freeze = await freezes.ActiveAsync(environment, question.At) } : question);
         if (approval.Route == ApprovalRoute.Refused)
         {
             return Outcome<(Service, CurrentRevision?, ApprovalAnswer)>.Conflict(approval.Reason);
