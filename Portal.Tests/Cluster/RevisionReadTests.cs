@@ -1,5 +1,6 @@
 using Portal.Cluster;
 using Portal.Requests;
+using Portal.Tests.Infrastructure;
 
 namespace Portal.Tests.Cluster;
 
