@@ -51,9 +51,15 @@ public sealed class CapacityCheck(ClusterConnections connections)
         var need = $"{pods} pods ({replicas} {(manifests.Autoscaler is null ? "replicas" : "replicas at the autoscaling maximum")} + {surge} surge) × {Cpu(pod.CpuRequest)} CPU, {Memory(pod.MemoryRequest)} memory requested";
         var problems = new List<string>();
 
-        var ownPods = await ListAsync(() => client.CoreV1.ListNamespacedPodAsync(ns, labelSelector: $"{ManifestBuilder.NameLabel}={service}", cancellationToken: cancellationToken));
+        // The four lists at once.
+        var ownPodsList = ListAsync(() => client.CoreV1.ListNamespacedPodAsync(ns, labelSelector: $"{ManifestBuilder.NameLabel}={service}", cancellationToken: cancellationToken));
+        var quotasList = ListAsync(() => client.CoreV1.ListNamespacedResourceQuotaAsync(ns, cancellationToken: cancellationToken));
+        var nodesList = ListAsync(() => client.CoreV1.ListNodeAsync(cancellationToken: cancellationToken));
+        var allPodsList = ListAsync(() => client.CoreV1.ListPodForAllNamespacesAsync(cancellationToken: cancellationToken));
+        await Task.WhenAll(new Task[] { ownPodsList, quotasList, nodesList, allPodsList }).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        var ownPods = await ownPodsList;
         var running = (ownPods?.Items ?? []).Where(Active).Select(p => Pod.Of(p.Spec)).ToList();
-        var quotas = await ListAsync(() => client.CoreV1.ListNamespacedResourceQuotaAsync(ns, cancellationToken: cancellationToken));
+        var quotas = await quotasList;
         foreach (var quota in quotas?.Items ?? [])
         {
             foreach (var (resource, alias, amount) in QuotaResources)
@@ -78,8 +84,8 @@ public sealed class CapacityCheck(ClusterConnections connections)
         }
 
         string? note = null;
-        var nodes = await ListAsync(() => client.CoreV1.ListNodeAsync(cancellationToken: cancellationToken));
-        var allPods = await ListAsync(() => client.CoreV1.ListPodForAllNamespacesAsync(cancellationToken: cancellationToken));
+        var nodes = await nodesList;
+        var allPods = await allPodsList;
         if (nodes is null || allPods is null)
         {
             note = "The nodes' capacity could not be read (not allowed): only the quota was checked.";

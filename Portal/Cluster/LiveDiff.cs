@@ -72,38 +72,30 @@ public sealed class LiveDiff(ClusterConnections connections, ILogger<LiveDiff> l
         try
         {
             var client = await connections.ConnectAsync(cluster);
-            var objects = new List<ObjectDiff>();
-            var namespaceIsNew = false;
-            foreach (var manifest in manifests.All())
+            var all = manifests.All().ToList();
+            // The Namespace first: whether it exists decides how the others are asked. Then every other object at once,
+            // each its live read and its dry run side by side; a refusal names the first refused object in apply order.
+            var first = await AskAsync(client, all[0], namespaceIsNew: false, timeout.Token);
+            current = first.Name;
+            first.Error?.Throw();
+            var namespaceIsNew = all[0] is V1Namespace && first.Live is null;
+            var rest = all.Skip(1).Select(m => AskAsync(client, m, namespaceIsNew, timeout.Token)).ToList();
+            var present = all.Select(m => m.Kind).ToHashSet(StringComparer.Ordinal);
+            var absent = DeletedWhenAbsent.Where(k => !present.Contains(k.Kind)).Select(k => ReadAbsentAsync(client, k.ApiVersion, k.Kind, ns, service, namespaceIsNew, timeout.Token)).ToList();
+            var answers = new List<Answer> { first };
+            foreach (var answer in rest.Concat(absent))
             {
-                current = $"{manifest.Kind} {manifest.Metadata.Name}";
-                var kind = new ObjectKind(manifest.ApiVersion, manifest.Kind);
-                var live = await kind.GetAsync(client, manifest.Metadata.NamespaceProperty, manifest.Metadata.Name, timeout.Token);
-                JsonNode after;
-                if (namespaceIsNew && manifest is not V1Namespace)
-                {
-                    // A dry run cannot create an object in a namespace that does not exist yet (kubectl diff has the
-                    // same limit): the manifest itself is what will be created.
-                    after = JsonNode.Parse(KubernetesJson.Serialize(manifest))!;
-                }
-                else
-                {
-                    after = await kind.DryRunApplyAsync(client, manifest, timeout.Token);
-                }
-
-                namespaceIsNew |= manifest is V1Namespace && live is null;
-                objects.Add(Compare(manifest.Kind, manifest.Metadata.Name, live, after));
+                answers.Add(await answer);
             }
 
-            var present = manifests.All().Select(m => m.Kind).ToHashSet(StringComparer.Ordinal);
-            foreach (var (apiVersion, kindName) in DeletedWhenAbsent.Where(k => !present.Contains(k.Kind)))
+            var objects = new List<ObjectDiff>();
+            foreach (var answer in answers)
             {
-                var name = kindName == "Secret" ? ManifestBuilder.SecretName(service) : service;
-                current = $"{kindName} {name}";
-                var live = namespaceIsNew ? null : await new ObjectKind(apiVersion, kindName).GetAsync(client, ns, name, timeout.Token);
-                if (live?["metadata"]?["labels"]?[ManifestBuilder.ManagedByLabel]?.GetValue<string>() == ManifestBuilder.ManagedBy)
+                current = answer.Name;
+                answer.Error?.Throw();
+                if (answer.Diff is not null)
                 {
-                    objects.Add(Compare(kindName, name, live, null));
+                    objects.Add(answer.Diff);
                 }
             }
 
@@ -122,6 +114,46 @@ public sealed class LiveDiff(ClusterConnections connections, ILogger<LiveDiff> l
             return LiveDiffResult.Unreachable($"The cluster '{cluster}' could not be reached ({reason}).");
         }
     }
+
+    /// <summary>One object's live read and dry run; a failure is kept, to be thrown in apply order.</summary>
+    private static async Task<Answer> AskAsync(IKubernetes client, IKubernetesObject<V1ObjectMeta> manifest, bool namespaceIsNew, CancellationToken cancellationToken)
+    {
+        var name = $"{manifest.Kind} {manifest.Metadata.Name}";
+        try
+        {
+            var kind = new ObjectKind(manifest.ApiVersion, manifest.Kind);
+            var live = kind.GetAsync(client, manifest.Metadata.NamespaceProperty, manifest.Metadata.Name, cancellationToken);
+            // A dry run cannot create an object in a namespace that does not exist yet (kubectl diff has the same limit):
+            // the manifest itself is what will be created.
+            var after = namespaceIsNew && manifest is not V1Namespace
+                ? Task.FromResult(JsonNode.Parse(KubernetesJson.Serialize(manifest))!)
+                : kind.DryRunApplyAsync(client, manifest, cancellationToken);
+            await Task.WhenAll(new Task[] { live, after });
+            return new Answer(name, await live, Compare(manifest.Kind, manifest.Metadata.Name, await live, await after), null);
+        }
+        catch (Exception e)
+        {
+            return new Answer(name, null, null, System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e));
+        }
+    }
+
+    /// <summary>An object the apply deletes because the request no longer has it: shown as deleted when the portal made it.</summary>
+    private static async Task<Answer> ReadAbsentAsync(IKubernetes client, string apiVersion, string kindName, string ns, string service, bool namespaceIsNew, CancellationToken cancellationToken)
+    {
+        var name = kindName == "Secret" ? ManifestBuilder.SecretName(service) : service;
+        try
+        {
+            var live = namespaceIsNew ? null : await new ObjectKind(apiVersion, kindName).GetAsync(client, ns, name, cancellationToken);
+            var managed = live?["metadata"]?["labels"]?[ManifestBuilder.ManagedByLabel]?.GetValue<string>() == ManifestBuilder.ManagedBy;
+            return new Answer($"{kindName} {name}", live, managed ? Compare(kindName, name, live, null) : null, null);
+        }
+        catch (Exception e)
+        {
+            return new Answer($"{kindName} {name}", null, null, System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e));
+        }
+    }
+
+    private sealed record Answer(string Name, JsonNode? Live, ObjectDiff? Diff, System.Runtime.ExceptionServices.ExceptionDispatchInfo? Error);
 
     /// <summary>The API server's own message, without our request (which may hold secret data).</summary>
     private static string ServerMessage(HttpOperationException e)

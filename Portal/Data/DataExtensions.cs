@@ -35,7 +35,7 @@ public static class DataExtensions
                 break;
             default:
                 connectionString ??= new SqliteConnectionStringBuilder { DataSource = Path.Combine(directory, "portal.db"), Pooling = true }.ToString();
-                builder.Services.AddPortalDbContext<SqlitePortalDbContext>(options => options.UseSqlite(connectionString));
+                builder.Services.AddPortalDbContext<SqlitePortalDbContext>(options => options.UseSqlite(connectionString).AddInterceptors(SqliteSynchronousNormal.Instance));
                 break;
         }
 
@@ -78,7 +78,8 @@ public static class DataExtensions
     private static void AddPortalDbContext<TContext>(this IServiceCollection services, Action<DbContextOptionsBuilder> configure)
         where TContext : PortalDbContext
     {
-        services.AddDbContextFactory<TContext>((provider, options) =>
+        // Pooled: a context is reset and reused instead of built for each query (the contexts hold no state of their own).
+        services.AddPooledDbContextFactory<TContext>((provider, options) =>
         {
             configure(options);
             // Settings other features add for PortalDbContext (e.g. Operations' metrics interceptor) apply to every engine.
@@ -88,7 +89,7 @@ public static class DataExtensions
             }
         });
         services.AddSingleton<IDbContextFactory<PortalDbContext>>(provider => new PortalDbContextFactory<TContext>(provider.GetRequiredService<IDbContextFactory<TContext>>()));
-        services.AddScoped<PortalDbContext>(provider => provider.GetRequiredService<TContext>());
+        services.AddScoped<PortalDbContext>(provider => provider.GetRequiredService<IDbContextFactory<TContext>>().CreateDbContext());
     }
 
     private static void AddKeyRing(this WebApplicationBuilder builder, string dataDirectory, DatabaseProvider provider)

@@ -68,9 +68,13 @@ public sealed class AccessTokenCache(TimeProvider time)
         byHash.TryRemove(tokenHash, out _);
     }
 
+    /// <summary>Raised by <see cref="ForgetUser"/>, so that what else is cached about the user (<see cref="MembershipCache"/>) goes too.</summary>
+    public event Action<string>? UserForgotten;
+
     public void ForgetUser(string userId)
     {
         Interlocked.Increment(ref generation);
+        UserForgotten?.Invoke(userId);
         foreach (var (hash, entry) in byHash.Where(e => e.Value.UserId == userId).ToList())
         {
             byHash.TryRemove(new KeyValuePair<string, Entry>(hash, entry));

@@ -54,6 +54,7 @@ public static class IdentityExtensions
         services.AddScoped<OidcTeamSync>();
         services.AddScoped<PersonalAccessTokens>();
         services.AddSingleton<AccessTokenCache>();
+        services.AddSingleton<MembershipCache>();
         services.AddSingleton(TimeProvider.System);
 
         services.AddOptions<OidcOptions>().BindConfiguration(OidcOptions.Section)

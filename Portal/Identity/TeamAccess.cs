@@ -5,10 +5,11 @@ using Portal.Data;
 namespace Portal.Identity;
 
 /// <summary>
-/// Answers "may this user act for this team?" from the database on every call, so that a membership change made by an
-/// Admin takes effect at once instead of when the member's cookie is renewed.
+/// Answers "may this user act for this team?" from the user's current memberships (read from the database, kept a few
+/// seconds in <see cref="MembershipCache"/> and forgotten there at once on every change), so that a membership change
+/// made by an Admin takes effect at once instead of when the member's cookie is renewed.
 /// </summary>
-public sealed class TeamAccess(IDbContextFactory<PortalDbContext> dbFactory)
+public sealed class TeamAccess(IDbContextFactory<PortalDbContext> dbFactory, MembershipCache? memberships = null)
 {
     public static string? UserId(ClaimsPrincipal user) => user.FindFirstValue(ClaimTypes.NameIdentifier);
 
@@ -66,11 +67,18 @@ public sealed class TeamAccess(IDbContextFactory<PortalDbContext> dbFactory)
             return false;
         }
 
-        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var role = await db.TeamMembers.Where(m => m.TeamId == teamId && m.UserId == userId)
-            .Select(m => (TeamRole?)m.Role)
-            .SingleOrDefaultAsync(cancellationToken);
-        return role is not null && (minimum == TeamRole.Member || role == TeamRole.Approver);
+        var roles = memberships?.Find(userId);
+        if (roles is null)
+        {
+            var generation = memberships?.Generation ?? 0;
+            await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+            roles = await db.TeamMembers.AsNoTracking().Where(m => m.UserId == userId)
+                .Select(m => new { m.TeamId, m.Role })
+                .ToDictionaryAsync(m => m.TeamId, m => m.Role, cancellationToken);
+            memberships?.Remember(userId, roles, generation);
+        }
+
+        return roles.TryGetValue(teamId, out var role) && (minimum == TeamRole.Member || role == TeamRole.Approver);
     }
 }
 

@@ -23,7 +23,9 @@ public sealed class LiveReview(
     SecretVault vault,
     LiveDiff liveDiff,
     CapacityCheck capacity,
-    IOptions<EnvironmentCatalog> environments)
+    IOptions<EnvironmentCatalog> environments,
+    ClusterRevisions revisions,
+    FindingsCache cache)
 {
     /// <summary>For the form: new secret values come from the form, unchanged ones from the vault.</summary>
     public async Task<ClusterFindings> ForDraftAsync(RequestDraft draft, RequestForm form, RequestSpec spec, CancellationToken cancellationToken = default)
@@ -53,9 +55,23 @@ public sealed class LiveReview(
         return await AskAsync(environment, input, cancellationToken);
     }
 
+    /// <summary>
+    /// Asks the cluster, or reuses what it answered for the same manifests while nothing in it has changed since (see
+    /// <see cref="FindingsCache"/>). The request id is left out of the manifests asked about: it is only an annotation,
+    /// which the diff ignores, so the review's answer serves the submit and the request page.
+    /// </summary>
     private async Task<ClusterFindings> AskAsync(DeploymentEnvironment environment, ManifestInput input, CancellationToken cancellationToken)
     {
-        var manifests = ManifestBuilder.Build(input);
+        var manifests = ManifestBuilder.Build(input with { RequestId = 0 });
+        var key = cache.Key(environment.Cluster, environment.CapacityCheck, manifests);
+        var revision = await revisions.CurrentAsync(environment.Cluster, manifests.Deployment.Metadata.NamespaceProperty, cancellationToken);
+        // Shared by the callers asking the same at the same revision: one caller giving up does not cancel it (the dry
+        // run has its own time limit).
+        return await cache.GetAsync(key, revision, () => AskClusterAsync(environment, manifests, revision is null ? cancellationToken : CancellationToken.None), cancellationToken);
+    }
+
+    private async Task<ClusterFindings> AskClusterAsync(DeploymentEnvironment environment, Manifests manifests, CancellationToken cancellationToken)
+    {
         var diff = await liveDiff.CompareAsync(environment.Cluster, manifests, cancellationToken);
         CapacityReport? report = null;
         if (diff.Status == LiveDiffStatus.Compared && environment.CapacityCheck != CapacityCheckMode.Off)
@@ -66,7 +82,7 @@ public sealed class LiveReview(
             }
             catch (Exception e) when (!cancellationToken.IsCancellationRequested)
             {
-                report = new CapacityReport("", [], $"The capacity could not be checked: {Rollouts.ClusterApplier.Describe(e)}");
+                report = new CapacityReport("", [], $"{FindingsCache.CapacityFailure}: {Rollouts.ClusterApplier.Describe(e)}");
             }
         }
 
@@ -76,6 +92,11 @@ public sealed class LiveReview(
     private async Task<Dictionary<string, string>> SecretValuesAsync(IEnumerable<SecretRef> secrets, CancellationToken cancellationToken)
     {
         var wanted = secrets.ToList();
+        if (wanted.Count == 0)
+        {
+            return new Dictionary<string, string>(StringComparer.Ordinal);
+        }
+
         var ids = wanted.Select(s => s.ValueId).ToList();
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var ciphertexts = await db.SecretValues.Where(v => ids.Contains(v.Id)).ToDictionaryAsync(v => v.Id, v => v.Ciphertext, cancellationToken);

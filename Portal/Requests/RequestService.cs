@@ -10,7 +10,7 @@ using Portal.Identity;
 namespace Portal.Requests;
 
 /// <summary>What the request form needs: the service, its environment, the current revision and the form pre-filled from it.</summary>
-/// <param name="LastApplied">The spec most recently applied in the environment (it may have failed): what runs there now.</param>
+/// <param name="LastApplied">The spec most recently applied in the environment (it may have failed): what runs there now; null: read when the review needs it.</param>
 public sealed record RequestDraft(Service Service, DeploymentEnvironment Environment, CurrentRevision? Current, RequestForm Form, IReadOnlyDictionary<string, int> SecretSizes, RequestSpec? LastApplied = null);
 
 /// <param name="ImageWarning">Why the tag is not pinned to a digest (no registry for the repository, registry down), or null.</param>
@@ -59,11 +59,12 @@ public sealed class RequestService(
 
         var current = await RequestQueries.CurrentRevisionAsync(db, service.Id, environment.Name);
         var valueIds = current?.Spec.Secrets.Select(s => s.ValueId).ToList() ?? [];
-        var secretRows = await db.SecretValues.Where(v => valueIds.Contains(v.Id)).ToListAsync();
+        var secretRows = valueIds.Count == 0 ? [] : await db.SecretValues.AsNoTracking().Where(v => valueIds.Contains(v.Id)).ToListAsync();
         var info = secretRows.ToDictionary(v => v.Id, v => new SecretValueInfo(v.Key, v.SetBy, v.SetAt));
         var form = current is null ? RequestForm.FirstDeploy(service.ContainerPort, environment.MaxReplicas) : RequestForm.From(current.Spec, info);
-        var lastApplied = await RequestQueries.LastAppliedSpecAsync(db, service.Id, environment.Name);
-        return Outcome<RequestDraft>.Ok(new RequestDraft(service, environment, current, form, secretRows.ToDictionary(v => v.Key, v => v.Size), lastApplied));
+        // The last applied spec is read by the review only when the form changes nothing in the revision (rare): the
+        // query walks every request of the service in the environment.
+        return Outcome<RequestDraft>.Ok(new RequestDraft(service, environment, current, form, secretRows.ToDictionary(v => v.Key, v => v.Size)));
     }
 
     /// <summary>
@@ -110,12 +111,24 @@ public sealed class RequestService(
         // After a failed rollout the cluster runs the failed spec, and a change made outside the portal is undone by
         // this apply: going back to the current revision is a change then.
         var clusterChanges = cluster.Diff.Status == LiveDiffStatus.Compared && !cluster.Diff.ChangesNothing;
-        if (review.ChangesNothing && draft.Current is not null && (draft.LastApplied is null || draft.LastApplied.Equivalent(spec)) && !clusterChanges)
+        if (review.ChangesNothing && draft.Current is not null && !clusterChanges && await LastAppliedAsync(draft, cancellationToken) is var lastApplied
+            && (lastApplied is null || lastApplied.Equivalent(spec)))
         {
             return Outcome<ReviewedRequest>.Invalid("", $"Nothing changes compared to revision {draft.Current.Revision}.");
         }
 
         return Outcome<ReviewedRequest>.Ok(new ReviewedRequest(spec, changes, review, pin.Value.Warning, cluster, promotion?.Message));
+    }
+
+    private async Task<RequestSpec?> LastAppliedAsync(RequestDraft draft, CancellationToken cancellationToken)
+    {
+        if (draft.LastApplied is not null)
+        {
+            return draft.LastApplied;
+        }
+
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        return await RequestQueries.LastAppliedSpecAsync(db, draft.Service.Id, draft.Environment.Name);
     }
 
     /// <summary>
@@ -173,7 +186,7 @@ public sealed class RequestService(
             return Outcome<DeploymentRequest>.Forbidden($"Only an Admin can break the glass. {freeze.Describe()}.");
         }
 
-        var basis = await BasisAsync(db, user, draft.Service.Id, draft.Environment, "request deployments of", new ApprovalQuestion(draft.Environment, ApprovalAsk.Deploy, now, Freeze: freeze, BreakGlassReason: breakGlass));
+        var basis = await BasisAsync(db, user, draft.Service.Id, draft.Environment, "request deployments of", new ApprovalQuestion(draft.Environment, ApprovalAsk.Deploy, now, Freeze: freeze, BreakGlassReason: breakGlass), freezeRead: true);
         if (!basis.Succeeded)
         {
             return Fail(basis);
@@ -294,7 +307,7 @@ public sealed class RequestService(
     /// user may change it (an automatic rollback has no user), it is not archived, and the policy does not refuse.
     /// </summary>
     private async Task<Outcome<(Service Service, CurrentRevision? Current, ApprovalAnswer Approval)>> BasisAsync(
-        PortalDbContext db, ClaimsPrincipal? user, int serviceId, DeploymentEnvironment environment, string verb, ApprovalQuestion question)
+        PortalDbContext db, ClaimsPrincipal? user, int serviceId, DeploymentEnvironment environment, string verb, ApprovalQuestion question, bool freezeRead = false)
     {
         var service = await db.Services.Include(s => s.Team).SingleOrDefaultAsync(s => s.Id == serviceId);
         if (service is null)
@@ -312,7 +325,7 @@ public sealed class RequestService(
             return Outcome<(Service, CurrentRevision?, ApprovalAnswer)>.Conflict($"{service.Name} is archived: restore it before deploying it.");
         }
 
-        var approval = ApprovalPolicy.Decide(question.Freeze is null ? question with { Freeze = await freezes.ActiveAsync(environment, question.At) } : question);
+        var approval = ApprovalPolicy.Decide(question.Freeze is null && !freezeRead ? question with { Freeze = await freezes.ActiveAsync(environment, question.At) } : question);
         if (approval.Route == ApprovalRoute.Refused)
         {
             return Outcome<(Service, CurrentRevision?, ApprovalAnswer)>.Conflict(approval.Reason);

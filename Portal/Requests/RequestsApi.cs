@@ -120,13 +120,13 @@ public static class RequestsApi
             return submitted.Kind == OutcomeKind.Invalid ? TypedResults.ValidationProblem(submitted.FieldErrors, title: submitted.Message) : Problem(submitted);
         }
 
-        var detail = (await queries.DetailAsync(user, submitted.Value!.Id))!;
+        var detail = (await queries.ResourceDetailAsync(user, submitted.Value!.Id))!;
         return TypedResults.Created($"/api/requests/{detail.Request.Id}", Resource(detail));
     }
 
     private static async Task<Results<Ok<RequestResource>, ProblemHttpResult>> GetAsync(int id, ClaimsPrincipal user, RequestQueries queries)
     {
-        var detail = await queries.DetailAsync(user, id);
+        var detail = await queries.ResourceDetailAsync(user, id);
         if (detail is not null)
         {
             return TypedResults.Ok(Resource(detail));
@@ -149,7 +149,7 @@ public static class RequestsApi
             return TypedResults.ValidationProblem(outcome.FieldErrors, title: outcome.Message);
         }
 
-        return outcome.Succeeded ? TypedResults.Ok(Resource((await queries.DetailAsync(user, id))!)) : Problem(outcome);
+        return outcome.Succeeded ? TypedResults.Ok(Resource((await queries.ResourceDetailAsync(user, id))!)) : Problem(outcome);
     }
 
     /// <summary>403 for a request of another team, 404 for one that does not exist.</summary>

@@ -16,6 +16,8 @@ public static class RequestsExtensions
         builder.Services.AddScoped<RequestLifecycle>();
         builder.Services.AddScoped<RequestQueries>();
         builder.Services.AddSingleton<LiveReview>();
+        builder.Services.AddSingleton<FindingsCache>();
+        builder.Services.AddSingleton<Cluster.ClusterRevisions>();
         builder.Services.AddHostedService<ApprovalExpiry>();
         builder.Services.AddOpenApi();
     }
