@@ -49,7 +49,7 @@ public sealed class AutoRollbackAfterRestartsTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task InAnEnvironmentThatRequiresApprovalTheAutomaticRollbackWaitsForAnApprover()
+    public async Task InAnEnvironmentThatRequiresApprovalTheAutomaticRollbackIsApprovedByThePolicyAsAtTheDeadline()
     {
         await app.RegisterServiceAsync("restarts-production");
         var bob = await app.PrincipalAsync("bob");
@@ -60,15 +60,14 @@ public sealed class AutoRollbackAfterRestartsTests : IAsyncLifetime
 
         Assert.True((await app.Get<RequestLifecycle>().ApproveAsync(bob, crash.Id, null)).Succeeded);
 
-        DeploymentRequest? rollback = null;
-        await Poll.UntilAsync(
-            async () => (rollback = await app.WithDbAsync(db => db.DeploymentRequests.SingleOrDefaultAsync(r => r.Service.Name == "restarts-production" && r.RollbackOfRevision == 1))) is not null,
-            Rollout,
-            "No automatic rollback request was created.");
-        Assert.Equal(RequestState.AwaitingApproval, rollback!.State);
+        // Today's rules: an automatic rollback needs no Approver (ApprovalPolicy), production or not.
+        await app.WaitForStateAsync(crash.Id, RequestState.RolledBack, Rollout);
+        var rollback = await app.WithDbAsync(db => db.DeploymentRequests.Include(r => r.Decisions).SingleAsync(r => r.Service.Name == "restarts-production" && r.RollbackOfRevision == 1));
         Assert.StartsWith($"Automatic rollback: request #{crash.Id} crash-looped", rollback.Comment);
-        // Until an Approver decides, the crashing rollout goes on as before.
-        Assert.Equal(RequestState.RollingOut, (await app.WithDbAsync(db => db.DeploymentRequests.SingleAsync(r => r.Id == crash.Id))).State);
+        var decision = Assert.Single(rollback.Decisions);
+        Assert.Equal((DecisionKind.Approved, RequestLifecycle.PolicyActor), (decision.Kind, decision.DecidedBy));
+        await app.MarkDeployedAsync(rollback.Id);
+        Assert.Contains(":v1", app.Kubectl("get deploy restarts-production -n payments-production -o jsonpath={.spec.template.spec.containers[0].image}"));
     }
 
     [Fact]
