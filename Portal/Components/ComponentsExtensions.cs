@@ -1,6 +1,4 @@
 using Microsoft.AspNetCore.Authorization;
-using Microsoft.AspNetCore.Components.Server.Circuits;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using MudBlazor.Services;
 
 namespace Portal.Components;
@@ -11,7 +9,6 @@ public static class ComponentsExtensions
     {
         builder.Services.AddRazorComponents().AddInteractiveServerComponents();
         builder.Services.AddMudServices();
-        builder.Services.TryAddEnumerable(ServiceDescriptor.Scoped<CircuitHandler, SharedInteropJson>());
     }
 
     // blazor.web.js asks for the JS initializers on every page, the anonymous ones (sign-in, not found) too: a redirect to
