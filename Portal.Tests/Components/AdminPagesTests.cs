@@ -67,4 +67,33 @@ public sealed class AdminPagesTests(PortalApp app) : PortalComponentTest(app)
             await users.SetLockoutEndDateAsync(dave, null);
         }
     }
+
+    [Fact]
+    public async Task RemovingAMemberAsksFirstCancelKeepsTheMemberAndConfirmRemovesThem()
+    {
+        var carol = await App.PrincipalAsync("carol");
+        var directory = App.Get<TeamDirectory>();
+        Assert.True((await directory.CreateTeamAsync(carol, "members-ui", "Members UI")).Succeeded);
+        Assert.True((await directory.AddMemberAsync(carol, "members-ui", "dave", TeamRole.Member)).Succeeded);
+        Assert.True((await directory.AddMemberAsync(carol, "members-ui", "alice", TeamRole.Approver)).Succeeded);
+        await SignInAsAsync("carol");
+        var dialogs = RenderDialogProvider();
+        var cut = Render<TeamMembers>(p => p.Add(x => x.Name, "members-ui"));
+        cut.WaitForAssertion(() => Assert.NotEmpty(cut.FindAll("#remove-member-dave")));
+
+        cut.Find("#remove-member-dave").Click();
+        Assert.Contains("Remove dave from members-ui?", dialogs.WaitForElement("#remove-confirm").TextContent);
+        dialogs.Find("#confirm-cancel").Click();
+
+        dialogs.WaitForAssertion(() => Assert.Empty(dialogs.FindAll("#remove-confirm")));
+        Assert.Contains("dave", (await directory.MembersAsync("members-ui")).Select(m => m.UserName));
+        Assert.NotEmpty(cut.FindAll("#remove-member-dave"));
+
+        cut.Find("#remove-member-dave").Click();
+        Confirm(dialogs);
+
+        cut.WaitForAssertion(() => Assert.Empty(cut.FindAll("#remove-member-dave")));
+        Assert.Equal(["alice"], (await directory.MembersAsync("members-ui")).Select(m => m.UserName));
+        Assert.NotEmpty(cut.FindAll("#remove-member-alice"));
+    }
 }

@@ -59,6 +59,44 @@ public sealed class ServicePageStateTests : PortalComponentTest
     }
 
     [Fact]
+    public async Task APodLostAfterASucceededRolloutMakesTheServiceDegradedUntilItIsReplaced()
+    {
+        await App.RegisterServiceAsync("state-degraded");
+        var v1 = await App.SubmitRequestAsync("alice", "state-degraded", "staging", form => { form.ImageTag = "v1"; form.Replicas = 2; });
+        await App.MarkDeployedAsync(v1.Id);
+        await SignInAsAsync("alice");
+        var cut = Render<ServiceDetail>(p => p.Add(x => x.Team, "payments").Add(x => x.Name, "state-degraded"));
+        cut.WaitForAssertion(() => Assert.Equal("Healthy", cut.Find("#status-staging").TextContent.Trim()));
+
+        // Every node cordoned, then a pod deleted: its replacement cannot be scheduled, outside any rollout.
+        var nodes = App.Kubectl("get nodes -o name").Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        Assert.NotEmpty(nodes);
+        try
+        {
+            foreach (var node in nodes)
+            {
+                App.KubectlSucceeds($"cordon {node}");
+            }
+
+            var pod = App.Kubectl("get pods -n payments-staging -l app.kubernetes.io/name=state-degraded -o name").Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)[0];
+            App.KubectlSucceeds($"delete {pod} -n payments-staging --wait=false");
+
+            cut.WaitForAssertion(() => Assert.Equal("Degraded", cut.Find("#status-staging").TextContent.Trim()), Rollout);
+            Assert.Contains("1 of 2 ready", cut.Find("#status-detail-staging").TextContent);
+            Assert.DoesNotContain("Healthy", cut.Find("#live-staging").TextContent);
+        }
+        finally
+        {
+            foreach (var node in nodes)
+            {
+                App.KubectlSucceeds($"uncordon {node}");
+            }
+        }
+
+        cut.WaitForAssertion(() => Assert.Equal("Healthy", cut.Find("#status-staging").TextContent.Trim()), Rollout);
+    }
+
+    [Fact]
     public async Task ACrashingRolloutThatFailedItsDeadlineIsFailedWithRollBackToTheLastGoodRevision()
     {
         await App.RegisterServiceAsync("state-failed");

@@ -83,6 +83,28 @@ public sealed class ServiceVerdictTests
     }
 
     [Fact]
+    public void APodLostAfterASucceededRolloutIsDegradedThoughKubectlSaysWaitingForTheRolloutToFinish()
+    {
+        // kubectl's rules: every replica updated, one not available -> "Waiting for ... 1 of 2 updated replicas are available".
+        var live = Live(desired: 2, ready: 1) with { Phase = RolloutPhase.Progressing, PhaseMessage = "Waiting for deployment \"api\" rollout to finish: 1 of 2 updated replicas are available..." };
+
+        var verdict = RolloutVerdict.ForService(Applied(RequestState.Succeeded, revision: 2), live, null, 2, []);
+
+        Assert.Equal((ServiceState.Degraded, "1 of 2 ready"), (verdict.State, verdict.Detail));
+    }
+
+    [Fact]
+    public void ARestartMadeWithKubectlOutsideThePortalIsProgressingNotDegraded()
+    {
+        var live = Live(desired: 2, ready: 2) with { Updated = 1, Replicas = 3, Phase = RolloutPhase.Progressing, PhaseMessage = "Waiting for deployment \"api\" rollout to finish: 1 out of 2 new replicas have been updated..." };
+
+        var verdict = RolloutVerdict.ForService(Applied(RequestState.Succeeded, revision: 2), live, null, 2, []);
+
+        Assert.Equal(ServiceState.Progressing, verdict.State);
+        Assert.StartsWith("Waiting for deployment", verdict.Detail);
+    }
+
+    [Fact]
     public void AServiceScaledToZeroSaysSoAndNotHealthy()
     {
         var applied = new AppliedRevision(3, 2, RequestState.Succeeded, Spec with { Replicas = 0 });

@@ -124,9 +124,10 @@ public static partial class RolloutVerdict
             return new(ServiceState.ScaledToZero, "Scaled to zero", "0 replicas wanted: nothing runs");
         }
 
-        if (live.Phase == RolloutPhase.Progressing)
+        // Outside a portal rollout: a restart or a change made with kubectl, judged the same way. Every replica already
+        // of the current template while some are not available is a loss (a pod died, a node went), not a rollout.
+        if (live.Phase == RolloutPhase.Progressing && (live.Updated < live.Desired || live.Replicas > live.Updated))
         {
-            // Outside a portal rollout: a restart or a change made with kubectl, judged the same way.
             return new(ServiceState.Progressing, "Progressing", live.PhaseMessage);
         }
 

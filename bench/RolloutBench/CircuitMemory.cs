@@ -158,6 +158,9 @@ public static class CircuitMemory
             // Not published: serve MudBlazor's and Blazor's scripts from the build output, as `dotnet run` does.
             builder.UseStaticWebAssets();
             builder.UseSetting("Portal:DataDirectory", data);
+            // Made-up tags (v1-unready) deploy as typed, and the demo's own rollouts do not run beside the measurement.
+            builder.UseSetting("Sandbox:Registry", "false");
+            builder.UseSetting("Portal:DemoActivity", "false");
             builder.UseSetting("Environments:0:Name", "staging");
             builder.UseSetting("Environments:0:ProgressDeadlineSeconds", "36000");
             builder.UseSetting("Environments:1:Name", "production");

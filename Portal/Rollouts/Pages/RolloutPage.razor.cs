@@ -22,6 +22,7 @@ public partial class RolloutPage
     private bool loaded;
     private bool forbidden;
     private bool rollingBack;
+    private bool showLogs;
     private string? manifests;
 
     [Parameter]
