@@ -124,7 +124,7 @@ public sealed class DeliveryMetricsTests : PortalComponentTest
     }
 
     /// <summary>A request that went through the lifecycle's own transitions at the given times.</summary>
-    private static void Add(PortalDbContext db, int serviceId, DateTimeOffset submitted, TimeSpan? healthyAfter = null, TimeSpan? failedAfter = null, TimeSpan? waited = null)
+    internal static void Add(PortalDbContext db, int serviceId, DateTimeOffset submitted, TimeSpan? healthyAfter = null, TimeSpan? failedAfter = null, TimeSpan? waited = null)
     {
         var request = new DeploymentRequest
         {
