@@ -1,4 +1,6 @@
 using Microsoft.Playwright;
+using Portal.Notifications;
+using Portal.Tests.Components;
 using Portal.Tests.Infrastructure;
 using Portal.Tests.Notifications;
 using static Microsoft.Playwright.Assertions;
