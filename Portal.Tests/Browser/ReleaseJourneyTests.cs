@@ -73,7 +73,7 @@ public sealed class ReleaseJourneyTests(PortalApp app, Infrastructure.Browser br
         await Expect(bob.Locator("#metrics-chart")).ToContainTextAsync("Deployments");
         await Screenshot(bob, "bob-delivery-metrics-30-days.png");
 
-        await bob.Locator(".mud-select:has(#metrics-days)").ClickAsync();
+        await bob.Locator(".mud-input-control:has(#metrics-days)").Last.ClickAsync();
         await bob.Locator(".mud-popover-open .mud-list-item").Filter(new() { HasText = "Last 90 days" }).ClickAsync();
 
         await Expect(bob.Locator("#metric-frequency")).ToContainTextAsync("3 deployments");

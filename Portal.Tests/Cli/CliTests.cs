@@ -122,7 +122,12 @@ public sealed class CliTests(CliPortal portal) : IClassFixture<CliPortal>
         await Poll.UntilAsync(() => output.ToString().Contains("Not applied yet"), Within, "the deploy never showed the waiting request");
         var id = await LatestRequestIdAsync("cli-expire");
         // The request was made longer ago than the approval timeout: the portal's sweep expires it.
-        await App.WithDbAsync(db => db.DeploymentRequests.Where(r => r.Id == id).ExecuteUpdateAsync(u => u.SetProperty(r => r.CreatedAt, r => r.CreatedAt.AddDays(-30))));
+        await App.WithDbAsync(async db =>
+        {
+            var request = await db.DeploymentRequests.SingleAsync(r => r.Id == id);
+            request.CreatedAt = request.CreatedAt.AddDays(-30);
+            return await db.SaveChangesAsync();
+        });
         await App.Get<RequestLifecycle>().ExpireOverdueAsync();
         var run = await deploy.WaitAsync(Within);
 

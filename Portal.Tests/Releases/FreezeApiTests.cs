@@ -169,7 +169,7 @@ public sealed class FreezeApiTests : IAsyncDisposable
         Assert.Contains("an Admin can break the glass with a reason", (await noReason.JsonAsync()).GetProperty("detail").GetString());
         Assert.Equal(HttpStatusCode.Forbidden, notAdmin.StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, tooLong.StatusCode);
-        Assert.True((await tooLong.JsonAsync()).GetProperty("errors").TryGetProperty("breakGlassReason", out _));
+        Assert.True((await tooLong.JsonAsync()).GetProperty("errors").TryGetProperty("BreakGlassReason", out _));
         Assert.Equal(RequestState.AwaitingApproval, await portal.WithDbAsync(db => db.DeploymentRequests.Where(r => r.Id == id).Select(r => r.State).SingleAsync()));
         Assert.Equal(0, await portal.WithDbAsync(db => db.AuditEvents.CountAsync(e => e.RequestId == id && e.Action == "BreakGlass")));
 
