@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using System.Security.Cryptography;
 using System.Text.Json;
 using Microsoft.Playwright;
 using Portal.Tests.Infrastructure;
@@ -18,44 +16,11 @@ public sealed record AxeViolation(string Page, string Rule, string Impact, strin
 /// </summary>
 public static class AxeCore
 {
-    private static readonly SemaphoreSlim Installing = new(1, 1);
-
     public static async Task<string> ScriptAsync()
     {
-        var source = Path.Combine(RepositoryRoot.Folder, "Portal.Tests", "Accessibility", "Axe");
-        var lockFile = await File.ReadAllBytesAsync(Path.Combine(source, "package-lock.json"));
-        var tools = Path.Combine(Path.GetTempPath(), "portal-tests-tools", "axe-core-" + Convert.ToHexString(SHA256.HashData(lockFile))[..12].ToLowerInvariant());
-        var script = Path.Combine(tools, "node_modules", "axe-core", "axe.min.js");
-        await Installing.WaitAsync();
-        try
-        {
-            if (!File.Exists(script))
-            {
-                Directory.CreateDirectory(tools);
-                foreach (var file in new[] { "package.json", "package-lock.json" })
-                {
-                    File.Copy(Path.Combine(source, file), Path.Combine(tools, file), overwrite: true);
-                }
-
-                var npm = new ProcessStartInfo("npm") { WorkingDirectory = tools, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-                foreach (var arg in new[] { "ci", "--no-audit", "--no-fund", "--loglevel=error" })
-                {
-                    npm.ArgumentList.Add(arg);
-                }
-
-                using var install = Process.Start(npm)!;
-                var output = install.StandardOutput.ReadToEndAsync();
-                var error = install.StandardError.ReadToEndAsync();
-                await install.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(5));
-                Assert.True(install.ExitCode == 0, $"npm ci failed: {await error}\n{await output}");
-            }
-        }
-        finally
-        {
-            Installing.Release();
-        }
-
-        return await File.ReadAllTextAsync(script);
+        var script = Path.Combine("node_modules", "axe-core", "axe.min.js");
+        var tools = await NpmPackages.InstallAsync(Path.Combine(RepositoryRoot.Folder, "Portal.Tests", "Accessibility", "Axe"), "axe-core", script);
+        return await File.ReadAllTextAsync(Path.Combine(tools, script));
     }
 
     /// <summary>Runs axe on the page as it is now (WCAG 2 A and AA rules) and returns its serious and critical violations.</summary>

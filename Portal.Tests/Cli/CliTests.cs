@@ -112,6 +112,51 @@ public sealed class CliTests(CliPortal portal) : IClassFixture<CliPortal>
     }
 
     [Fact]
+    public async Task AWaitingDeployThatExpiresExitsWithOne()
+    {
+        await App.RegisterServiceAsync("cli-expire");
+        var alice = await App.TokenAsync("alice");
+        var output = new CapturedWriter();
+
+        var deploy = CliRunner.RunAsync(App.BaseAddress, alice, output, "deploy", "payments/cli-expire", "--env", "production", "--tag", "v1", "--wait", "--timeout", "2m");
+        await Poll.UntilAsync(() => output.ToString().Contains("Not applied yet"), Within, "the deploy never showed the waiting request");
+        var id = await LatestRequestIdAsync("cli-expire");
+        // The request was made longer ago than the approval timeout: the portal's sweep expires it.
+        await App.WithDbAsync(async db =>
+        {
+            var request = await db.DeploymentRequests.SingleAsync(r => r.Id == id);
+            request.CreatedAt = request.CreatedAt.AddDays(-30);
+            return await db.SaveChangesAsync();
+        });
+        await App.Get<RequestLifecycle>().ExpireOverdueAsync();
+        var run = await deploy.WaitAsync(Within);
+
+        Assert.True(run.ExitCode == ExitCodes.Unsuccessful, run.ToString());
+        Assert.Contains($"Request #{id} Expired", run.Error);
+    }
+
+    [Fact]
+    public async Task AWaitingDeploySupersededByAnotherAppliedRequestExitsWithOne()
+    {
+        await App.RegisterServiceAsync("cli-supersede");
+        var (alice, bob) = (await App.TokenAsync("alice"), await App.TokenAsync("bob"));
+        var output = new CapturedWriter();
+
+        var deploy = CliRunner.RunAsync(App.BaseAddress, alice, output, "deploy", "payments/cli-supersede", "--env", "production", "--tag", "v1", "--wait", "--timeout", "2m");
+        await Poll.UntilAsync(() => output.ToString().Contains("Not applied yet"), Within, "the deploy never showed the waiting request");
+        var first = await LatestRequestIdAsync("cli-supersede");
+        var second = await CliRunner.RunAsync(App.BaseAddress, alice, "deploy", "payments/cli-supersede", "--env", "production", "--tag", "v2");
+        var secondId = await LatestRequestIdAsync("cli-supersede");
+        var approve = await CliRunner.RunAsync(App.BaseAddress, bob, "approve", secondId.ToString(), "--comment", "the newer one");
+        var run = await deploy.WaitAsync(Within);
+
+        Assert.True(second.ExitCode == ExitCodes.Ok && approve.ExitCode == ExitCodes.Ok, second + approve.ToString());
+        Assert.NotEqual(first, secondId);
+        Assert.True(run.ExitCode == ExitCodes.Unsuccessful, run.ToString());
+        Assert.Contains($"Request #{first} Superseded", run.Error);
+    }
+
+    [Fact]
     public async Task StatusShowsTheRequestItsRolloutAndItsDecisions()
     {
         await App.RegisterServiceAsync("cli-status");

@@ -15,9 +15,6 @@ public sealed class LoopbackOidcProvider : IAsyncDisposable
     public const string ClientId = "selfservice-portal";
     public const string ClientSecret = "loopback-client-secret";
 
-    // Test classes run in parallel: one npm install at a time into the shared tools folder.
-    private static readonly SemaphoreSlim Installing = new(1, 1);
-
     private readonly Process process;
     private readonly string directory;
 
@@ -52,16 +49,8 @@ public sealed class LoopbackOidcProvider : IAsyncDisposable
             usersFile = Path.Combine(directory, "users.json"),
         }));
 
-        string tools;
-        await Installing.WaitAsync();
-        try
-        {
-            tools = await InstallAsync();
-        }
-        finally
-        {
-            Installing.Release();
-        }
+        var tools = await NpmPackages.InstallAsync(
+            Path.Combine(RepositoryRoot.Folder, "Portal.Tests", "Identity", "OidcProvider"), "oidc-provider", Path.Combine("node_modules", "oidc-provider"), "provider.mjs");
 
         var start = new ProcessStartInfo("node") { WorkingDirectory = tools, RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         start.ArgumentList.Add(Path.Combine(tools, "provider.mjs"));
@@ -112,39 +101,6 @@ public sealed class LoopbackOidcProvider : IAsyncDisposable
         catch (IOException)
         {
         }
-    }
-
-    /// <summary>
-    /// Installs the provider's npm packages (pinned by the committed package-lock.json) once per lock file into a folder
-    /// outside the repository, and copies the script beside them.
-    /// </summary>
-    private static async Task<string> InstallAsync()
-    {
-        var source = Path.Combine(RepositoryRoot.Folder, "Portal.Tests", "Identity", "OidcProvider");
-        var lockFile = await File.ReadAllBytesAsync(Path.Combine(source, "package-lock.json"));
-        var tools = Path.Combine(Path.GetTempPath(), "portal-tests-tools", "oidc-provider-" + Convert.ToHexString(SHA256.HashData(lockFile))[..12].ToLowerInvariant());
-        Directory.CreateDirectory(tools);
-        foreach (var file in new[] { "package.json", "package-lock.json", "provider.mjs" })
-        {
-            File.Copy(Path.Combine(source, file), Path.Combine(tools, file), overwrite: true);
-        }
-
-        if (!Directory.Exists(Path.Combine(tools, "node_modules", "oidc-provider")))
-        {
-            var npm = new ProcessStartInfo("npm") { WorkingDirectory = tools, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-            foreach (var arg in new[] { "ci", "--no-audit", "--no-fund", "--loglevel=error" })
-            {
-                npm.ArgumentList.Add(arg);
-            }
-
-            using var install = Process.Start(npm)!;
-            var output = install.StandardOutput.ReadToEndAsync();
-            var error = install.StandardError.ReadToEndAsync();
-            await install.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(5));
-            Assert.True(install.ExitCode == 0, $"npm ci failed: {await error}\n{await output}");
-        }
-
-        return tools;
     }
 
     private static void WriteCertificates(string directory)

@@ -71,6 +71,28 @@ public sealed class OidcTests : IAsyncLifetime
         Assert.Equal(["search"], teams);
     }
 
+    [Fact]
+    public async Task MembershipChangesFromGroupsAreAuditedLikeAnAdminsAndAnUnchangedSignInAddsNothing()
+    {
+        await ValidateTokenAsync("sub-789", "grace", "payments", "search-approvers");
+        await ValidateTokenAsync("sub-789", "grace", "payments", "search-approvers");
+        await ValidateTokenAsync("sub-789", "grace", "payments-approvers");
+
+        var audit = await app.WithDbAsync(db => db.AuditEvents
+            .Where(e => e.Kind == Portal.Requests.AuditSubject.Member && e.Subject.EndsWith("/grace"))
+            .OrderBy(e => e.Id)
+            .Select(e => new { e.Subject, e.Action, e.Actor, e.Comment, e.TeamId })
+            .ToListAsync());
+        // Four changes in all: the unchanged second sign-in recorded none.
+        Assert.Equal(
+            [("payments/grace", "Added"), ("payments/grace", "RoleChanged"), ("search/grace", "Added"), ("search/grace", "Removed")],
+            audit.Select(e => (e.Subject, e.Action)).Order().ToList());
+        Assert.All(audit, e => Assert.Equal(OidcTeamSync.AuditActor, e.Actor));
+        Assert.All(audit, e => Assert.NotNull(e.TeamId));
+        Assert.Contains("Member -> Approver", audit.Single(e => e.Action == "RoleChanged").Comment);
+        Assert.Contains("Role Approver", audit.Single(e => e is { Action: "Added", Subject: "search/grace" }).Comment);
+    }
+
     private async Task<ClaimsPrincipal> ValidateTokenAsync(string subject, string userName, params string[] groups)
     {
         var options = app.Get<IOptionsMonitor<OpenIdConnectOptions>>().Get(IdentityExtensions.OidcScheme);

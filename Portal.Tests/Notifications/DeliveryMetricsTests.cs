@@ -20,7 +20,7 @@ namespace Portal.Tests.Notifications;
 /// restored by the next healthy deployment at day 3 +2 h (90 min); plus one deployment before the period and one of
 /// another team's service, which must not count.
 /// </summary>
-public sealed class DeliveryMetricsTests : PortalComponentTest
+public class DeliveryMetricsTests : PortalComponentTest
 {
     private static readonly DateTimeOffset T0 = new DateTimeOffset(DateTime.UtcNow.Date, TimeSpan.Zero).AddDays(-10);
 
@@ -124,7 +124,7 @@ public sealed class DeliveryMetricsTests : PortalComponentTest
     }
 
     /// <summary>A request that went through the lifecycle's own transitions at the given times.</summary>
-    private static void Add(PortalDbContext db, int serviceId, DateTimeOffset submitted, TimeSpan? healthyAfter = null, TimeSpan? failedAfter = null, TimeSpan? waited = null)
+    internal static void Add(PortalDbContext db, int serviceId, DateTimeOffset submitted, TimeSpan? healthyAfter = null, TimeSpan? failedAfter = null, TimeSpan? waited = null)
     {
         var request = new DeploymentRequest
         {
@@ -160,3 +160,6 @@ public sealed class DeliveryMetricsTests : PortalComponentTest
         }
     }
 }
+
+/// <summary>The same known answers on PostgreSQL: the bucket GROUP BY and the projections are plain EF Core on both engines.</summary>
+public sealed class DeliveryMetricsOnPostgresTests(PostgresPortalApp app) : DeliveryMetricsTests(app), IClassFixture<PostgresPortalApp>;

@@ -225,6 +225,57 @@ public sealed class WebhookTests
         Assert.Equal(0, await app.WithDbAsync(db => db.Webhooks.CountAsync()));
     }
 
+    [Theory]
+    [InlineData("http://127.0.0.1:8080/hook", "loopback address 127.0.0.1")]
+    [InlineData("http://169.254.169.254/latest/meta-data/", "link-local (cloud metadata) address 169.254.169.254")]
+    [InlineData("https://10.1.2.3/hook", "private address 10.1.2.3")]
+    [InlineData("https://172.20.0.5/hook", "private address 172.20.0.5")]
+    [InlineData("https://192.168.1.10/hook", "private address 192.168.1.10")]
+    [InlineData("http://[::1]/hook", "loopback address ::1")]
+    [InlineData("http://[::ffff:192.168.0.1]/hook", "private address 192.168.0.1")]
+    [InlineData("http://[fd00:ec2::254]/hook", "unique-local (private) address fd00:ec2::254")]
+    [InlineData("http://0.0.0.0:9000/", "unspecified address 0.0.0.0")]
+    [InlineData("http://localhost:5000/hook", "local name localhost")]
+    [InlineData("http://metadata.google.internal/computeMetadata/v1/", "local name metadata.google.internal")]
+    public async Task AHookToTheInternalNetworkIsRefusedByDefaultNamingTheUrlFieldAndTheSetting(string url, string what)
+    {
+        await using var app = await PortalApp.StartAsync(("Notifications:AllowPrivateTargets", "false"));
+        var bob = await app.ClientAsync("bob");
+
+        var refused = await bob.PostAsJsonAsync("/api/teams/payments/webhooks", new { url, format = "Json", events = new[] { "Succeeded" } }, PortalApi.Json);
+        var publicHook = await bob.PostAsJsonAsync("/api/teams/payments/webhooks", new { url = "https://hooks.example.com/deploys", format = "Json", events = new[] { "Succeeded" } }, PortalApi.Json);
+
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        var message = (await refused.JsonAsync()).GetProperty("errors").GetProperty("Url")[0].GetString();
+        Assert.Contains($"points at the {what}", message!.Replace("points at a ", "points at the "));
+        Assert.Contains("Notifications:AllowPrivateTargets", message);
+        Assert.Equal(HttpStatusCode.Created, publicHook.StatusCode);
+        Assert.Equal(["https://hooks.example.com/deploys"], await app.WithDbAsync(db => db.Webhooks.Select(h => h.Url).ToListAsync()));
+    }
+
+    [Fact]
+    public async Task ADeliveryWhoseHostResolvesToAnInternalAddressIsRefusedWhenItConnects()
+    {
+        using var receiver = new WebhookReceiver();
+        await using var app = await PortalApp.StartAsync([.. Fast, ("Notifications:AllowPrivateTargets", "false"), ("Notifications:MaxAttempts", "2")]);
+        var bob = await app.ClientAsync("bob");
+        // A hook that passed the check when it was made, but whose name now resolves to loopback (DNS rebinding): the
+        // row is written directly, as the check at creation would refuse the name.
+        await CreateHookAsync(bob, "https://hooks.example.com/deploys", "Json", ["Succeeded"]);
+        var port = new Uri(receiver.Url).Port;
+        await app.WithDbAsync(db => db.Webhooks.ExecuteUpdateAsync(u => u.SetProperty(h => h.Url, $"http://localhost:{port}/hook/")));
+        var hookId = await OnlyHookIdAsync(bob);
+
+        await bob.PostAsync($"/api/teams/payments/webhooks/{hookId}/test", null);
+
+        JsonElement log = default;
+        await Poll.UntilAsync(async () => (log = await bob.GetFromJsonAsync<JsonElement>($"/api/teams/payments/webhooks/{hookId}/deliveries"))[0].GetProperty("state").GetString() == "GaveUp", Within);
+        var error = log[0].GetProperty("error").GetString();
+        Assert.Contains("loopback address", error);
+        Assert.Contains("localhost resolves to it", error);
+        Assert.Empty(receiver.Received);
+    }
+
     internal static async Task<string> CreateHookAsync(HttpClient client, string url, string format, string[] events)
     {
         var response = await client.PostAsJsonAsync("/api/teams/payments/webhooks", new { url, format, events }, PortalApi.Json);

@@ -105,4 +105,26 @@ public sealed class AuditTests : IAsyncLifetime
         Assert.DoesNotContain("search secret plans", csv);
         Assert.All(lines.Skip(1), l => Assert.Contains(",Request,", l));
     }
+
+    [Fact]
+    public async Task TheAuditApiPagesAndRefusesBadPagingNamingTheParameterAsTheRequestListsDo()
+    {
+        var carol = await app.ClientAsync("carol");
+        await (await app.ClientAsync("alice")).SubmitAsync("payments", "payments-api", "staging", new { imageTag = "v1" });
+
+        var second = await (await carol.GetAsync("/api/audit?page=2&pageSize=1")).JsonAsync();
+        var badPage = await carol.GetAsync("/api/audit?page=0");
+        var badSize = await carol.GetAsync("/api/audit?pageSize=201&kind=Nope");
+        var requestsBadSize = await carol.GetAsync("/api/requests?pageSize=201");
+
+        Assert.Equal((2, 1, 1), (second.GetProperty("page").GetInt32(), second.GetProperty("pageSize").GetInt32(), second.GetProperty("items").GetArrayLength()));
+        Assert.True(second.GetProperty("total").GetInt32() >= 2);
+        Assert.Equal(HttpStatusCode.BadRequest, badPage.StatusCode);
+        Assert.Contains("not a page number", (await badPage.JsonAsync()).GetProperty("errors").GetProperty("page")[0].GetString());
+        Assert.Equal(HttpStatusCode.BadRequest, badSize.StatusCode);
+        var errors = (await badSize.JsonAsync()).GetProperty("errors");
+        Assert.Contains("from 1 to 200", errors.GetProperty("pageSize")[0].GetString());
+        Assert.True(errors.TryGetProperty("kind", out _));
+        Assert.Contains("from 1 to 100", (await requestsBadSize.JsonAsync()).GetProperty("errors").GetProperty("pageSize")[0].GetString());
+    }
 }

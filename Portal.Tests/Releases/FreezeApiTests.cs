@@ -152,6 +152,45 @@ public sealed class FreezeApiTests : IAsyncDisposable
         Assert.Equal("Hotfix for the payment outage", notified.Comment);
     }
 
+    [Fact]
+    public async Task AnAdminCanBreakTheGlassToApproveDuringAFreezeAndTheRequestIsAppliedFlaggedAuditedAndNotified()
+    {
+        var portal = await StartAsync();
+        var alice = await portal.ClientAsync("alice");
+        var bob = await portal.ClientAsync("bob");
+        var carol = await portal.ClientAsync("carol");
+        var id = await (await alice.SubmitAsync("payments", "payments-api", "production", new { imageTag = "v1" })).SubmittedIdAsync();
+        await FreezeAsync(carol, "production", "Quarter close");
+
+        var noReason = await carol.PostAsJsonAsync($"/api/requests/{id}/approve", new { comment = "ship", breakGlassReason = " " });
+        var notAdmin = await bob.PostAsJsonAsync($"/api/requests/{id}/approve", new { comment = "ship", breakGlassReason = "I want to" });
+        var tooLong = await carol.PostAsJsonAsync($"/api/requests/{id}/approve", new { breakGlassReason = new string('x', 5000) });
+        Assert.Equal(HttpStatusCode.Conflict, noReason.StatusCode);
+        Assert.Contains("an Admin can break the glass with a reason", (await noReason.JsonAsync()).GetProperty("detail").GetString());
+        Assert.Equal(HttpStatusCode.Forbidden, notAdmin.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, tooLong.StatusCode);
+        Assert.True((await tooLong.JsonAsync()).GetProperty("errors").TryGetProperty("BreakGlassReason", out _));
+        Assert.Equal(RequestState.AwaitingApproval, await portal.WithDbAsync(db => db.DeploymentRequests.Where(r => r.Id == id).Select(r => r.State).SingleAsync()));
+        Assert.Equal(0, await portal.WithDbAsync(db => db.AuditEvents.CountAsync(e => e.RequestId == id && e.Action == "BreakGlass")));
+
+        var broken = await carol.PostAsJsonAsync($"/api/requests/{id}/approve", new { comment = "ship", breakGlassReason = "Fix for the quarter-close report" });
+
+        Assert.Equal(HttpStatusCode.OK, broken.StatusCode);
+        // The apply worker lets the request through the freeze: the break-glass is on the request.
+        await portal.WaitForStateAsync(id, RequestState.Succeeded);
+        Assert.Equal("Fix for the quarter-close report", await portal.WithDbAsync(db => db.DeploymentRequests.Where(r => r.Id == id).Select(r => r.BreakGlassReason).SingleAsync()));
+        var audit = await portal.WithDbAsync(db => db.AuditEvents.SingleAsync(e => e.RequestId == id && e.Action == "BreakGlass"));
+        Assert.Equal("carol", audit.Actor);
+        Assert.Contains("Fix for the quarter-close report", audit.Comment);
+        Assert.Contains("Quarter close", audit.Comment);
+        var serviceId = await portal.WithDbAsync(db => db.Services.Where(s => s.Name == "payments-api").Select(s => s.Id).SingleAsync());
+        var history = await portal.Get<RequestQueries>().HistoryAsync(await portal.PrincipalAsync("alice"), serviceId);
+        Assert.True(history.Single(r => r.Id == id).BreakGlass);
+        var notified = await portal.WithDbAsync(db => db.NotificationEvents.SingleAsync(e => e.RequestId == id && e.Kind == Portal.Notifications.NotificationKind.BreakGlass));
+        Assert.Equal("carol", notified.Actor);
+        Assert.Equal("Fix for the quarter-close report", notified.Comment);
+    }
+
     [Theory]
     [InlineData(null, true)]
     [InlineData("false", false)]

@@ -89,6 +89,48 @@ public sealed class ReleasePagesTests(PortalApp app) : PortalComponentTest(app)
         }
     }
 
+    [Fact]
+    public async Task DuringAFreezeOnlyAnAdminGetsTheBreakGlassFieldOnTheDecisionAndApprovesWithAReason()
+    {
+        var service = await App.RegisterServiceAsync("break-glass-approve");
+        var request = await App.SubmitRequestAsync("alice", service.Name, "production", form => form.ImageTag = "v1");
+        var now = App.Get<TimeProvider>().GetUtcNow();
+        var added = await App.Get<Portal.Releases.FreezeSchedule>().AddAsync(await App.PrincipalAsync("carol"),
+            new Portal.Releases.FreezeWindow { Environment = "production", From = now.AddHours(-1), To = now.AddHours(1), Reason = "Board meeting" });
+        try
+        {
+            await SignInAsAsync("bob");
+            var asApprover = Render<Portal.Requests.Components.DecisionPanel>(p => p.Add(x => x.RequestId, request.Id));
+            asApprover.WaitForElement($"#approve-{request.Id}");
+            Assert.Empty(asApprover.FindAll($"#break-glass-{request.Id}"));
+
+            await SignInAsAsync("carol");
+            var dialogs = RenderDialogProvider();
+            var asAdmin = Render<Portal.Requests.Components.DecisionPanel>(p => p.Add(x => x.RequestId, request.Id));
+            asAdmin.WaitForElement($"#break-glass-{request.Id}");
+            Assert.Contains("Board meeting", asAdmin.Find($".mud-input-control:has(#break-glass-{request.Id})").TextContent);
+
+            // Without a reason the freeze refuses; with one the request is approved and carries it.
+            asAdmin.Find($"#approve-{request.Id}").Click();
+            Confirm(dialogs);
+            await Poll.UntilAsync(() => App.WithDbAsync(db => db.AuditEvents.AnyAsync(e => e.RequestId == request.Id && e.Action == "BreakGlass")), TimeSpan.FromSeconds(1), failOnTimeout: false);
+            Assert.Equal(RequestState.AwaitingApproval, await App.WithDbAsync(db => db.DeploymentRequests.Where(r => r.Id == request.Id).Select(r => r.State).SingleAsync()));
+
+            asAdmin.Find($"#break-glass-{request.Id}").Change("Board asked for the fix");
+            asAdmin.Find($"#approve-{request.Id}").Click();
+            Confirm(dialogs);
+
+            await Poll.UntilAsync(() => App.WithDbAsync(db => db.DeploymentRequests.AnyAsync(r => r.Id == request.Id && r.BreakGlassReason == "Board asked for the fix")), TimeSpan.FromSeconds(30), "The break-glass approval was not stored.");
+            var decision = await App.WithDbAsync(db => db.RequestDecisions.SingleAsync(d => d.RequestId == request.Id));
+            Assert.Equal((DecisionKind.Approved, "carol"), (decision.Kind, decision.DecidedBy));
+            Assert.Equal("carol", await App.WithDbAsync(db => db.AuditEvents.Where(e => e.RequestId == request.Id && e.Action == "BreakGlass").Select(e => e.Actor).SingleAsync()));
+        }
+        finally
+        {
+            await App.Get<Portal.Releases.FreezeSchedule>().RemoveAsync(await App.PrincipalAsync("carol"), added.Value!.Id);
+        }
+    }
+
     [Theory]
     [InlineData("alice", false)]
     [InlineData("carol", true)]

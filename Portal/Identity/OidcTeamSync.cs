@@ -8,16 +8,21 @@ namespace Portal.Identity;
 
 /// <summary>
 /// Turns a user signed in by the identity provider into a local user whose team memberships and Admin role follow the
-/// groups claim, so that authorization reads one source (the database) whichever way the user signed in.
+/// groups claim, so that authorization reads one source (the database) whichever way the user signed in. Each change
+/// it makes is audited like an Admin's, with the identity provider as the actor.
 /// </summary>
 public sealed class OidcTeamSync(
     UserManager<PortalUser> users,
     SignInManager<PortalUser> signIn,
     IDbContextFactory<PortalDbContext> dbFactory,
     AccessTokenCache tokenCache,
-    IOptions<OidcOptions> options)
+    IOptions<OidcOptions> options,
+    TimeProvider time)
 {
     public const string LoginProvider = "oidc";
+
+    /// <summary>Who the audit names for changes that follow the identity provider's groups.</summary>
+    public const string AuditActor = "single sign-on (groups)";
 
     public async Task<ClaimsPrincipal> SyncAsync(ClaimsPrincipal external)
     {
@@ -42,7 +47,7 @@ public sealed class OidcTeamSync(
 
         var groups = external.FindAll(settings.GroupsClaim).Select(c => c.Value).ToHashSet(StringComparer.Ordinal);
         await SyncAdminAsync(user, groups.Contains(settings.AdminGroup));
-        await SyncMembershipsAsync(user.Id, groups, settings.ApproverGroupSuffix);
+        await SyncMembershipsAsync(user, groups, settings.ApproverGroupSuffix);
         tokenCache.ForgetUser(user.Id);
         return await signIn.CreateUserPrincipalAsync(user);
     }
@@ -60,8 +65,9 @@ public sealed class OidcTeamSync(
         }
     }
 
-    private async Task SyncMembershipsAsync(string userId, HashSet<string> groups, string approverSuffix)
+    private async Task SyncMembershipsAsync(PortalUser user, HashSet<string> groups, string approverSuffix)
     {
+        var userId = user.Id;
         await using var db = await dbFactory.CreateDbContextAsync();
         var teams = await db.Teams.Select(t => new { t.Id, t.Name }).ToListAsync();
         var wanted = new Dictionary<int, TeamRole>();
@@ -78,16 +84,28 @@ public sealed class OidcTeamSync(
         }
 
         var current = await db.TeamMembers.Where(m => m.UserId == userId).ToListAsync();
-        db.TeamMembers.RemoveRange(current.Where(m => !wanted.ContainsKey(m.TeamId)));
+        var names = teams.ToDictionary(t => t.Id, t => t.Name);
+        var now = time.GetUtcNow();
+        void Audit(int teamId, string action, string details) =>
+            Releases.AuditLog.Record(db, Requests.AuditSubject.Member, $"{names[teamId]}/{user.UserName}", action, teamId, AuditActor, now, details);
+
+        foreach (var gone in current.Where(m => !wanted.ContainsKey(m.TeamId)))
+        {
+            db.TeamMembers.Remove(gone);
+            Audit(gone.TeamId, "Removed", $"Was {gone.Role}; not in the team's group any more.");
+        }
+
         foreach (var (teamId, role) in wanted)
         {
             var existing = current.Find(m => m.TeamId == teamId);
             if (existing is null)
             {
                 db.TeamMembers.Add(new TeamMember { TeamId = teamId, UserId = userId, Role = role });
+                Audit(teamId, "Added", $"Role {role}, from the identity provider's groups.");
             }
-            else
+            else if (existing.Role != role)
             {
+                Audit(teamId, "RoleChanged", $"Role {existing.Role} -> {role}, from the identity provider's groups.");
                 existing.Role = role;
             }
         }

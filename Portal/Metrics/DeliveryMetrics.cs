@@ -1,3 +1,4 @@
+using System.Linq.Expressions;
 using System.Security.Claims;
 using Microsoft.EntityFrameworkCore;
 using Portal.Data;
@@ -41,8 +42,9 @@ public sealed record DeliveryReport(
     IReadOnlyList<DeliveryBucket> Buckets);
 
 /// <summary>
-/// Computes delivery metrics in the database: counts, averages and percentile picks are SQL (EF Core LINQ, no
-/// provider-specific SQL); only time to restore brings back one pair of times per failure, which is few.
+/// Computes delivery metrics in the database with a fixed number of queries (EF Core LINQ, no provider-specific SQL):
+/// the bars are grouped by bucket in SQL; percentiles are picked from one projected column per measure, since SQLite
+/// has no percentile function; time to restore brings back one pair of times per failure.
 /// The times come from columns stamped at each transition (<see cref="DeliveryTimes"/>), indexed per measure.
 /// </summary>
 public sealed class DeliveryMetrics(IDbContextFactory<PortalDbContext> dbFactory, TeamAccess access)
@@ -102,7 +104,11 @@ public sealed class DeliveryMetrics(IDbContextFactory<PortalDbContext> dbFactory
         return Outcome<DeliveryReport>.Ok(await MeasureAsync(db, scope, query, cancellationToken));
     }
 
-    /// <summary>The measures over <paramref name="scope"/> (already limited to what the caller may see).</summary>
+    /// <summary>
+    /// The measures over <paramref name="scope"/> (already limited to what the caller may see) in five queries whatever the
+    /// period: deployments with their lead times, approval waits, failures with their restore times, and the bars
+    /// (deployments and failures grouped by bucket in SQL).
+    /// </summary>
     public static async Task<DeliveryReport> MeasureAsync(PortalDbContext db, IQueryable<DeploymentRequest> scope, DeliveryQuery query, CancellationToken cancellationToken)
     {
         // Times are stored as UTC; a bound with another offset would compare wrongly in SQL.
@@ -110,11 +116,14 @@ public sealed class DeliveryMetrics(IDbContextFactory<PortalDbContext> dbFactory
         var healthy = scope.Where(r => r.HealthyAt >= from && r.HealthyAt < to);
         var failed = scope.Where(r => r.FailedAt >= from && r.FailedAt < to);
 
-        var deployments = await healthy.CountAsync(cancellationToken);
-        var failures = await failed.CountAsync(cancellationToken);
-        var leadTime = await StatsAsync(healthy.Where(r => r.LeadTimeSeconds != null).Select(r => r.LeadTimeSeconds!.Value), cancellationToken);
-        var approvalWait = await StatsAsync(
-            scope.Where(r => r.DecidedAt >= from && r.DecidedAt < to && r.ApprovalWaitSeconds != null).Select(r => r.ApprovalWaitSeconds!.Value), cancellationToken);
+        // Neither engine shares a percentile function (SQLite has none): one projected column per measure, sorted here.
+        var leadTimes = await healthy.Select(r => r.LeadTimeSeconds).ToListAsync(cancellationToken);
+        var deployments = leadTimes.Count;
+        var leadTime = Stats([.. leadTimes.Where(s => s is not null).Select(s => (double)s!.Value).Order()]);
+        var approvalWait = Stats([.. (await scope
+            .Where(r => r.DecidedAt >= from && r.DecidedAt < to && r.ApprovalWaitSeconds != null)
+            .Select(r => r.ApprovalWaitSeconds!.Value)
+            .ToListAsync(cancellationToken)).Select(s => (double)s).Order()]);
 
         // One row per failure: when it failed and when its service and environment were next healthy (a correlated MIN).
         var restores = await failed
@@ -129,17 +138,18 @@ public sealed class DeliveryMetrics(IDbContextFactory<PortalDbContext> dbFactory
             })
             .ToListAsync(cancellationToken);
         var restoreSeconds = restores.Where(r => r.RestoredAt is not null).Select(r => (r.RestoredAt!.Value - r.FailedAt).TotalSeconds).Order().ToList();
+        var failures = restores.Count;
 
-        var buckets = new List<DeliveryBucket>();
         var width = BucketWidth(to - from);
+        var starts = new List<DateTimeOffset>();
         for (var start = from; start < to; start += width)
         {
-            var end = start + width < to ? start + width : to;
-            buckets.Add(new DeliveryBucket(
-                start,
-                await scope.CountAsync(r => r.HealthyAt >= start && r.HealthyAt < end, cancellationToken),
-                await scope.CountAsync(r => r.FailedAt >= start && r.FailedAt < end, cancellationToken)));
+            starts.Add(start);
         }
+
+        var deployed = await CountPerBucketAsync(healthy, BucketOf(r => r.HealthyAt, starts), cancellationToken);
+        var broken = await CountPerBucketAsync(failed, BucketOf(r => r.FailedAt, starts), cancellationToken);
+        var buckets = starts.Select((start, i) => new DeliveryBucket(start, deployed.GetValueOrDefault(i), broken.GetValueOrDefault(i))).ToList();
 
         return new DeliveryReport(
             query.Team,
@@ -165,19 +175,31 @@ public sealed class DeliveryMetrics(IDbContextFactory<PortalDbContext> dbFactory
     /// <summary>Nearest-rank position (0-based) of percentile <paramref name="p"/> among <paramref name="count"/> ascending values.</summary>
     public static int Rank(double p, int count) => Math.Clamp((int)Math.Ceiling(p * count) - 1, 0, count - 1);
 
-    private static async Task<DurationStats> StatsAsync(IQueryable<long> seconds, CancellationToken cancellationToken)
+    /// <summary>
+    /// The bucket index of a time as a SQL CASE over the buckets' starts (a parameter each): <c>time &lt; start1 ? 0 :
+    /// time &lt; start2 ? 1 : ...</c>. Comparisons are all both engines need, whatever they store a time as.
+    /// </summary>
+    private static Expression<Func<DeploymentRequest, int>> BucketOf(Expression<Func<DeploymentRequest, DateTimeOffset?>> time, List<DateTimeOffset> starts)
     {
-        var count = await seconds.CountAsync(cancellationToken);
-        if (count == 0)
+        Expression index = Expression.Constant(starts.Count - 1);
+        for (var i = starts.Count - 2; i >= 0; i--)
         {
-            return DurationStats.None;
+            var next = new Boundary(starts[i + 1]);
+            var bound = Expression.Convert(Expression.Property(Expression.Constant(next), nameof(Boundary.At)), typeof(DateTimeOffset?));
+            index = Expression.Condition(Expression.LessThan(time.Body, bound), Expression.Constant(i), index);
         }
 
-        var ordered = seconds.OrderBy(s => s);
-        var median = await ordered.Skip(Rank(0.5, count)).FirstAsync(cancellationToken);
-        var p90 = await ordered.Skip(Rank(0.9, count)).FirstAsync(cancellationToken);
-        var average = await seconds.AverageAsync(s => (double)s, cancellationToken);
-        return new DurationStats(count, median, p90, average);
+        return Expression.Lambda<Func<DeploymentRequest, int>>(index, time.Parameters);
+    }
+
+    /// <summary>How many of <paramref name="rows"/> fall in each bucket: one GROUP BY query.</summary>
+    private static async Task<Dictionary<int, int>> CountPerBucketAsync(IQueryable<DeploymentRequest> rows, Expression<Func<DeploymentRequest, int>> bucket, CancellationToken cancellationToken) =>
+        await rows.GroupBy(bucket).Select(g => new { Bucket = g.Key, Count = g.Count() }).ToDictionaryAsync(g => g.Bucket, g => g.Count, cancellationToken);
+
+    /// <summary>A bucket boundary read through a member, so that EF Core sends it as a parameter (converted like the column).</summary>
+    private sealed class Boundary(DateTimeOffset at)
+    {
+        public DateTimeOffset At { get; } = at;
     }
 
     private static DurationStats Stats(List<double> ascending) => ascending.Count == 0

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Options;
+
 namespace Portal.Notifications;
 
 public static class NotificationsExtensions
@@ -10,7 +12,12 @@ public static class NotificationsExtensions
             .ValidateOnStart();
         // Retries are rows in the outbox (see WebhookDispatcher), not in-process policies: they survive a restart.
         builder.Services.AddHttpClient(WebhookDispatcher.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
-            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, PooledConnectionLifetime = TimeSpan.FromMinutes(5) });
+            .ConfigurePrimaryHttpMessageHandler(services => new SocketsHttpHandler
+            {
+                AllowAutoRedirect = false,
+                PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+                ConnectCallback = WebhookTargets.Connect(services.GetRequiredService<IOptionsMonitor<NotificationsOptions>>()),
+            });
         builder.Services.AddSingleton<WebhookSecrets>();
         builder.Services.AddSingleton<WebhookDispatcher>();
         builder.Services.AddHostedService(services => services.GetRequiredService<WebhookDispatcher>());

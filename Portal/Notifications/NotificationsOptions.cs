@@ -29,4 +29,10 @@ public sealed class NotificationsOptions
     /// <summary>How long one HTTP attempt may take; must stay well below <see cref="LeaseDuration"/>.</summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "00:05:00", ErrorMessage = "Notifications:Timeout must be between 100 ms and 5 minutes.")]
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Whether hooks may post to loopback, link-local (cloud metadata), private and other internal addresses. Off by
+    /// default: a team's hook must not reach into the portal's own network. Checked when a hook is made and at delivery.
+    /// </summary>
+    public bool AllowPrivateTargets { get; set; }
 }

@@ -24,7 +24,7 @@ public sealed record CreatedWebhook(WebhookView Hook, string Secret);
 public sealed record DeliveryView(long Id, long EventId, NotificationKind Kind, DeliveryState State, int Attempts, int? StatusCode, DateTimeOffset CreatedAt, DateTimeOffset? LastAttemptAt, string? Error);
 
 /// <summary>A team's hooks: made, listed, removed and tested by its Approvers (or an Admin).</summary>
-public sealed class TeamWebhooks(IDbContextFactory<PortalDbContext> dbFactory, TeamAccess access, WebhookSecrets secrets, WebhookDispatcher dispatcher, TimeProvider time)
+public sealed class TeamWebhooks(IDbContextFactory<PortalDbContext> dbFactory, TeamAccess access, WebhookSecrets secrets, WebhookDispatcher dispatcher, TimeProvider time, Microsoft.Extensions.Options.IOptionsSnapshot<NotificationsOptions> options)
 {
     public const int MaxUrlLength = 2000;
 
@@ -51,7 +51,7 @@ public sealed class TeamWebhooks(IDbContextFactory<PortalDbContext> dbFactory, T
             return Outcome<CreatedWebhook>.NotFound(NoTeam(team));
         }
 
-        var errors = Validate(form);
+        var errors = Validate(form, options.Value.AllowPrivateTargets);
         if (errors.Count > 0)
         {
             return Outcome<CreatedWebhook>.Invalid(errors);
@@ -130,7 +130,8 @@ public sealed class TeamWebhooks(IDbContextFactory<PortalDbContext> dbFactory, T
     public async Task<IReadOnlyList<string>> ManageableTeamsAsync(ClaimsPrincipal user, CancellationToken cancellationToken = default) =>
         [.. (await access.ChangeableTeamsAsync(user, cancellationToken)).Where(t => t.Role == TeamRole.Approver).Select(t => t.Team)];
 
-    public static Dictionary<string, string[]> Validate(WebhookForm form)
+    /// <param name="allowPrivateTargets">Whether a URL may name a loopback, link-local or private address (see <see cref="WebhookTargets"/>).</param>
+    public static Dictionary<string, string[]> Validate(WebhookForm form, bool allowPrivateTargets)
     {
         var errors = new Dictionary<string, string[]>();
         var url = form.Url.Trim();
@@ -145,6 +146,10 @@ public sealed class TeamWebhooks(IDbContextFactory<PortalDbContext> dbFactory, T
         else if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp) || uri.UserInfo.Length > 0)
         {
             errors[nameof(WebhookForm.Url)] = ["Give an absolute http:// or https:// URL without a user name or password, e.g. https://hooks.example.com/deploys."];
+        }
+        else if (!allowPrivateTargets && WebhookTargets.RefusedHost(uri) is { } refused)
+        {
+            errors[nameof(WebhookForm.Url)] = [refused];
         }
 
         if (!Enum.IsDefined(form.Format))

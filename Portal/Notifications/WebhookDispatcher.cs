@@ -225,6 +225,10 @@ public sealed class WebhookDispatcher(
         {
             error = $"No answer within {options.Value.Timeout.TotalSeconds:0.#} s.";
         }
+        catch (HttpRequestException e) when (e.InnerException is RefusedTargetException refused)
+        {
+            error = refused.Message;
+        }
         catch (HttpRequestException e)
         {
             error = $"Could not connect: {e.HttpRequestError}.";

@@ -26,16 +26,11 @@ public static class TagsApi
         string team, string service, ClaimsPrincipal user, ImageCatalog catalog, TeamAccess access, IDbContextFactory<PortalDbContext> dbFactory, CancellationToken cancellationToken)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var found = await db.Services.Where(s => s.Team.Name == team && s.Name == service).Select(s => new { s.TeamId, s.ImageRepository }).SingleOrDefaultAsync(cancellationToken);
+        // Same rule as the request lists: the tag picker is part of a team's deployment business.
+        var (found, problem) = await Catalog.ServiceRoute.FindVisibleAsync(db, access, user, team, service, cancellationToken);
         if (found is null)
         {
-            return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Not found", detail: $"There is no service {team}/{service}.");
-        }
-
-        // Same rule as the request lists: the tag picker is part of a team's deployment business.
-        if (!await access.CanSeeAsync(user, found.TeamId, cancellationToken))
-        {
-            return RequestListApi.NotYourTeam(team);
+            return problem!;
         }
 
         var listing = await catalog.TagsAsync(found.ImageRepository, cancellationToken: cancellationToken);

@@ -47,14 +47,17 @@ public sealed class AuditQueries(IDbContextFactory<PortalDbContext> dbFactory)
     /// <summary>The most rows one export writes: a bigger trail is narrowed by the filter.</summary>
     public const int MaxExportRows = 100_000;
 
+    public const int DefaultPageSize = 50;
+
+    public const int MaxPageSize = 200;
+
     public async Task<(IReadOnlyList<AuditRow> Items, int Total)> PageAsync(ClaimsPrincipal user, AuditFilter filter, int page, int pageSize, CancellationToken cancellationToken = default)
     {
-        page = Math.Max(1, page);
-        pageSize = Math.Clamp(pageSize, 1, 200);
+        var paging = Paging.Bounded(page, pageSize, MaxPageSize);
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var query = await QueryAsync(db, user, filter, cancellationToken);
         var total = await query.CountAsync(cancellationToken);
-        var items = await query.OrderByDescending(r => r.At).ThenByDescending(r => r.Id).Skip((page - 1) * pageSize).Take(pageSize).ToListAsync(cancellationToken);
+        var items = await query.OrderByDescending(r => r.At).ThenByDescending(r => r.Id).Skip(paging.Skip).Take(paging.PageSize).ToListAsync(cancellationToken);
         return (items, total);
     }
 

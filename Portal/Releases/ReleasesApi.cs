@@ -67,15 +67,26 @@ public static class ReleasesApi
     }
 
     private static async Task<Results<Ok<AuditPage>, ValidationProblem>> AuditAsync(
-        ClaimsPrincipal user, AuditQueries audit, string? search, string? kind, string? team, string? actor, DateTimeOffset? from, DateTimeOffset? to, int page = 1, int pageSize = 50)
+        ClaimsPrincipal user, AuditQueries audit, string? search, string? kind, string? team, string? actor, DateTimeOffset? from, DateTimeOffset? to, string? page = null, string? pageSize = null)
     {
-        if (Filter(search, kind, team, actor, from, to) is not { } filter)
+        var errors = new Dictionary<string, string[]>();
+        var paging = Paging.Parse(page, pageSize, AuditQueries.DefaultPageSize, AuditQueries.MaxPageSize, errors);
+        var filter = Filter(search, kind, team, actor, from, to);
+        if (filter is null)
         {
-            return TypedResults.ValidationProblem(KindError(), title: "Some fields are not valid.");
+            foreach (var (field, messages) in KindError())
+            {
+                errors[field] = messages;
+            }
         }
 
-        var (items, total) = await audit.PageAsync(user, filter, page, pageSize);
-        return TypedResults.Ok(new AuditPage(items, Math.Max(1, page), Math.Clamp(pageSize, 1, 200), total));
+        if (filter is null || errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors, title: "Some fields are not valid.");
+        }
+
+        var (items, total) = await audit.PageAsync(user, filter, paging.Page, paging.PageSize);
+        return TypedResults.Ok(new AuditPage(items, paging.Page, paging.PageSize, total));
     }
 
     private static Results<PushStreamHttpResult, ValidationProblem> ExportAsync(

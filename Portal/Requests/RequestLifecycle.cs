@@ -63,8 +63,22 @@ public sealed class RequestLifecycle(
         request.Version++;
     }
 
-    public async Task<Outcome<DeploymentRequest>> ApproveAsync(ClaimsPrincipal user, int requestId, string? comment) =>
-        CommentError(comment) ?? await DecideAsync(user, requestId, DecisionKind.Approved, comment);
+    /// <param name="breakGlassReason">An Admin approving during a freeze: why (recorded on the request, audited, notified).</param>
+    public async Task<Outcome<DeploymentRequest>> ApproveAsync(ClaimsPrincipal user, int requestId, string? comment, string? breakGlassReason = null)
+    {
+        if (CommentError(comment) is { } tooLong)
+        {
+            return tooLong;
+        }
+
+        var breakGlass = string.IsNullOrWhiteSpace(breakGlassReason) ? null : breakGlassReason.Trim();
+        if (breakGlass is not null && FreeText.Validate(breakGlass, "The break-glass reason") is { } badReason)
+        {
+            return Outcome<DeploymentRequest>.Invalid(nameof(RequestForm.BreakGlassReason), badReason);
+        }
+
+        return await DecideAsync(user, requestId, DecisionKind.Approved, comment, breakGlass);
+    }
 
     public async Task<Outcome<DeploymentRequest>> RejectAsync(ClaimsPrincipal user, int requestId, string? comment)
     {
@@ -236,7 +250,7 @@ public sealed class RequestLifecycle(
         return await SaveAsync(db, request, to.ToString());
     }
 
-    private async Task<Outcome<DeploymentRequest>> DecideAsync(ClaimsPrincipal user, int requestId, DecisionKind kind, string? comment)
+    private async Task<Outcome<DeploymentRequest>> DecideAsync(ClaimsPrincipal user, int requestId, DecisionKind kind, string? comment, string? breakGlass = null)
     {
         var verb = kind == DecisionKind.Approved ? "approve" : "reject";
         await using var db = await dbFactory.CreateDbContextAsync();
@@ -279,10 +293,25 @@ public sealed class RequestLifecycle(
 
         if (kind == DecisionKind.Approved && environments.Value.Find(request.Environment) is { } environment)
         {
-            var answer = ApprovalPolicy.Decide(new ApprovalQuestion(environment, ApprovalAsk.Approve, now, Request: request, Freeze: await freezes.ActiveAsync(environment, now)));
+            var freeze = await freezes.ActiveAsync(environment, now);
+            if (freeze is null)
+            {
+                breakGlass = null;
+            }
+            else if (breakGlass is not null && !user.IsInRole(Roles.Admin))
+            {
+                return Outcome<DeploymentRequest>.Forbidden($"Only an Admin can break the glass. {freeze.Describe()}.");
+            }
+
+            var answer = ApprovalPolicy.Decide(new ApprovalQuestion(environment, ApprovalAsk.Approve, now, Request: request, Freeze: freeze, BreakGlassReason: breakGlass));
             if (answer.Route == ApprovalRoute.Refused)
             {
                 return Outcome<DeploymentRequest>.Conflict(answer.Reason);
+            }
+
+            if (breakGlass is not null && freeze is not null && request.BreakGlassReason is null)
+            {
+                BreakGlass(db, request, breakGlass, freeze, user.Identity?.Name ?? "", now);
             }
         }
 
@@ -298,6 +327,26 @@ public sealed class RequestLifecycle(
         });
         Move(db, request, kind == DecisionKind.Approved ? RequestState.Approved : RequestState.Rejected, user.Identity?.Name ?? "", comment, now);
         return await SaveAsync(db, request, kind == DecisionKind.Approved ? "approved" : "rejected");
+    }
+
+    /// <summary>
+    /// An Admin approves during a freeze: the reason goes on the request (so that it is flagged in history and the apply
+    /// worker lets it through), into the audit and out as a break-glass notification, in the approval's transaction.
+    /// </summary>
+    private void BreakGlass(PortalDbContext db, DeploymentRequest request, string reason, Releases.ActiveFreeze freeze, string actor, DateTimeOffset now)
+    {
+        request.BreakGlassReason = reason;
+        db.AuditEvents.Add(new AuditEvent
+        {
+            Kind = AuditSubject.Request, Subject = $"#{request.Id}", Action = "BreakGlass", TeamId = request.Service.TeamId, RequestId = request.Id, ServiceId = request.ServiceId,
+            Actor = actor, At = now, Comment = $"{reason} (approved during: {freeze.Describe()})",
+        });
+        Notifications.Notifications.Enqueue(db, new Notifications.NotificationEvent
+        {
+            Kind = Notifications.NotificationKind.BreakGlass, TeamId = request.Service.TeamId, ServiceId = request.ServiceId, RequestId = request.Id,
+            Environment = request.Environment, Actor = actor, Comment = reason, At = now,
+        });
+        logger.LogWarning("Break-glass: request {RequestId} approved by {User} during a freeze of {Environment}", request.Id, actor, request.Environment);
     }
 
     private async Task<Outcome<DeploymentRequest>> SaveAsync(PortalDbContext db, DeploymentRequest request, string what)

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
@@ -43,7 +42,7 @@ public static class RequestListApi
         ClaimsPrincipal user, RequestQueries queries, TeamAccess access, IOptions<EnvironmentCatalog> environments, IDbContextFactory<PortalDbContext> dbFactory, CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string[]>();
-        var paging = Paging(page, pageSize, errors);
+        var paging = Portal.Paging.Parse(page, pageSize, DefaultPageSize, MaxPageSize, errors);
         if (!string.IsNullOrEmpty(environment) && environments.Value.Find(environment) is null)
         {
             errors["environment"] = [$"There is no environment '{environment}'. Known: {string.Join(", ", environments.Value.Environments.Select(e => e.Name))}."];
@@ -55,15 +54,10 @@ public static class RequestListApi
         }
 
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var found = await db.Services.Where(s => s.Team.Name == team && s.Name == service).Select(s => new { s.Id, s.TeamId }).SingleOrDefaultAsync(cancellationToken);
+        var (found, problem) = await Catalog.ServiceRoute.FindVisibleAsync(db, access, user, team, service, cancellationToken);
         if (found is null)
         {
-            return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Not found", detail: $"There is no service {team}/{service}.");
-        }
-
-        if (!await access.CanSeeAsync(user, found.TeamId, cancellationToken))
-        {
-            return NotYourTeam(team);
+            return problem!;
         }
 
         var filter = new RequestFilter(ServiceId: found.Id, Environment: string.IsNullOrEmpty(environment) ? null : environment);
@@ -75,7 +69,7 @@ public static class RequestListApi
         ClaimsPrincipal user, RequestQueries queries, TeamAccess access, IDbContextFactory<PortalDbContext> dbFactory, CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string[]>();
-        var paging = Paging(page, pageSize, errors);
+        var paging = Portal.Paging.Parse(page, pageSize, DefaultPageSize, MaxPageSize, errors);
         RequestState? wanted = null;
         if (!string.IsNullOrEmpty(state))
         {
@@ -113,7 +107,7 @@ public static class RequestListApi
         return TypedResults.Ok(await PageAsync(user, queries, new RequestFilter(TeamId: teamId, State: wanted), paging, cancellationToken));
     }
 
-    private static async Task<ListPage<RequestListItem>> PageAsync(ClaimsPrincipal user, RequestQueries queries, RequestFilter filter, (int Page, int PageSize) paging, CancellationToken cancellationToken)
+    private static async Task<ListPage<RequestListItem>> PageAsync(ClaimsPrincipal user, RequestQueries queries, RequestFilter filter, Portal.Paging paging, CancellationToken cancellationToken)
     {
         var (items, total) = await queries.PageAsync(user, filter, paging.Page, paging.PageSize, cancellationToken);
         return new ListPage<RequestListItem>(
@@ -121,24 +115,5 @@ public static class RequestListApi
             paging.Page, paging.PageSize, total);
     }
 
-    /// <summary>Parsed here rather than bound, so that a bad value is a ProblemDetails naming the parameter.</summary>
-    private static (int Page, int PageSize) Paging(string? page, string? pageSize, Dictionary<string, string[]> errors)
-    {
-        var pageNumber = 1;
-        if (page is not null && (!int.TryParse(page, NumberStyles.None, CultureInfo.InvariantCulture, out pageNumber) || pageNumber < 1))
-        {
-            errors["page"] = [$"'{page}' is not a page number: use a whole number from 1."];
-        }
-
-        var size = DefaultPageSize;
-        if (pageSize is not null && (!int.TryParse(pageSize, NumberStyles.None, CultureInfo.InvariantCulture, out size) || size < 1 || size > MaxPageSize))
-        {
-            errors["pageSize"] = [$"'{pageSize}' is not a page size: use a whole number from 1 to {MaxPageSize}."];
-        }
-
-        return (pageNumber, size);
-    }
-
-    internal static ProblemHttpResult NotYourTeam(string team) =>
-        TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Not your team's service", detail: $"Only members of {team} (and Admins) see its deployment requests and images.");
+    internal static ProblemHttpResult NotYourTeam(string team) => Catalog.ServiceRoute.NotYourTeam(team);
 }

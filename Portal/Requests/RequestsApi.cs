@@ -59,7 +59,8 @@ public sealed record DisruptionBudgetChange(string? MinAvailable = null, string?
 public sealed record IngressChange(
     string? Host = null, string Path = "/", IngressPathType PathType = IngressPathType.Prefix, string? TlsSecretName = null, string? ClusterIssuer = null, string? ClassName = null);
 
-public sealed record DecisionBody(string? Comment = null);
+/// <param name="BreakGlassReason">For an Admin approving during a freeze: why.</param>
+public sealed record DecisionBody(string? Comment = null, string? BreakGlassReason = null);
 
 public sealed record RequestResource(
     int Id,
@@ -95,7 +96,7 @@ public static class RequestsApi
             .WithSummary("Submit a deployment request: the given fields on top of the environment's current revision.");
         api.MapGet("/requests/{id:int}", GetAsync).WithSummary("A deployment request, its review and decisions. Never secret values.");
         api.MapPost("/requests/{id:int}/approve", (int id, DecisionBody? body, ClaimsPrincipal user, RequestLifecycle lifecycle, RequestQueries queries) =>
-            DecideAsync(id, user, queries, () => lifecycle.ApproveAsync(user, id, body?.Comment)));
+            DecideAsync(id, user, queries, () => lifecycle.ApproveAsync(user, id, body?.Comment, body?.BreakGlassReason)));
         api.MapPost("/requests/{id:int}/reject", (int id, DecisionBody? body, ClaimsPrincipal user, RequestLifecycle lifecycle, RequestQueries queries) =>
             DecideAsync(id, user, queries, () => lifecycle.RejectAsync(user, id, body?.Comment)));
         api.MapPost("/requests/{id:int}/cancel", (int id, DecisionBody? body, ClaimsPrincipal user, RequestLifecycle lifecycle, RequestQueries queries) =>

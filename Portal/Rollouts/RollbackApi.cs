@@ -27,13 +27,13 @@ public static class RollbackApi
         string team, string service, string environment, RollbackBody body, ClaimsPrincipal user, RequestService requests, RequestQueries queries, IDbContextFactory<PortalDbContext> dbFactory)
     {
         await using var db = await dbFactory.CreateDbContextAsync();
-        var serviceId = await db.Services.Where(s => s.Team.Name == team && s.Name == service).Select(s => (int?)s.Id).SingleOrDefaultAsync();
-        if (serviceId is null)
+        var (found, problem) = await Catalog.ServiceRoute.FindAsync(db, team, service);
+        if (found is null)
         {
-            return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Not found", detail: $"There is no service {team}/{service}.");
+            return problem!;
         }
 
-        var outcome = await requests.RollbackAsync(user, serviceId.Value, environment, body.Revision, body.Comment);
+        var outcome = await requests.RollbackAsync(user, found.Id, environment, body.Revision, body.Comment);
         if (!outcome.Succeeded)
         {
             return RequestsApi.Problem(outcome);

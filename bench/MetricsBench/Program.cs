@@ -13,10 +13,8 @@ using Portal.Requests;
 var requestCount = args.Length > 0 ? int.Parse(args[0]) : 100_000;
 var iterations = args.Length > 1 ? int.Parse(args[1]) : 30;
 var folder = Directory.CreateTempSubdirectory("metrics-bench");
-var options = new DbContextOptionsBuilder<PortalDbContext>()
-    .UseSqlite(new SqliteConnectionStringBuilder { DataSource = Path.Combine(folder.FullName, "bench.db") }.ToString())
-    .Options;
-var factory = new PooledDbContextFactory<PortalDbContext>(options);
+var options = SqlitePortalDbContext.Options(new SqliteConnectionStringBuilder { DataSource = Path.Combine(folder.FullName, "bench.db") }.ToString());
+var factory = new PooledDbContextFactory<SqlitePortalDbContext>(options);
 var now = new DateTimeOffset(DateTime.UtcNow.Date, TimeSpan.Zero);
 var seeding = Stopwatch.StartNew();
 List<Service> services;
