@@ -61,7 +61,9 @@ public sealed class RequestService(
         var valueIds = current?.Spec.Secrets.Select(s => s.ValueId).ToList() ?? [];
         var secretRows = await db.SecretValues.Where(v => valueIds.Contains(v.Id)).ToListAsync();
         var info = secretRows.ToDictionary(v => v.Id, v => new SecretValueInfo(v.Key, v.SetBy, v.SetAt));
-        var form = current is null ? RequestForm.FirstDeploy(service.ContainerPort, environment.MaxReplicas) : RequestForm.From(current.Spec, info);
+        var form = current is null ? RequestForm.FirstDeploy(service.ContainerPort, environment.MaxReplicas, service.Kind) : RequestForm.From(current.Spec, info);
+        // The kind is the service's: a web service registered as a worker since its last revision deploys as a worker now.
+        form.Kind = service.Kind;
         var lastApplied = await RequestQueries.LastAppliedSpecAsync(db, service.Id, environment.Name);
         return Outcome<RequestDraft>.Ok(new RequestDraft(service, environment, current, form, secretRows.ToDictionary(v => v.Key, v => v.Size), lastApplied));
     }
@@ -73,7 +75,7 @@ public sealed class RequestService(
     /// <param name="maxAge">How old a cached tag resolution may be; submit passes <see cref="TimeSpan.Zero"/> to ask the registry now.</param>
     public async Task<Outcome<ReviewedRequest>> ReviewAsync(RequestDraft draft, RequestForm form, TimeSpan? maxAge = null, CancellationToken cancellationToken = default)
     {
-        var errors = RequestValidator.Validate(form, draft.Environment, draft.SecretSizes);
+        var errors = RequestValidator.Validate(form, draft.Environment, draft.SecretSizes, VolumeRules.Claimed(draft.Current?.Spec, draft.LastApplied));
         if (errors.Count > 0)
         {
             return Outcome<ReviewedRequest>.Invalid(errors);
