@@ -56,12 +56,13 @@ public sealed class WorkloadFormTests(PortalApp app) : PortalComponentTest(app)
         await App.RegisterServiceAsync("env-dns-target");
         await RegisterWorkerAsync("env-dns-worker");
         await SignInAsAsync("alice");
+        var popovers = RenderPopoverProvider();
         var cut = RenderForm(service.Name, "production");
         cut.Find("#add-env").Click();
         cut.WaitForElement("#env-name-0").Change("TARGET_URL");
 
         cut.Find("#env-address-0 button").Click();
-        var items = cut.WaitForElements(".env-address-item");
+        var items = popovers.WaitForElements(".env-address-item");
         Assert.Contains(items, i => i.TextContent.Contains("env-dns-target: env-dns-target.payments-production.svc.cluster.local:8080", StringComparison.Ordinal));
         Assert.DoesNotContain(items, i => i.TextContent.Contains("env-dns-worker", StringComparison.Ordinal));
         Assert.DoesNotContain(items, i => i.TextContent.Contains("env-dns-caller:", StringComparison.Ordinal));
