@@ -75,6 +75,8 @@ public sealed class RequestService(
     /// <param name="maxAge">How old a cached tag resolution may be; submit passes <see cref="TimeSpan.Zero"/> to ask the registry now.</param>
     public async Task<Outcome<ReviewedRequest>> ReviewAsync(RequestDraft draft, RequestForm form, TimeSpan? maxAge = null, CancellationToken cancellationToken = default)
     {
+        // The kind is the service's setting: a re-submitted or promoted form cannot carry another one.
+        form.Kind = draft.Service.Kind;
         var errors = RequestValidator.Validate(form, draft.Environment, draft.SecretSizes, VolumeRules.Claimed(draft.Current?.Spec, draft.LastApplied));
         if (errors.Count > 0)
         {
