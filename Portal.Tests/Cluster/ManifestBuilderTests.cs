@@ -108,7 +108,7 @@ public sealed class ManifestBuilderTests
     [Fact]
     public void ServiceExposesTheContainerPortInsideTheCluster()
     {
-        var service = Build(Spec).Service;
+        var service = Build(Spec).Service!;
 
         Assert.Equal("ClusterIP", service.Spec.Type);
         Assert.Equal((8080, "8080"), (Assert.Single(service.Spec.Ports).Port, service.Spec.Ports[0].TargetPort.Value));

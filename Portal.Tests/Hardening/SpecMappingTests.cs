@@ -40,10 +40,17 @@ public sealed class SpecMappingTests
         Strategy = new RolloutStrategySpec(RolloutStrategyKind.RollingUpdate, "1", "0"),
         DisruptionBudget = new DisruptionBudgetSpec("50%", null),
         Ingress = new IngressSpec("api.payments.example.com", "/v1", IngressPathType.Exact, "api-tls", "letsencrypt", "nginx"),
+        Volumes = [new VolumeSpec("data", "10Gi", "/var/lib/data", null, VolumeAccessMode.ReadWriteOnce), new VolumeSpec("shared", "1Gi", "/srv/shared", "fast", VolumeAccessMode.ReadWriteMany)],
     };
 
-    /// <summary>The same with autoscaling, the other side of the replicas/autoscaling choice.</summary>
-    private static readonly RequestSpec Autoscaled = Fixed with { Replicas = null, Autoscaling = new AutoscalingSpec(2, 6, 60, 75) };
+    /// <summary>
+    /// The same with autoscaling, the other side of the replicas/autoscaling choice, as a worker (the other kind: no port,
+    /// so no Ingress either).
+    /// </summary>
+    private static readonly RequestSpec Autoscaled = Fixed with
+    {
+        Replicas = null, Autoscaling = new AutoscalingSpec(2, 6, 60, 75), Kind = Portal.Catalog.ServiceKind.Worker, ContainerPort = 0, Ingress = null,
+    };
 
     [Fact]
     public void TheSamplesSetEverySpecField()
@@ -92,14 +99,16 @@ public sealed class SpecMappingTests
             Startup: new ProbeChange(Type: ProbeKind.Exec, Command: ["cat", "/tmp/started"], FailureThreshold: 50), RemoveStartup: false,
             Strategy: new StrategyChange(RolloutStrategyKind.Recreate), DisruptionBudget: new DisruptionBudgetChange(MaxUnavailable: "1"), RemoveDisruptionBudget: false,
             Ingress: new IngressChange("api.example.com", "/", IngressPathType.Prefix, "api-tls"), RemoveIngress: false,
-            BreakGlassReason: "not a spec field: read by the approval policy, never stored in the spec");
+            BreakGlassReason: "not a spec field: read by the approval policy, never stored in the spec",
+            Volumes: [new VolumeChange("data", "2Gi", "/data")]);
         Assert.All(typeof(RequestChange).GetProperties(), p => Assert.True(p.GetValue(change) is not null, $"The sample change leaves {p.Name} out."));
         var form = RequestForm.From(Baseline, new Dictionary<int, SecretValueInfo>());
 
         RequestsApi.Apply(change, form);
         var spec = form.ToSpec(Baseline.ImageRepository, form.ImageDigest, Kept(Baseline), _ => 99);
 
-        foreach (var property in typeof(RequestSpec).GetProperties().Where(p => p.CanWrite && p.Name != nameof(RequestSpec.ImageRepository)))
+        // The repository and the kind are the service's settings, not a request's.
+        foreach (var property in typeof(RequestSpec).GetProperties().Where(p => p.CanWrite && p.Name is not nameof(RequestSpec.ImageRepository) and not nameof(RequestSpec.Kind)))
         {
             Assert.True(Json(property.GetValue(spec)) != Json(property.GetValue(Baseline)), $"The API cannot change {property.Name}.");
         }

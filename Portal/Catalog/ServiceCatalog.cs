@@ -26,10 +26,15 @@ public sealed record ServiceRow(int Id, string Name, string Team, string ImageRe
 {
     /// <summary>Each environment's last applied request: its state and version. Empty when nothing was deployed.</summary>
     public IReadOnlyList<EnvironmentVersion> Environments { get; init; } = [];
+
+    public ServiceKind Kind { get; init; }
 }
 
 /// <summary>What the catalog shows of a service in one environment: the state and image tag of its last applied request.</summary>
 public sealed record EnvironmentVersion(int ServiceId, string Environment, Requests.RequestState State, string ImageTag, int? Revision);
+
+/// <summary>A web service as other pods of its environment reach it: <c>{service}.{namespace}.svc.cluster.local:{port}</c>.</summary>
+public sealed record ServiceAddress(string Service, string Address);
 
 public sealed record CatalogPage(IReadOnlyList<ServiceRow> Items, int TotalCount);
 
@@ -46,7 +51,7 @@ public sealed class ServiceCatalog(IDbContextFactory<PortalDbContext> dbFactory,
         var items = await Order(rows, query)
             .Skip(Math.Max(0, query.Page) * PageSize(query))
             .Take(PageSize(query))
-            .Select(s => new ServiceRow(s.Id, s.Name, s.Team.Name, s.ImageRepository, s.Description, s.ArchivedAt != null, s.UpdatedAt))
+            .Select(s => new ServiceRow(s.Id, s.Name, s.Team.Name, s.ImageRepository, s.Description, s.ArchivedAt != null, s.UpdatedAt) { Kind = s.Kind })
             .ToListAsync(cancellationToken);
         var versions = await EnvironmentVersionsAsync(db, [.. items.Select(i => i.Id)], cancellationToken);
         return new CatalogPage([.. items.Select(i => i with { Environments = versions[i.Id].ToList() })], total);
@@ -86,6 +91,21 @@ public sealed class ServiceCatalog(IDbContextFactory<PortalDbContext> dbFactory,
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         return await db.Services.Include(s => s.Team).AsNoTracking()
             .SingleOrDefaultAsync(s => s.Team.Name == team && s.Name == name, cancellationToken);
+    }
+
+    /// <summary>
+    /// The team's web services other than <paramref name="exceptServiceId"/> (not archived, workers have no address), with
+    /// their in-cluster DNS names in <paramref name="environment"/>, for the env vars form.
+    /// </summary>
+    public async Task<IReadOnlyList<ServiceAddress>> TeamAddressesAsync(int teamId, int exceptServiceId, Cluster.DeploymentEnvironment environment, CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var services = await db.Services.AsNoTracking()
+            .Where(s => s.TeamId == teamId && s.Id != exceptServiceId && s.ArchivedAt == null && s.Kind == ServiceKind.Web)
+            .OrderBy(s => s.Name)
+            .Select(s => new { s.Name, s.ContainerPort, Team = s.Team.Name })
+            .ToListAsync(cancellationToken);
+        return [.. services.Select(s => new ServiceAddress(s.Name, Cluster.ManifestBuilder.DnsName(s.Name, environment.NamespaceFor(s.Team), s.ContainerPort)))];
     }
 
     public async Task<Outcome<Service>> RegisterAsync(ClaimsPrincipal user, ServiceForm form)
@@ -245,7 +265,8 @@ public sealed class ServiceCatalog(IDbContextFactory<PortalDbContext> dbFactory,
 
     private static void Apply(ServiceForm form, Service service, DateTimeOffset now)
     {
-        service.ContainerPort = form.ContainerPort;
+        service.Kind = form.Kind;
+        service.ContainerPort = form.Kind == ServiceKind.Worker ? 0 : form.ContainerPort;
         service.Description = form.Description?.Trim() ?? "";
         service.RepositoryUrl = Blank(form.RepositoryUrl);
         service.RunbookUrl = Blank(form.RunbookUrl);

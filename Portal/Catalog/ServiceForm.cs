@@ -14,7 +14,10 @@ public sealed class ServiceForm : IValidatableObject
 
     public string ImageRepository { get; set; } = "";
 
-    [Range(1, 65535, ErrorMessage = "Container port must be between 1 and 65535.")]
+    /// <summary>A web service listens on <see cref="ContainerPort"/> behind a Service; a worker has no port.</summary>
+    public ServiceKind Kind { get; set; }
+
+    /// <summary>Required for a web service; ignored (stored as 0) for a worker.</summary>
     public int ContainerPort { get; set; } = 8080;
 
     public string? Description { get; set; }
@@ -33,6 +36,7 @@ public sealed class ServiceForm : IValidatableObject
         Name = service.Name,
         Team = service.Team.Name,
         ImageRepository = service.ImageRepository,
+        Kind = service.Kind,
         ContainerPort = service.ContainerPort,
         Description = service.Description,
         RepositoryUrl = service.RepositoryUrl,
@@ -51,6 +55,15 @@ public sealed class ServiceForm : IValidatableObject
         if (KubernetesNames.ValidateImageRepository(ImageRepository?.Trim()) is { } imageError)
         {
             yield return new ValidationResult(imageError, [nameof(ImageRepository)]);
+        }
+
+        if (!Enum.IsDefined(Kind))
+        {
+            yield return new ValidationResult("Kind must be web or worker.", [nameof(Kind)]);
+        }
+        else if (Kind == ServiceKind.Web && ContainerPort is < 1 or > 65535)
+        {
+            yield return new ValidationResult("Container port must be between 1 and 65535.", [nameof(ContainerPort)]);
         }
 
         if (FreeText.Validate(Description, "Description") is { } descriptionError)

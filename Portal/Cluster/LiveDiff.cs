@@ -58,7 +58,7 @@ public sealed class LiveDiff(ClusterConnections connections, ILogger<LiveDiff> l
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
 
     /// <summary>Objects the apply deletes when a request no longer has them (see <see cref="ClusterApplier"/>).</summary>
-    private static readonly (string ApiVersion, string Kind)[] DeletedWhenAbsent = [("v1", "Secret"), ("autoscaling/v2", "HorizontalPodAutoscaler"), ("policy/v1", "PodDisruptionBudget"), ("networking.k8s.io/v1", "Ingress")];
+    private static readonly (string ApiVersion, string Kind)[] DeletedWhenAbsent = [("v1", "Secret"), ("v1", "Service"), ("autoscaling/v2", "HorizontalPodAutoscaler"), ("policy/v1", "PodDisruptionBudget"), ("networking.k8s.io/v1", "Ingress")];
 
     private static readonly string[] NoiseFields = ["managedFields", "resourceVersion", "generation", "uid", "creationTimestamp", "selfLink"];
 
@@ -292,6 +292,7 @@ public sealed class LiveDiff(ClusterConnections connections, ILogger<LiveDiff> l
                     ("", "Secret") => await client.CoreV1.ReadNamespacedSecretAsync(name, ns, cancellationToken: cancellationToken),
                     ("", "Service") => await client.CoreV1.ReadNamespacedServiceAsync(name, ns, cancellationToken: cancellationToken),
                     ("", "ServiceAccount") => await client.CoreV1.ReadNamespacedServiceAccountAsync(name, ns, cancellationToken: cancellationToken),
+                    ("", "PersistentVolumeClaim") => await client.CoreV1.ReadNamespacedPersistentVolumeClaimAsync(name, ns, cancellationToken: cancellationToken),
                     ("", _) => throw new NotSupportedException($"The live diff does not know the core kind {Kind}."),
                     _ => await client.CustomObjects.GetNamespacedCustomObjectAsync(Group, Version, ns, Plural, name, cancellationToken),
                 };
@@ -317,6 +318,7 @@ public sealed class LiveDiff(ClusterConnections connections, ILogger<LiveDiff> l
                 ("", "Secret") => await client.CoreV1.PatchNamespacedSecretAsync(patch, name, ns, dryRun: dryRun, fieldManager: manager, force: true, cancellationToken: cancellationToken),
                 ("", "Service") => await client.CoreV1.PatchNamespacedServiceAsync(patch, name, ns, dryRun: dryRun, fieldManager: manager, force: true, cancellationToken: cancellationToken),
                 ("", "ServiceAccount") => await client.CoreV1.PatchNamespacedServiceAccountAsync(patch, name, ns, dryRun: dryRun, fieldManager: manager, force: true, cancellationToken: cancellationToken),
+                ("", "PersistentVolumeClaim") => await client.CoreV1.PatchNamespacedPersistentVolumeClaimAsync(patch, name, ns, dryRun: dryRun, fieldManager: manager, force: true, cancellationToken: cancellationToken),
                 ("", _) => throw new NotSupportedException($"The live diff does not know the core kind {Kind}."),
                 _ => await client.CustomObjects.PatchNamespacedCustomObjectAsync(patch, Group, Version, ns, Plural, name, dryRun: dryRun, fieldManager: manager, force: true, cancellationToken: cancellationToken),
             };

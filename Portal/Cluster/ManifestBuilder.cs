@@ -21,9 +21,12 @@ public sealed record Manifests(
     V1ConfigMap ConfigMap,
     V1Secret? Secret,
     V1Deployment Deployment,
-    V1Service Service,
+    V1Service? Service,
     V2HorizontalPodAutoscaler? Autoscaler)
 {
+    /// <summary>One PersistentVolumeClaim per volume of the request, applied before the Deployment that mounts them.</summary>
+    public IReadOnlyList<V1PersistentVolumeClaim> Claims { get; init; } = [];
+
     public V1PodDisruptionBudget? DisruptionBudget { get; init; }
 
     public V1Ingress? Ingress { get; init; }
@@ -37,8 +40,17 @@ public sealed record Manifests(
             yield return Secret;
         }
 
+        foreach (var claim in Claims)
+        {
+            yield return claim;
+        }
+
         yield return Deployment;
-        yield return Service;
+        if (Service is not null)
+        {
+            yield return Service;
+        }
+
         if (Autoscaler is not null)
         {
             yield return Autoscaler;
@@ -72,6 +84,12 @@ public static class ManifestBuilder
 
     public static string SecretName(string service) => $"{service}-secrets";
 
+    /// <summary>The PersistentVolumeClaim of one volume; the pod's volume has the volume's own name.</summary>
+    public static string ClaimName(string service, string volume) => $"{service}-{volume}";
+
+    /// <summary>The in-cluster address other pods reach a web service at: the Service's DNS name and port.</summary>
+    public static string DnsName(string service, string ns, int port) => $"{service}.{ns}.svc.cluster.local:{port}";
+
     public static Manifests Build(ManifestInput input)
     {
         var ns = input.Environment.NamespaceFor(input.Team);
@@ -96,11 +114,14 @@ public static class ManifestBuilder
             Data = spec.Secrets.ToDictionary(s => s.Key, s => Encoding.UTF8.GetBytes(input.SecretValues[s.Key])),
         };
 
+        var worker = spec.Kind == Catalog.ServiceKind.Worker;
+        var volumes = spec.Volumes ?? [];
         var container = new V1Container
         {
             Name = input.Service,
             Image = spec.Image,
-            Ports = [new V1ContainerPort { Name = "http", ContainerPort = spec.ContainerPort, Protocol = "TCP" }],
+            // A worker listens on nothing: no port, and no Service object below.
+            Ports = worker ? null : [new V1ContainerPort { Name = "http", ContainerPort = spec.ContainerPort, Protocol = "TCP" }],
             Resources = new V1ResourceRequirements
             {
                 Requests = new Dictionary<string, ResourceQuantity> { ["cpu"] = new(spec.Resources.CpuRequest), ["memory"] = new(spec.Resources.MemoryRequest) },
@@ -110,6 +131,7 @@ public static class ManifestBuilder
             ReadinessProbe = Probe(spec.Readiness),
             LivenessProbe = Probe(spec.Liveness),
             StartupProbe = Probe(spec.Startup),
+            VolumeMounts = volumes.Count == 0 ? null : [.. volumes.Select(v => new V1VolumeMount { Name = v.Name, MountPath = v.MountPath, ReadOnlyProperty = v.AccessMode == VolumeAccessMode.ReadOnlyMany ? true : null })],
         };
 
         var podAnnotations = new Dictionary<string, string>(annotations) { [SecretChecksumAnnotation] = SecretChecksum(spec) };
@@ -128,12 +150,20 @@ public static class ManifestBuilder
                 Template = new V1PodTemplateSpec
                 {
                     Metadata = new V1ObjectMeta { Labels = new Dictionary<string, string>(labels), Annotations = podAnnotations },
-                    Spec = new V1PodSpec { Containers = [container] },
+                    Spec = new V1PodSpec
+                    {
+                        Containers = [container],
+                        Volumes = volumes.Count == 0 ? null : [.. volumes.Select(v => new V1Volume
+                        {
+                            Name = v.Name,
+                            PersistentVolumeClaim = new V1PersistentVolumeClaimVolumeSource { ClaimName = ClaimName(input.Service, v.Name) },
+                        })],
+                    },
                 },
             },
         };
 
-        var service = new V1Service
+        var service = worker ? null : new V1Service
         {
             ApiVersion = "v1",
             Kind = "Service",
@@ -154,6 +184,7 @@ public static class ManifestBuilder
             service,
             spec.Autoscaling is { } hpa ? Autoscaler(input, Meta(input.Service), hpa) : null)
         {
+            Claims = [.. volumes.Select(v => Claim(Meta(ClaimName(input.Service, v.Name)), v))],
             DisruptionBudget = spec.DisruptionBudget is { } budget ? DisruptionBudget(input, Meta(input.Service), budget) : null,
             Ingress = spec.Ingress is { } ingress ? Ingress(input, Meta(input.Service), ingress) : null,
         };
@@ -228,6 +259,23 @@ public static class ManifestBuilder
     /// <summary>"25%" stays a string; "1" becomes the number 1, as the API server stores it.</summary>
     private static IntOrString? IntOrString(string? value) =>
         value is null ? null : int.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var number) ? (IntOrString)number : (IntOrString)value;
+
+    /// <summary>
+    /// A claim of the volume's size and access mode; no storage class means the cluster's default. A claim the request no
+    /// longer lists is left in the cluster (its data), never deleted by an apply.
+    /// </summary>
+    private static V1PersistentVolumeClaim Claim(V1ObjectMeta meta, VolumeSpec volume) => new()
+    {
+        ApiVersion = "v1",
+        Kind = "PersistentVolumeClaim",
+        Metadata = meta,
+        Spec = new V1PersistentVolumeClaimSpec
+        {
+            AccessModes = [volume.AccessMode.ToString()],
+            StorageClassName = volume.StorageClass,
+            Resources = new V1VolumeResourceRequirements { Requests = new Dictionary<string, ResourceQuantity> { ["storage"] = new(volume.Size) } },
+        },
+    };
 
     private static V1PodDisruptionBudget DisruptionBudget(ManifestInput input, V1ObjectMeta meta, DisruptionBudgetSpec budget) => new()
     {

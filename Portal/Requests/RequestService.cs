@@ -61,9 +61,11 @@ public sealed class RequestService(
         var valueIds = current?.Spec.Secrets.Select(s => s.ValueId).ToList() ?? [];
         var secretRows = valueIds.Count == 0 ? [] : await db.SecretValues.AsNoTracking().Where(v => valueIds.Contains(v.Id)).ToListAsync();
         var info = secretRows.ToDictionary(v => v.Id, v => new SecretValueInfo(v.Key, v.SetBy, v.SetAt));
-        var form = current is null ? RequestForm.FirstDeploy(service.ContainerPort, environment.MaxReplicas) : RequestForm.From(current.Spec, info);
-        // The last applied spec is read by the review only when the form changes nothing in the revision (rare): the
-        // query walks every request of the service in the environment.
+        var form = current is null ? RequestForm.FirstDeploy(service.ContainerPort, environment.MaxReplicas, service.Kind) : RequestForm.From(current.Spec, info);
+        // The kind is the service's: a web service registered as a worker since its last revision deploys as a worker now.
+        form.Kind = service.Kind;
+        // The last applied spec is read by the review only when it needs it (volumes, or a form that changes nothing):
+        // the query walks every request of the service in the environment.
         return Outcome<RequestDraft>.Ok(new RequestDraft(service, environment, current, form, secretRows.ToDictionary(v => v.Key, v => v.Size)));
     }
 
@@ -74,7 +76,11 @@ public sealed class RequestService(
     /// <param name="maxAge">How old a cached tag resolution may be; submit passes <see cref="TimeSpan.Zero"/> to ask the registry now.</param>
     public async Task<Outcome<ReviewedRequest>> ReviewAsync(RequestDraft draft, RequestForm form, TimeSpan? maxAge = null, CancellationToken cancellationToken = default)
     {
-        var errors = RequestValidator.Validate(form, draft.Environment, draft.SecretSizes);
+        // The kind is the service's setting: a re-submitted or promoted form cannot carry another one.
+        form.Kind = draft.Service.Kind;
+        // A volume's size may only grow: compared with the last applied spec too, read only when volumes are involved.
+        var lastApplied = form.Volumes.Count > 0 ? await LastAppliedAsync(draft, cancellationToken) : null;
+        var errors = RequestValidator.Validate(form, draft.Environment, draft.SecretSizes, VolumeRules.Claimed(draft.Current?.Spec, lastApplied));
         if (errors.Count > 0)
         {
             return Outcome<ReviewedRequest>.Invalid(errors);

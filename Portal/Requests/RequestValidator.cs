@@ -19,7 +19,9 @@ public static class RequestValidator
     public const int MaxCommentLength = FreeText.MaxLength;
 
     /// <param name="existingSecretSizes">Sizes of the secret values the current revision holds, by key.</param>
-    public static Dictionary<string, string[]> Validate(RequestForm form, DeploymentEnvironment environment, IReadOnlyDictionary<string, int> existingSecretSizes)
+    /// <param name="claimedVolumes">The volumes as their claims are now (see <see cref="VolumeRules.Claimed"/>): a volume may not shrink.</param>
+    public static Dictionary<string, string[]> Validate(
+        RequestForm form, DeploymentEnvironment environment, IReadOnlyDictionary<string, int> existingSecretSizes, IReadOnlyDictionary<string, VolumeSpec>? claimedVolumes = null)
     {
         var errors = new Dictionary<string, List<string>>();
         void Add(string field, string message)
@@ -53,8 +55,16 @@ public static class RequestValidator
 
         ValidateStrategy(form, Add);
         ValidateIngress(form, Add);
+        VolumeRules.Validate(form, claimedVolumes ?? new Dictionary<string, VolumeSpec>(), Add);
 
-        if (form.ContainerPort is < 1 or > 65535)
+        if (form.Kind == Catalog.ServiceKind.Worker)
+        {
+            if (form.IngressEnabled)
+            {
+                Add(nameof(form.IngressEnabled), "A worker has no port and no Service: an Ingress would have nothing to route to.");
+            }
+        }
+        else if (form.ContainerPort is < 1 or > 65535)
         {
             Add(nameof(form.ContainerPort), "Container port must be between 1 and 65535.");
         }

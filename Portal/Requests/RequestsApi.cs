@@ -32,7 +32,14 @@ public sealed record RequestChange(
     bool? RemoveDisruptionBudget = null,
     IngressChange? Ingress = null,
     bool? RemoveIngress = null,
-    string? BreakGlassReason = null);
+    string? BreakGlassReason = null,
+    List<VolumeChange>? Volumes = null);
+
+/// <summary>
+/// One persistent volume. Given, <see cref="RequestChange.Volumes"/> is the whole list (empty: none mounted; claims are
+/// kept); left out, the volumes stay as they are. Errors name the field as <c>Volumes[i].Size</c>.
+/// </summary>
+public sealed record VolumeChange(string? Name = null, string? Size = null, string? MountPath = null, string? StorageClass = null, VolumeAccessMode AccessMode = VolumeAccessMode.ReadWriteOnce);
 
 public sealed record AutoscalingChange(int MinReplicas, int MaxReplicas, int CpuTargetPercent = 70, int? MemoryTargetPercent = null);
 
@@ -294,6 +301,11 @@ public static class RequestsApi
         else if (change.RemoveIngress == true)
         {
             form.IngressEnabled = false;
+        }
+
+        if (change.Volumes is { } volumes)
+        {
+            form.Volumes = [.. volumes.Select(v => new VolumeRow { Name = v.Name ?? "", Size = v.Size ?? "", MountPath = v.MountPath ?? "", StorageClass = v.StorageClass, AccessMode = v.AccessMode })];
         }
 
         form.Comment = change.Comment;

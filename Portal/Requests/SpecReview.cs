@@ -36,7 +36,12 @@ public static class SpecReview
                 Change(probe is null ? $"no {name} probe" : $"{name} probe: GET {probe.Path} on port {probe.Port} after {probe.InitialDelaySeconds}s");
             }
 
-            Change($"container port {next.ContainerPort}");
+            Change(next.Kind == Catalog.ServiceKind.Worker ? "worker: no port, no Service object" : $"container port {next.ContainerPort}");
+            foreach (var volume in next.Volumes ?? [])
+            {
+                Change($"volume {VolumeRules.Describe(volume)}");
+            }
+
             // Where the policy asks an approver, a first deploy is worth their attention.
             if (ApprovalPolicy.ApproverDecidesDeploys(environment, at ?? TimeProvider.System.GetUtcNow()))
             {
@@ -68,9 +73,12 @@ public static class SpecReview
             }
 
             CompareShape(current, next, Change, risks);
+            CompareVolumes(current, next, Change);
         }
 
         ShapeRisks(next, risks);
+        risks.AddRange(VolumeRules.Risks(next).Select(r => new RiskFlag(r)));
+        risks.AddRange(VolumeRules.Kept(current, next).Select(r => new RiskFlag(r)));
 
         foreach (var secret in secretChanges)
         {
@@ -281,6 +289,32 @@ public static class SpecReview
                 }
 
                 break;
+        }
+    }
+
+    private static void CompareVolumes(RequestSpec current, RequestSpec next, Action<string> change)
+    {
+        if (current.Kind != next.Kind)
+        {
+            change(next.Kind == Catalog.ServiceKind.Worker ? "becomes a worker: its Service object is deleted" : "becomes a web service: a Service object is created");
+        }
+
+        var before = (current.Volumes ?? []).ToDictionary(v => v.Name, StringComparer.Ordinal);
+        foreach (var volume in next.Volumes ?? [])
+        {
+            if (!before.TryGetValue(volume.Name, out var old))
+            {
+                change($"volume added: {VolumeRules.Describe(volume)}");
+            }
+            else if (old != volume)
+            {
+                change($"volume {VolumeRules.Describe(old)} → {VolumeRules.Describe(volume)}");
+            }
+        }
+
+        foreach (var name in before.Keys.Where(name => next.Volumes?.Any(v => v.Name == name) != true))
+        {
+            change($"volume {name} no longer mounted (its claim is kept)");
         }
     }
 

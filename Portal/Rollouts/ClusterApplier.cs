@@ -31,9 +31,24 @@ public sealed class ClusterApplier(ClusterConnections connections)
             await DeleteIfPresentAsync(() => client.CoreV1.DeleteNamespacedSecretAsync(ManifestBuilder.SecretName(manifests.Deployment.Metadata.Name), ns, cancellationToken: cancellationToken));
         }
 
+        // The claims before the Deployment that mounts them. A claim the request no longer lists stays: it holds data.
+        foreach (var claim in manifests.Claims)
+        {
+            await client.CoreV1.PatchNamespacedPersistentVolumeClaimAsync(Patch(claim), claim.Metadata.Name, ns, fieldManager: FieldManager, force: true, cancellationToken: cancellationToken);
+        }
+
         var deployment = await client.AppsV1.PatchNamespacedDeploymentAsync(Patch(manifests.Deployment), manifests.Deployment.Metadata.Name, ns, fieldManager: FieldManager, force: true, cancellationToken: cancellationToken);
         deploymentApplied?.Invoke(deployment.Metadata.Generation);
-        await client.CoreV1.PatchNamespacedServiceAsync(Patch(manifests.Service), manifests.Service.Metadata.Name, ns, fieldManager: FieldManager, force: true, cancellationToken: cancellationToken);
+        if (manifests.Service is { } service)
+        {
+            await client.CoreV1.PatchNamespacedServiceAsync(Patch(service), service.Metadata.Name, ns, fieldManager: FieldManager, force: true, cancellationToken: cancellationToken);
+        }
+        else
+        {
+            // A worker (or a web service turned worker) has no Service object.
+            await DeleteIfPresentAsync(() => client.CoreV1.DeleteNamespacedServiceAsync(manifests.Deployment.Metadata.Name, ns, cancellationToken: cancellationToken));
+        }
+
         if (manifests.Autoscaler is { } autoscaler)
         {
             await client.AutoscalingV2.PatchNamespacedHorizontalPodAutoscalerAsync(Patch(autoscaler), autoscaler.Metadata.Name, ns, fieldManager: FieldManager, force: true, cancellationToken: cancellationToken);

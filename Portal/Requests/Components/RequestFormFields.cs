@@ -9,7 +9,7 @@ namespace Portal.Requests.Components;
 /// </summary>
 public static partial class RequestFormFields
 {
-    [GeneratedRegex(@"\A(EnvVars|Secrets)\[([0-9]+)\]\.([A-Za-z]+)\z")]
+    [GeneratedRegex(@"\A(EnvVars|Secrets|Volumes)\[([0-9]+)\]\.([A-Za-z]+)\z")]
     private static partial Regex RowKey();
 
     public static FieldIdentifier Field(RequestForm form, string key)
@@ -17,9 +17,12 @@ public static partial class RequestFormFields
         var match = RowKey().Match(key);
         if (match.Success && int.TryParse(match.Groups[2].Value, out var index))
         {
-            object? row = match.Groups[1].Value == nameof(RequestForm.EnvVars)
-                ? form.EnvVars.ElementAtOrDefault(index)
-                : form.Secrets.ElementAtOrDefault(index);
+            object? row = match.Groups[1].Value switch
+            {
+                nameof(RequestForm.EnvVars) => form.EnvVars.ElementAtOrDefault(index),
+                nameof(RequestForm.Volumes) => form.Volumes.ElementAtOrDefault(index),
+                _ => form.Secrets.ElementAtOrDefault(index),
+            };
             if (row is not null)
             {
                 return new FieldIdentifier(row, match.Groups[3].Value);
