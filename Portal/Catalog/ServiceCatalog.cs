@@ -245,7 +245,8 @@ public sealed class ServiceCatalog(IDbContextFactory<PortalDbContext> dbFactory,
 
     private static void Apply(ServiceForm form, Service service, DateTimeOffset now)
     {
-        service.ContainerPort = form.ContainerPort;
+        service.Kind = form.Kind;
+        service.ContainerPort = form.Kind == ServiceKind.Worker ? 0 : form.ContainerPort;
         service.Description = form.Description?.Trim() ?? "";
         service.RepositoryUrl = Blank(form.RepositoryUrl);
         service.RunbookUrl = Blank(form.RunbookUrl);

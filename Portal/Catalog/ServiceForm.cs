@@ -17,6 +17,9 @@ public sealed class ServiceForm : IValidatableObject
     [Range(1, 65535, ErrorMessage = "Container port must be between 1 and 65535.")]
     public int ContainerPort { get; set; } = 8080;
 
+    /// <summary>A worker has no port: the catalog stores 0 for it, whatever <see cref="ContainerPort"/> holds.</summary>
+    public ServiceKind Kind { get; set; }
+
     public string? Description { get; set; }
 
     [MaxLength(500, ErrorMessage = "Repository link must be at most 500 characters.")]
@@ -33,6 +36,7 @@ public sealed class ServiceForm : IValidatableObject
         Name = service.Name,
         Team = service.Team.Name,
         ImageRepository = service.ImageRepository,
+        Kind = service.Kind,
         ContainerPort = service.ContainerPort,
         Description = service.Description,
         RepositoryUrl = service.RepositoryUrl,

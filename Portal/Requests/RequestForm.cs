@@ -127,6 +127,11 @@ public sealed class RequestForm
 
     public string? IngressClassName { get; set; }
 
+    /// <summary>Taken from the service: a worker has no port, no Service object and no Ingress.</summary>
+    public Catalog.ServiceKind Kind { get; set; }
+
+    public List<VolumeRow> Volumes { get; set; } = [];
+
     public string? Comment { get; set; }
 
     /// <summary>Why an Admin submits during a freeze window; ignored when no freeze is in force.</summary>
@@ -136,8 +141,11 @@ public sealed class RequestForm
     public int? PromotedFromRequestId { get; set; }
 
     /// <summary>A first deploy: sensible defaults for the service, capped by the environment.</summary>
-    public static RequestForm FirstDeploy(int containerPort, int environmentMaxReplicas) => new()
+    public static RequestForm FirstDeploy(int containerPort, int environmentMaxReplicas, Catalog.ServiceKind kind = Catalog.ServiceKind.Web) => new()
     {
+        Kind = kind,
+        // A worker answers no HTTP: no readiness probe until the user sets an exec or TCP one.
+        ReadinessEnabled = kind == Catalog.ServiceKind.Web,
         ContainerPort = containerPort,
         ReadinessPort = containerPort,
         LivenessPort = containerPort,
@@ -197,7 +205,14 @@ public sealed class RequestForm
             SetAt = secretInfo.TryGetValue(s.ValueId, out var at) ? at.SetAt : null,
         })],
         ContainerPort = current.ContainerPort,
+        Kind = current.Kind,
+        Volumes = [.. (current.Volumes ?? []).Select(v => new VolumeRow { Name = v.Name, Size = v.Size, MountPath = v.MountPath, StorageClass = v.StorageClass, AccessMode = v.AccessMode })],
     };
+
+    /// <summary>The volumes as the spec stores them: null when there are none, so a spec without volumes reads as before.</summary>
+    public IReadOnlyList<VolumeSpec>? VolumeSpecs() => Volumes.Count == 0
+        ? null
+        : [.. Volumes.Select(v => new VolumeSpec((v.Name ?? "").Trim(), (v.Size ?? "").Trim(), (v.MountPath ?? "").Trim(), Blank(v.StorageClass), v.AccessMode))];
 
     /// <summary>
     /// The form as a spec: the one mapping back from <see cref="From"/>. Secret keys kept from the current revision keep
@@ -219,7 +234,9 @@ public sealed class RequestForm
         Readiness = Probe(ProbeRole.Readiness),
         Liveness = Probe(ProbeRole.Liveness),
         Startup = Probe(ProbeRole.Startup),
-        ContainerPort = ContainerPort,
+        ContainerPort = Kind == Catalog.ServiceKind.Worker ? 0 : ContainerPort,
+        Kind = Kind,
+        Volumes = VolumeSpecs(),
         // The defaults are left out of the spec, so that a request that does not touch them reads as before.
         Strategy = Strategy == RolloutStrategyKind.Recreate
             ? new RolloutStrategySpec(RolloutStrategyKind.Recreate, null, null)
@@ -338,6 +355,22 @@ public enum DisruptionBudgetMode
 /// <summary>One probe's form fields, whichever role it has.</summary>
 public sealed record ProbeInput(
     bool Enabled, ProbeKind Kind, string Path, int Port, string Command, int InitialDelaySeconds, int PeriodSeconds, int TimeoutSeconds, int SuccessThreshold, int FailureThreshold);
+
+/// <summary>One persistent volume in the form: a PersistentVolumeClaim <c>{service}-{Name}</c> mounted at <see cref="MountPath"/>.</summary>
+public sealed class VolumeRow
+{
+    public string Name { get; set; } = "";
+
+    /// <summary>A Kubernetes quantity, e.g. 1Gi.</summary>
+    public string Size { get; set; } = "1Gi";
+
+    public string MountPath { get; set; } = "";
+
+    /// <summary>Empty: the cluster's default StorageClass.</summary>
+    public string? StorageClass { get; set; }
+
+    public VolumeAccessMode AccessMode { get; set; }
+}
 
 public sealed class EnvVarRow
 {
