@@ -119,5 +119,5 @@ public static class ComposeSamples
         """;
 
     /// <summary>A valid compose file over <see cref="Portal.Imports.ComposeReader.MaxBytes"/>: a long comment.</summary>
-    public static string Oversized() => "services:\n  api:\n    image: example/api:1\n" + "# " + new string('x', 2 * 1024 * 1024) + "\n";
+    public static string Oversized(int bytes = 2 * 1024 * 1024) => "services:\n  api:\n    image: example/api:1\n" + "# " + new string('x', bytes) + "\n";
 }
