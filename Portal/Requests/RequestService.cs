@@ -79,8 +79,8 @@ public sealed class RequestService(
         // The kind is the service's setting: a re-submitted or promoted form cannot carry another one.
         form.Kind = draft.Service.Kind;
         // A volume's size may only grow: compared with the last applied spec too, read only when volumes are involved.
-        var lastApplied = form.Volumes.Count > 0 ? await LastAppliedAsync(draft, cancellationToken) : null;
-        var errors = RequestValidator.Validate(form, draft.Environment, draft.SecretSizes, VolumeRules.Claimed(draft.Current?.Spec, lastApplied));
+        var claimedBefore = form.Volumes.Count > 0 ? await LastAppliedAsync(draft, cancellationToken) : null;
+        var errors = RequestValidator.Validate(form, draft.Environment, draft.SecretSizes, VolumeRules.Claimed(draft.Current?.Spec, claimedBefore));
         if (errors.Count > 0)
         {
             return Outcome<ReviewedRequest>.Invalid(errors);
