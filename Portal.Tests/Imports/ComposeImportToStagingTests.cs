@@ -8,8 +8,8 @@ namespace Portal.Tests.Imports;
 
 /// <summary>
 /// The end-to-end case: the three-service file imported with first deploys to staging, and the objects in the
-/// Sandbox. It needs the worker and volume behaviour of the workload-shape branch (a worker's port 0 accepted by the
-/// request validator, PersistentVolumeClaims applied) and the Sandbox's PVCs (sandbox-storage): skipped until they merge.
+/// Sandbox. The worker gets no Service object and the
+/// database's named volume becomes a claim the Sandbox binds.
 /// </summary>
 public sealed class ComposeImportToStagingTests(PortalApp app) : IClassFixture<PortalApp>
 {
