@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Microsoft.EntityFrameworkCore;
+using Portal.Catalog;
 using Portal.Demo;
 using Portal.Identity;
 using Portal.Requests;
@@ -32,7 +33,9 @@ public sealed class DemoActivityTests(ITestOutputHelper output) : IAsyncLifetime
 
         var requests = await app.WithDbAsync(db => db.DeploymentRequests.AsNoTracking().Include(r => r.Service).ThenInclude(s => s.Team).ToListAsync());
         var services = requests.Select(r => r.Service.Name).Distinct().ToList();
-        Assert.Equal(5, services.Count);
+        Assert.Equal(6, services.Count);
+        Assert.Contains(requests, r => r.Service.Name == "settlement-worker" && r.Service.Kind == ServiceKind.Worker && r.Spec.Kind == ServiceKind.Worker);
+        Assert.Contains(requests, r => r.Service.Name == "payments-ledger" && r.Spec.Volumes is [{ Name: DemoActivity.LedgerVolume }]);
         Assert.Contains("payments", requests.Select(r => r.Service.Team.Name));
         Assert.Contains("search", requests.Select(r => r.Service.Team.Name));
         foreach (var service in services)
@@ -63,6 +66,10 @@ public sealed class DemoActivityTests(ITestOutputHelper output) : IAsyncLifetime
         // The cluster runs what the history says: staging's payments-api was rolled back to v1.4.2.
         var image = app.Kubectl("get deploy payments-api -n payments-staging -o jsonpath={.spec.template.spec.containers[0].image}");
         Assert.Contains("payments/api:v1.4.2@sha256:", image);
+        // The ledger's journal is a bound claim; the worker has a Deployment and no Service.
+        Assert.Equal("Bound", app.Kubectl($"get pvc payments-ledger-{DemoActivity.LedgerVolume} -n payments-production -o jsonpath={{.status.phase}}").Trim());
+        Assert.Contains("settlement-worker", app.Kubectl("get deploy settlement-worker -n payments-production -o name"));
+        Assert.DoesNotContain("settlement-worker", app.Kubectl("get svc -n payments-production -o name"));
         output.WriteLine($"Checked after {started.Elapsed.TotalSeconds:0.0} s");
     }
 

@@ -38,9 +38,13 @@ public sealed class ComposeImportJourneyTests(PortalApp app, Infrastructure.Brow
         await page.GetByLabel("Import pw-db").UncheckAsync();
         await page.GetByLabel("Confirm that API_TOKEN of pw-api is a secret").CheckAsync();
         await Expect(page.Locator("#import-services")).ToHaveTextAsync("Import 1 service");
+        await page.Locator("#import-environment").ClickAsync();
+        await page.Locator(".mud-popover-open .mud-list-item").Filter(new() { HasText = "staging" }).ClickAsync();
+        await Expect(page.Locator(".mud-popover-open")).ToHaveCountAsync(0);
         await page.ClickAsync("#import-services");
 
-        await Expect(page.Locator("#import-result")).ToContainTextAsync("Imported 1 service into payments.", new LocatorAssertionsToContainTextOptions { Timeout = 60_000 });
+        await Expect(page.Locator("#import-result")).ToContainTextAsync("Imported 1 service into payments, first deploys to staging.", new LocatorAssertionsToContainTextOptions { Timeout = 60_000 });
+        await Expect(page.Locator("#imported-pw-api")).ToContainTextAsync("Request #");
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(Infrastructure.Browser.ScreenshotDirectory, "compose-import-result.png"), FullPage = true });
         Assert.DoesNotContain("tok-123-abc", await page.ContentAsync());
         await page.Locator("#imported-pw-api a", new PageLocatorOptions { HasText = "pw-api" }).ClickAsync();

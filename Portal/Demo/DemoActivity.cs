@@ -13,7 +13,7 @@ namespace Portal.Demo;
 /// <summary>
 /// Demo mode's living system: on a fresh database, a short history played through the portal's own request path (the
 /// catalog, <see cref="RequestService"/>, <see cref="RequestLifecycle"/>, the apply worker and the cluster), so that what
-/// the cluster runs matches the history shown. Within a minute of start: five services with a few revisions in staging
+/// the cluster runs matches the history shown. Within a minute of start: six services (one a worker, one with a volume) with a few revisions in staging
 /// and production, a failed rollout (a crash-looping tag, rolled back), a rollout still in progress (a slow start) and a
 /// request waiting for bob. Runs in the background, so the portal serves at once.
 /// </summary>
@@ -25,12 +25,16 @@ public sealed class DemoActivity(
     ILogger<DemoActivity> logger) : BackgroundService
 {
     /// <summary>The services of the demo story beyond the two <see cref="DemoData"/> seeds: (team, name, repository, port, registered by).</summary>
-    public static readonly IReadOnlyList<(string Team, string Name, string Repository, int Port, string By, string Description)> ExtraServices =
+    public static readonly IReadOnlyList<(string Team, string Name, ServiceKind Kind, string Repository, int Port, string By, string Description)> ExtraServices =
     [
-        ("payments", "payments-ledger", "registry.example.com/payments/ledger", 8080, "alice", "Double-entry ledger of settled payments"),
-        ("payments", "fraud-scoring", "registry.example.com/payments/fraud-scoring", 8080, "alice", "Scores card payments for fraud risk"),
-        ("search", "query-api", "registry.example.com/search/query-api", 8080, "dave", "Answers product search queries"),
+        ("payments", "payments-ledger", ServiceKind.Web, "registry.example.com/payments/ledger", 8080, "alice", "Double-entry ledger of settled payments"),
+        ("payments", "fraud-scoring", ServiceKind.Web, "registry.example.com/payments/fraud-scoring", 8080, "alice", "Scores card payments for fraud risk"),
+        ("payments", "settlement-worker", ServiceKind.Worker, "registry.example.com/payments/settlement-worker", 0, "alice", "Settles the day's card payments in batches (a worker: no port, no Service)"),
+        ("search", "query-api", ServiceKind.Web, "registry.example.com/search/query-api", 8080, "dave", "Answers product search queries"),
     ];
+
+    /// <summary>The ledger keeps its journal on a persistent volume: one replica, replaced by Recreate (ReadWriteOnce).</summary>
+    public const string LedgerVolume = "journal";
 
     /// <summary>The request of the story that crash-loops; its tag is served by the demo registry and crashes in the Sandbox.</summary>
     public const string CrashTag = "v1.5.0-crash";
@@ -95,8 +99,10 @@ public sealed class DemoActivity(
             await Task.WhenAll(
                 ChainAsync("payments", "payments-api", "staging", "alice", null, [Step("v1.3.0"), Step("v1.4.0"), Step("v1.4.2")], CrashAndRollBackAsync),
                 ChainAsync("payments", "payments-api", "production", "alice", "bob", [Step("v1.3.0"), Step("v1.4.0")], LeaveForBobAsync),
-                ChainAsync("payments", "payments-ledger", "staging", "alice", null, [Step("v1.2.0"), Step("v1.3.0")]),
-                ChainAsync("payments", "payments-ledger", "production", "alice", "bob", [Step("v1.2.0"), Step("v1.3.0")]),
+                ChainAsync("payments", "payments-ledger", "staging", "alice", null, [LedgerStep("v1.2.0"), LedgerStep("v1.3.0")]),
+                ChainAsync("payments", "payments-ledger", "production", "alice", "bob", [LedgerStep("v1.2.0"), LedgerStep("v1.3.0")]),
+                ChainAsync("payments", "settlement-worker", "staging", "alice", null, [Step("v0.9.0"), Step("v1.0.0")]),
+                ChainAsync("payments", "settlement-worker", "production", "alice", "bob", [Step("v1.0.0")]),
                 ChainAsync("payments", "fraud-scoring", "staging", "alice", null, [Step("v1.3.0"), Step("v1.3.1")]),
                 ChainAsync("payments", "fraud-scoring", "production", "alice", "bob", [Step("v1.3.0")]),
                 ChainAsync("search", "search-indexer", "staging", "dave", null, [Step("v1.3.0"), Step("v1.3.1")], SlowStartAsync),
@@ -117,10 +123,22 @@ public sealed class DemoActivity(
             }
         };
 
+        /// <summary>A ledger release: its journal volume, one replica and the Recreate strategy the volume needs.</summary>
+        private static Action<RequestForm> LedgerStep(string tag) => form =>
+        {
+            Step(tag)(form);
+            form.Replicas = 1;
+            form.Strategy = RolloutStrategyKind.Recreate;
+            if (form.Volumes.Count == 0)
+            {
+                form.Volumes.Add(new VolumeRow { Name = LedgerVolume, Size = "2Gi", MountPath = "/var/lib/ledger", AccessMode = VolumeAccessMode.ReadWriteOnce });
+            }
+        };
+
         private async Task RegisterServicesAsync()
         {
             var catalog = services.GetRequiredService<ServiceCatalog>();
-            foreach (var (team, name, repository, port, by, description) in ExtraServices)
+            foreach (var (team, name, kind, repository, port, by, description) in ExtraServices)
             {
                 if (await catalog.FindAsync(team, name, cancellationToken) is not null)
                 {
@@ -132,6 +150,7 @@ public sealed class DemoActivity(
                     Team = team,
                     Name = name,
                     ImageRepository = repository,
+                    Kind = kind,
                     ContainerPort = port,
                     Description = description,
                     Contacts = "#" + team,

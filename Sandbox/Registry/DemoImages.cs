@@ -22,6 +22,7 @@ public sealed class DemoImages
         ["payments/api"] = ["v1.0.0", "v1.1.0", "v1.2.0", "v1.2.1", "v1.3.0", "v1.4.0", "v1.4.2", "v1.5.0-crash"],
         ["payments/ledger"] = ["v1.0.0", "v1.1.0", "v1.1.1", "v1.2.0", "v1.3.0"],
         ["payments/fraud-scoring"] = ["v1.0.0", "v1.0.1", "v1.1.0", "v1.2.0", "v1.3.0", "v1.3.1"],
+        ["payments/settlement-worker"] = ["v0.8.0", "v0.9.0", "v1.0.0"],
         ["search/indexer"] = ["v1.0.0", "v1.1.0", "v1.2.0", "v1.3.0", "v1.3.1", "v1.4.0"],
         ["search/query-api"] = ["v1.0.0", "v1.1.0", "v1.2.0", "v1.2.1", "v1.3.0"],
     };
