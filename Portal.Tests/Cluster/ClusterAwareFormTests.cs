@@ -89,6 +89,7 @@ public sealed class ClusterAwareFormTests(ClusterAwarePortal fixture) : PortalCo
     {
         var cut = Render<RequestEditor>(p => p.Add(x => x.Team, "payments").Add(x => x.ServiceName, service).Add(x => x.EnvironmentName, environment));
         cut.WaitForElement("#image-tag");
+        cut.WaitForElement(".image-tag-state[data-tags=loaded]");
         return cut;
     }
 }

@@ -208,6 +208,8 @@ public sealed class RequestFormTests(PortalApp app) : PortalComponentTest(app)
     {
         var cut = Render<RequestEditor>(p => p.Add(x => x.Team, "payments").Add(x => x.ServiceName, service).Add(x => x.EnvironmentName, environment));
         cut.WaitForElement("#image-tag");
+        // The tag field loads the registry's listing after the first render and renders again: act on the settled form.
+        cut.WaitForElement(".image-tag-state[data-tags=loaded]");
         return cut;
     }
 

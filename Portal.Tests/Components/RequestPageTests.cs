@@ -137,6 +137,7 @@ public sealed class RequestPageTests(PortalApp app) : PortalComponentTest(app)
         navigation.NavigateTo(navigation.GetUriWithQueryParameter("from", stale.Id));
         var form = Render<RequestEditor>(p => p.Add(x => x.Team, "payments").Add(x => x.ServiceName, "superseded-svc").Add(x => x.EnvironmentName, "production"));
         form.WaitForElement("#image-tag");
+        form.WaitForElement(".image-tag-state[data-tags=loaded]");
         Assert.Equal("v2", form.Find("#image-tag").GetAttribute("value"));
         Assert.Equal("4", form.Find("#replicas").GetAttribute("value"));
         Assert.Equal("FEATURE_X", form.Find("#env-name-0").GetAttribute("value"));

@@ -98,6 +98,7 @@ public sealed class ShapeFieldsFormTests(PortalApp app) : PortalComponentTest(ap
     {
         var cut = Render<RequestEditor>(p => p.Add(x => x.Team, "payments").Add(x => x.ServiceName, service).Add(x => x.EnvironmentName, "staging"));
         cut.WaitForElement("#image-tag");
+        cut.WaitForElement(".image-tag-state[data-tags=loaded]");
         return cut;
     }
 }

@@ -92,6 +92,7 @@ public sealed class TagPickerTests(RegistryPortal fixture) : PortalComponentTest
     {
         var cut = Render<RequestEditor>(p => p.Add(x => x.Team, "payments").Add(x => x.ServiceName, service).Add(x => x.EnvironmentName, environment));
         cut.WaitForElement("#image-tag");
+        cut.WaitForElement(".image-tag-state[data-tags=loaded]");
         return cut;
     }
 }
@@ -170,6 +171,7 @@ public sealed class UnreachableRegistryTests(UnreachableRegistryPortal fixture) 
     {
         var cut = Render<RequestEditor>(p => p.Add(x => x.Team, "payments").Add(x => x.ServiceName, service).Add(x => x.EnvironmentName, environment));
         cut.WaitForElement("#image-tag");
+        cut.WaitForElement(".image-tag-state[data-tags=loaded]");
         return cut;
     }
 }

@@ -38,7 +38,7 @@ public sealed class ComposeImportJourneyTests(PortalApp app, Infrastructure.Brow
         await page.GetByLabel("Import pw-db").UncheckAsync();
         await page.GetByLabel("Confirm that API_TOKEN of pw-api is a secret").CheckAsync();
         await Expect(page.Locator("#import-services")).ToHaveTextAsync("Import 1 service");
-        await page.Locator("#import-environment").ClickAsync();
+        await page.Locator(".mud-input-control:has(#import-environment)").Last.ClickAsync();
         await page.Locator(".mud-popover-open .mud-list-item").Filter(new() { HasText = "staging" }).ClickAsync();
         await Expect(page.Locator(".mud-popover-open")).ToHaveCountAsync(0);
         await page.ClickAsync("#import-services");

@@ -30,6 +30,7 @@ public sealed class ReleasePagesTests(PortalApp app) : PortalComponentTest(app)
         Services.GetRequiredService<NavigationManager>().NavigateTo(page.Find("#promote-production").GetAttribute("href")!);
         var cut = Render<RequestEditor>(p => p.Add(x => x.Team, "payments").Add(x => x.ServiceName, "promo-svc").Add(x => x.EnvironmentName, "production"));
         cut.WaitForElement("#image-tag");
+        cut.WaitForElement(".image-tag-state[data-tags=loaded]");
         Assert.Equal("v7", cut.Find("#image-tag").GetAttribute("value"));
         Assert.Contains($"Promotion of revision 1 in staging (request #{staged.Id})", cut.Find(".resubmit-note").TextContent);
 

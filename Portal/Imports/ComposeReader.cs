@@ -952,13 +952,13 @@ public static partial class ComposeReader
         private static string Shorten(string value) => KubernetesNames.Shorten(value);
     }
 
-    [GeneratedRegex(@"^(\d+(?:\.\d+)?)\s*([bkmgt]b?)?$", RegexOptions.IgnoreCase)]
+    [GeneratedRegex(@"^(\d+(?:\.\d+)?)\s*([bkmgt]b?)?\z", RegexOptions.IgnoreCase)]
     private static partial Regex MemoryGrammar();
 
     [GeneratedRegex(@"(\d+(?:\.\d+)?)(h|ms|m|s|us|µs|ns)")]
     private static partial Regex DurationPart();
 
-    [GeneratedRegex(@"^http://(localhost|127\.0\.0\.1|0\.0\.0\.0|\[::1\])(:(?<port>\d{1,5}))?(?<path>/\S*)?$", RegexOptions.IgnoreCase)]
+    [GeneratedRegex(@"^http://(localhost|127\.0\.0\.1|0\.0\.0\.0|\[::1\])(:(?<port>\d{1,5}))?(?<path>/\S*)?\z", RegexOptions.IgnoreCase)]
     private static partial Regex LocalUrl();
 
     [GeneratedRegex(@"(?<!\$)\$[A-Za-z_]")]
