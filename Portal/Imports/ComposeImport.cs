@@ -205,18 +205,7 @@ public sealed class ComposeImport(
             (service.Resources.CpuRequest, service.Resources.CpuLimit, service.Resources.MemoryRequest, service.Resources.MemoryLimit);
         form.EnvVars = [.. service.EnvVars.Select(e => new EnvVarRow { Name = e.Name, Value = e.Value })];
         form.Secrets = [.. service.SecretKeys.Select(k => new SecretRow { Key = k, NewValue = secretValues.GetValueOrDefault(k) })];
-        var fields = form.ProbeOf(ProbeRole.Readiness);
-        form.SetProbe(ProbeRole.Readiness, service.Readiness is not { } probe ? fields with { Enabled = false } : new ProbeInput(
-            true,
-            probe.Kind,
-            probe.Kind == ProbeKind.Http ? probe.Path : fields.Path,
-            probe.Kind == ProbeKind.Exec ? fields.Port : probe.Port,
-            string.Join('\n', probe.Command ?? []),
-            probe.InitialDelaySeconds,
-            probe.PeriodSeconds ?? ProbeSpec.DefaultPeriodSeconds,
-            probe.TimeoutSeconds ?? ProbeSpec.DefaultTimeoutSeconds,
-            probe.SuccessThreshold ?? ProbeSpec.DefaultSuccessThreshold,
-            probe.FailureThreshold ?? ProbeSpec.DefaultFailureThreshold));
+        form.SetProbe(ProbeRole.Readiness, service.Readiness);
         form.Volumes = [.. service.Volumes.Select(v => new VolumeRow { Name = v.Name, Size = v.Size, MountPath = v.MountPath, StorageClass = v.StorageClass, AccessMode = v.AccessMode })];
         form.Comment = "First deploy, imported from Docker Compose.";
         return form;

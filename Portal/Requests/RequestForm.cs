@@ -284,7 +284,7 @@ public sealed class RequestForm
     }
 
     /// <summary>Fills a probe's fields from <paramref name="probe"/>; when it is null, the probe is off and its other fields keep their values.</summary>
-    private void SetProbe(ProbeRole role, ProbeSpec? probe)
+    public void SetProbe(ProbeRole role, ProbeSpec? probe)
     {
         var fields = ProbeOf(role);
         SetProbe(role, probe is null ? fields with { Enabled = false, Port = ContainerPort } : new ProbeInput(
