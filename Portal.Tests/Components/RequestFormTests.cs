@@ -96,7 +96,7 @@ public sealed class RequestFormTests(PortalApp app) : PortalComponentTest(app)
         TypeTag(cut, "v2");
         cut.Find("#replicas").Change("5");
         cut.Find("#replace-secret-0").Click();
-        cut.Find("#secret-value-0").Change("second-password");
+        cut.WaitForElement("#secret-value-0").Change("second-password");
         cut.Find("form").Submit();
 
         cut.WaitForElement("#review-step");
@@ -138,7 +138,7 @@ public sealed class RequestFormTests(PortalApp app) : PortalComponentTest(app)
         cut.Find("#max-replicas").Change("6");
         cut.Find("#preset-L").Click();
         cut.Find("#add-env").Click();
-        cut.Find("#env-name-0").Change("LOG_LEVEL");
+        cut.WaitForElement("#env-name-0").Change("LOG_LEVEL");
         cut.Find("#env-value-0").Change("debug");
         cut.Find("#comment").Change("Bigger and autoscaled");
         cut.Find("form").Submit();
@@ -167,7 +167,7 @@ public sealed class RequestFormTests(PortalApp app) : PortalComponentTest(app)
         var cut = RenderForm("secret-form", "production");
         TypeTag(cut, "v1");
         cut.Find("#add-secret").Click();
-        cut.Find("#secret-key-0").Change("API_TOKEN");
+        cut.WaitForElement("#secret-key-0").Change("API_TOKEN");
         cut.Find("#secret-value-0").Change(value);
         Assert.Equal("password", cut.Find("#secret-value-0").GetAttribute("type"));
         cut.Find("form").Submit();
@@ -213,7 +213,10 @@ public sealed class RequestFormTests(PortalApp app) : PortalComponentTest(app)
         return cut;
     }
 
-    /// <summary>Types a tag into the picker and leaves it, as a user typing a tag by hand does.</summary>
+    /// <summary>
+    /// Types a tag into the picker and leaves it, as a user typing a tag by hand does. Leaving the picker finishes
+    /// asynchronously: a click dispatched meanwhile waits its turn, so elements a click adds are waited for, not found.
+    /// </summary>
     internal static void TypeTag(IRenderedComponent<RequestEditor> cut, string tag)
     {
         cut.Find("#image-tag").Input(tag);
@@ -264,17 +267,17 @@ public sealed class RequestFormTests(PortalApp app) : PortalComponentTest(app)
                 break;
             case "bad env var name":
                 cut.Find("#add-env").Click();
-                cut.Find("#env-name-0").Change("1_BAD");
+                cut.WaitForElement("#env-name-0").Change("1_BAD");
                 break;
             case "duplicate env var":
                 cut.Find("#add-env").Click();
                 cut.Find("#add-env").Click();
-                cut.Find("#env-name-0").Change("LOG_LEVEL");
+                cut.WaitForElement("#env-name-0").Change("LOG_LEVEL");
                 cut.Find("#env-name-1").Change("LOG_LEVEL");
                 break;
             case "bad secret key":
                 cut.Find("#add-secret").Click();
-                cut.Find("#secret-key-0").Change("bad key!");
+                cut.WaitForElement("#secret-key-0").Change("bad key!");
                 cut.Find("#secret-value-0").Change("value");
                 break;
             case "new secret without a value":
