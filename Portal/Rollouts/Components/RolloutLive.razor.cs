@@ -24,6 +24,7 @@ public partial class RolloutLive
     private bool rollingBack;
     private string? rollbackMessage;
     private bool showLogs;
+    private bool manifestsOpen;
     private string? manifests;
 
     [Parameter]
@@ -103,9 +104,10 @@ public partial class RolloutLive
     }
 
     /// <summary>The manifests are read when the panel opens, not kept by every open page.</summary>
-    private async Task ShowManifestsAsync(bool expanded)
+    private async Task ToggleManifestsAsync()
     {
-        manifests = expanded ? await Queries.AppliedManifestsAsync((await AuthenticationState).User, RequestId) : null;
+        manifestsOpen = !manifestsOpen;
+        manifests = manifestsOpen ? await Queries.AppliedManifestsAsync((await AuthenticationState).User, RequestId) : null;
     }
 
     private async Task RollBackNowAsync()
