@@ -29,6 +29,12 @@ public static class CircuitMemory
         await using var portal = new BenchPortal();
         portal.StartServer();
         var address = new Uri(portal.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().Replace("[::]", "127.0.0.1", StringComparison.Ordinal));
+        if (Environment.GetEnvironmentVariable("CIRCUIT_BENCH_PAGES") is { Length: > 0 } pages)
+        {
+            counts = [.. pages.Split(',').Select(int.Parse)];
+        }
+
+        emptyPage |= Environment.GetEnvironmentVariable("CIRCUIT_BENCH_EMPTY_PAGE") == "1";
         var ids = emptyPage ? [999_999] : await StartRolloutsAsync(portal, address, rollouts);
 
         using var playwright = await Playwright.CreateAsync();
@@ -50,12 +56,14 @@ public static class CircuitMemory
             // Warm up: one page opened and closed, so JIT and first-use caches are not counted as circuit memory.
             await OpenAsync(context, ids, 1, close: true);
             var (managedBefore, rssBefore) = Measure();
+            await GcDumpAsync($"{count}-before");
             var started = Stopwatch.GetTimestamp();
             var page = await OpenAsync(context, ids, count, close: false);
             var opened = Stopwatch.GetElapsedTime(started);
             // Let the circuits settle: rollouts keep publishing while nothing is asked of them.
             await Task.Delay(TimeSpan.FromSeconds(5));
             var (managedAfter, rssAfter) = Measure();
+            await GcDumpAsync($"{count}-after");
             Console.WriteLine($"{count,6} {Mb(managedBefore),15} {Mb(managedAfter),14} {Kb((managedAfter - managedBefore) / count),12} {Kb((rssAfter - rssBefore) / count),16} {opened.TotalSeconds,8:F1} s");
             await page!.CloseAsync();
             // Circuits of closed pages are kept for a while for reconnection (DisconnectedCircuitRetentionPeriod): wait
@@ -85,6 +93,23 @@ public static class CircuitMemory
         }
 
         return page;
+    }
+
+    /// <summary>
+    /// With CIRCUIT_BENCH_GCDUMP=folder, writes a dotnet-gcdump of this process (portal and circuits) there, to see which
+    /// types the circuits keep; the figures printed are measured before it.
+    /// </summary>
+    private static async Task GcDumpAsync(string name)
+    {
+        if (Environment.GetEnvironmentVariable("CIRCUIT_BENCH_GCDUMP") is not { Length: > 0 } folder)
+        {
+            return;
+        }
+
+        Directory.CreateDirectory(folder);
+        var tool = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".dotnet", "tools", "dotnet-gcdump");
+        using var gcdump = Process.Start(tool, ["collect", "-p", Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture), "-o", Path.Combine(folder, $"{name}.gcdump")]);
+        await gcdump.WaitForExitAsync();
     }
 
     private static (long Managed, long Rss) Measure()

@@ -1,29 +1,18 @@
 using Microsoft.AspNetCore.Components;
 using Microsoft.AspNetCore.Components.Authorization;
 using MudBlazor;
-using Portal.Requests;
-using Portal.Components.Shared;
-using Portal.Requests.Components;
 
 namespace Portal.Rollouts.Pages;
 
 /// <summary>
-/// One rollout, live: the latest snapshot at once (live or stored), then every snapshot the tracker publishes through the
-/// in-process <see cref="RolloutNotifier"/>, and the request's own changes (approval, apply, final state).
+/// The rollout page: rendered statically with its layout, answering 403 or 404 like the API does; the rollout itself is
+/// the interactive <see cref="Components.RolloutLive"/>, followed live through in-process notifications.
 /// </summary>
 public partial class RolloutPage
 {
     private RolloutView? view;
-    private RolloutSnapshot? snapshot;
-    private List<TimelineEntry> timeline = [];
-    private List<BreadcrumbItem> breadcrumbs = [];
-    private IDisposable? rollout;
-    private int? followed;
-    private bool loaded;
     private bool forbidden;
-    private bool rollingBack;
-    private bool showLogs;
-    private string? manifests;
+    private List<BreadcrumbItem> breadcrumbs = [];
 
     [Parameter]
     public int RequestId { get; set; }
@@ -31,138 +20,19 @@ public partial class RolloutPage
     [CascadingParameter]
     private Task<AuthenticationState> AuthenticationState { get; set; } = default!;
 
-    /// <summary>Set only while prerendering: lets the response carry 403 or 404 like the API does.</summary>
+    /// <summary>Set while rendering on the server: lets the response carry 403 or 404.</summary>
     [CascadingParameter]
     private HttpContext? HttpContext { get; set; }
 
-    private string NotAppliedYet => view!.State switch
-    {
-        RequestState.Submitted or RequestState.AwaitingApproval => "Not applied yet: the request waits for an approval. This page follows it once it is applied.",
-        RequestState.Approved => "Approved: waiting for the apply worker.",
-        RequestState.Applying or RequestState.RollingOut => "Applying...",
-        _ => $"This request was never applied ({RequestStateChip.Text(view.State)}).",
-    };
-
-    /// <summary>Whether the request's state chip would only repeat the rollout's phase chip ("Succeeded" twice, "Rolling out" and "Progressing").</summary>
-    internal static bool SaysTheSame(RequestState state, RolloutSnapshot? snapshot) => snapshot is not null && state switch
-    {
-        RequestState.Applying or RequestState.RollingOut => !snapshot.IsFinal,
-        RequestState.Succeeded => snapshot.Phase == RolloutPhase.Succeeded,
-        RequestState.Failed => snapshot.Phase == RolloutPhase.Failed,
-        _ => false,
-    };
-
     protected override async Task OnParametersSetAsync()
     {
-        if (followed != RequestId)
-        {
-            // Subscribe before reading the latest snapshot so that nothing published in between is missed.
-            rollout?.Dispose();
-            snapshot = null;
-            followed = RequestId;
-            rollout = Notifier.Subscribe(RequestId, next => RefreshLater(() =>
-            {
-                Show(next);
-                return Task.CompletedTask;
-            }));
-        }
-
-        await LoadAsync();
+        (view, forbidden) = await Queries.FindAsync((await AuthenticationState).User, RequestId);
         breadcrumbs = view is null
             ? [new("Requests", "/requests"), new($"#{RequestId}", null)]
-            : [new("Services", "/services"), new(view.Team, PageTrail.TeamHref(view.Team)), new(view.Service, $"/services/{view.Team}/{view.Service}"), new($"Request #{RequestId}", $"/requests/{RequestId}"), new("Rollout", null)];
+            : [new("Services", "/services"), new(view.Team, Portal.Components.Shared.PageTrail.TeamHref(view.Team)), new(view.Service, $"/services/{view.Team}/{view.Service}"), new($"Request #{RequestId}", $"/requests/{RequestId}"), new("Rollout", null)];
         if (view is null && HttpContext is { Response.HasStarted: false } http)
         {
             http.Response.StatusCode = forbidden ? StatusCodes.Status403Forbidden : StatusCodes.Status404NotFound;
         }
-
-        FollowRequests(RequestTopic.Request(RequestId), _ => LoadAsync());
-    }
-
-    private async Task LoadAsync()
-    {
-        (view, forbidden) = await Queries.FindAsync((await AuthenticationState).User, RequestId);
-        if (view is not null)
-        {
-            timeline = [.. view.Record?.Timeline ?? []];
-            if (await Streams.LatestAsync(RequestId, CancellationToken.None) is { } latest)
-            {
-                Show(latest);
-            }
-        }
-
-        loaded = true;
-    }
-
-    /// <summary>Shows <paramref name="next"/> unless a newer one is shown already; a new summary extends the timeline as the tracker's does.</summary>
-    private void Show(RolloutSnapshot next)
-    {
-        if (view is null || next.RequestId != RequestId || (snapshot is not null && next.At < snapshot.At))
-        {
-            return;
-        }
-
-        snapshot = next;
-        if (next.Phase != RolloutPhase.Applying && timeline.LastOrDefault()?.Summary != next.Summary)
-        {
-            timeline.Add(new TimelineEntry(next.At, next.Summary));
-            if (timeline.Count > RolloutQueries.MaxTimelineLines)
-            {
-                timeline.RemoveAt(0);
-            }
-        }
-    }
-
-    /// <summary>The manifests are read when the panel opens, not kept by every open page.</summary>
-    private async Task ShowManifestsAsync(bool expanded)
-    {
-        manifests = expanded ? await Queries.AppliedManifestsAsync((await AuthenticationState).User, RequestId) : null;
-    }
-
-    private async Task RollBackNowAsync()
-    {
-        var body = (RenderFragment)(builder =>
-        {
-            builder.OpenElement(0, "div");
-            builder.AddAttribute(1, "id", "rollback-confirm");
-            builder.AddContent(2, $"Stop this rollout of {view!.Service} in {view.Environment} and roll back to the last good revision? "
-                + "This creates a rollback request; once it is approved the stuck rollout is stopped and the rollback applied.");
-            builder.CloseElement();
-        });
-        if (!await ConfirmDialog.AskAsync(Dialogs, "Roll back now?", "Roll back now", body, Color.Error))
-        {
-            return;
-        }
-
-        rollingBack = true;
-        try
-        {
-            var outcome = await Rollback.RollBackAsync((await AuthenticationState).User, view!.ServiceId, view.Environment, $"Roll back now: the rollout of request #{RequestId} is stuck ({snapshot?.Blocking}).");
-            if (!outcome.Succeeded)
-            {
-                Snackbar.Add(outcome.Message ?? "The rollback could not be created.", Severity.Warning);
-                return;
-            }
-
-            var request = outcome.Value!;
-            Snackbar.Add(request.State == RequestState.AwaitingApproval
-                ? $"Rollback request #{request.Id} created: {view.Environment} requires an approval, so it waits for an Approver of {view.Team}."
-                : $"Rollback request #{request.Id} created and approved: it is applied next.", Severity.Success);
-            Navigation.NavigateTo($"/rollouts/{request.Id}");
-        }
-        finally
-        {
-            rollingBack = false;
-        }
-    }
-
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing)
-        {
-            rollout?.Dispose();
-        }
-
-        base.Dispose(disposing);
     }
 }
