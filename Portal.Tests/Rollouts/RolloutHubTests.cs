@@ -63,6 +63,56 @@ public sealed class RolloutHubTests(PortalApp app) : IClassFixture<PortalApp>
     }
 
     [Fact]
+    public async Task ViewerFollowingChangesRebuildsEverySnapshotTheWholeStreamSends()
+    {
+        var service = await app.RegisterServiceAsync("hub-changes");
+        var alice = await app.ClientAsync("alice");
+        var bob = await app.ClientAsync("bob");
+        var token = await TokenAsync("alice");
+        var id = await (await alice.SubmitAsync("payments", service.Name, "production", new { imageTag = "v-changes-slow", replicas = 3 })).SubmittedIdAsync();
+        await using var whole = await ConnectAsync(token);
+        await using var changes = await ConnectAsync(token);
+        var firstSeen = new[] { new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously), new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously) };
+        var wholeStream = Task.Run(async () =>
+        {
+            var snapshots = new List<RolloutSnapshot>();
+            await foreach (var snapshot in whole.StreamAsync<RolloutSnapshot>("WatchRollout", id))
+            {
+                snapshots.Add(snapshot);
+                firstSeen[0].TrySetResult();
+            }
+
+            return snapshots;
+        });
+        var changeStream = Task.Run(async () =>
+        {
+            var snapshots = new List<RolloutSnapshot>();
+            RolloutSnapshot? rebuilt = null;
+            await foreach (var change in changes.StreamAsync<RolloutChange>("FollowRollout", id))
+            {
+                rebuilt = change.ApplyTo(rebuilt);
+                snapshots.Add(rebuilt);
+                firstSeen[1].TrySetResult();
+            }
+
+            return snapshots;
+        });
+        await Task.WhenAll(firstSeen.Select(f => f.Task)).WaitAsync(TimeSpan.FromSeconds(30));
+        await bob.DecideAsync(id, "approve");
+
+        var sent = await wholeStream.WaitAsync(TimeSpan.FromSeconds(60));
+        var rebuilt = await changeStream.WaitAsync(TimeSpan.FromSeconds(60));
+
+        // Each stream starts with its own "not applied yet"; from the approval on, both carry the same snapshots.
+        static List<string> Json(List<RolloutSnapshot> snapshots) => [.. snapshots.Skip(1).Select(s => System.Text.Json.JsonSerializer.Serialize(s))];
+        Assert.Equal(Json(sent), Json(rebuilt));
+        Assert.True(rebuilt.Count > 3, $"only {rebuilt.Count} snapshots");
+        Assert.Equal(RolloutPhase.Succeeded, rebuilt[^1].Phase);
+        Assert.Equal(3, rebuilt[^1].Pods.Count(p => p.IsNew && p.Ready));
+        Assert.NotEmpty(rebuilt[^1].Events);
+    }
+
+    [Fact]
     public async Task HubRefusesAnotherTeamsRolloutAndAnonymousCallers()
     {
         var service = await app.RegisterServiceAsync("hub-denied");

@@ -459,7 +459,7 @@ public sealed class Bench : IAsyncDisposable
         var first = viewers.Select(_ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).ToArray();
         var streams = viewers.Select((viewer, i) => Task.Run(async () =>
         {
-            await foreach (var snapshot in viewer.StreamAsync<RolloutSnapshot>("WatchRollout", id))
+            await foreach (var snapshot in FollowAsync(viewer, id))
             {
                 seen[i].Add(new Seen<RolloutSnapshot>(Stopwatch.GetTimestamp(), snapshot));
                 first[i].TrySetResult();
@@ -493,9 +493,23 @@ public sealed class Bench : IAsyncDisposable
 
     private async Task StreamAsync(HubConnection viewer, int id, Waiters<RolloutSnapshot> waiters)
     {
-        await foreach (var snapshot in viewer.StreamAsync<RolloutSnapshot>("WatchRollout", id))
+        await foreach (var snapshot in FollowAsync(viewer, id))
         {
             waiters.Offer(snapshot, Stopwatch.GetTimestamp());
+        }
+    }
+
+    /// <summary>
+    /// What a client of many rollouts does: follows the hub's changes (unchanged lists and old events are not sent again)
+    /// and rebuilds each whole snapshot from them.
+    /// </summary>
+    private static async IAsyncEnumerable<RolloutSnapshot> FollowAsync(HubConnection viewer, int id)
+    {
+        RolloutSnapshot? snapshot = null;
+        await foreach (var change in viewer.StreamAsync<RolloutChange>("FollowRollout", id))
+        {
+            snapshot = change.ApplyTo(snapshot);
+            yield return snapshot;
         }
     }
 
