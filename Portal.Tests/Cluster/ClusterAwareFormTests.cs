@@ -21,7 +21,7 @@ public sealed class ClusterAwareFormTests(ClusterAwarePortal fixture) : PortalCo
 
         var cut = RenderForm("form-drift", "staging");
         RequestFormTests.TypeTag(cut, "v2");
-        cut.Find("form").Submit();
+        cut.Submit("form");
 
         cut.WaitForElement("#review-step");
         cut.WaitForAssertion(() => Assert.Contains("replicas 4 → 2", cut.FindAll(".live-diff-change").Select(e => e.TextContent.Trim())));
@@ -38,7 +38,7 @@ public sealed class ClusterAwareFormTests(ClusterAwarePortal fixture) : PortalCo
 
         var cut = RenderForm("form-refused", "broken");
         RequestFormTests.TypeTag(cut, "v1");
-        cut.Find("form").Submit();
+        cut.Submit("form");
 
         cut.WaitForAssertion(() => Assert.Contains("Namespace \"payments.broken\" is invalid", cut.Find("#form-message").TextContent));
         Assert.StartsWith("The cluster refused this change in a dry run", cut.Find("#form-message").TextContent.Trim());
@@ -56,7 +56,7 @@ public sealed class ClusterAwareFormTests(ClusterAwarePortal fixture) : PortalCo
         RequestFormTests.TypeTag(cut, "v1");
 
         cut.Find(field).Change(value);
-        cut.Find("form").Submit();
+        cut.Submit("form");
 
         cut.WaitForAssertion(() =>
         {

@@ -81,15 +81,15 @@ public sealed class AdminPagesTests(PortalApp app) : PortalComponentTest(app)
         var cut = Render<TeamMembers>(p => p.Add(x => x.Name, "members-ui"));
         cut.WaitForAssertion(() => Assert.NotEmpty(cut.FindAll("#remove-member-dave")));
 
-        cut.Find("#remove-member-dave").Click();
+        cut.Click("#remove-member-dave");
         Assert.Contains("Remove dave from members-ui?", dialogs.WaitForElement("#remove-confirm").TextContent);
-        dialogs.Find("#confirm-cancel").Click();
+        dialogs.Click("#confirm-cancel");
 
         dialogs.WaitForAssertion(() => Assert.Empty(dialogs.FindAll("#remove-confirm")));
         Assert.Contains("dave", (await directory.MembersAsync("members-ui")).Select(m => m.UserName));
         Assert.NotEmpty(cut.FindAll("#remove-member-dave"));
 
-        cut.Find("#remove-member-dave").Click();
+        cut.Click("#remove-member-dave");
         Confirm(dialogs);
 
         cut.WaitForAssertion(() => Assert.Empty(cut.FindAll("#remove-member-dave")));

@@ -133,8 +133,8 @@ public sealed class ApprovalsAndRequestsTests(PortalApp app) : PortalComponentTe
         cut.WaitForElement("#token-name");
         Assert.Equal("30", cut.Find("#token-lifetime").GetAttribute("value"));
 
-        cut.Find("#token-name").Change("search CI");
-        cut.Find("#create-token").Click();
+        cut.Change("#token-name", "search CI");
+        cut.Click("#create-token");
 
         cut.WaitForElement("#new-token");
         var secret = cut.Find("#new-token").GetAttribute("value")!;
@@ -143,7 +143,7 @@ public sealed class ApprovalsAndRequestsTests(PortalApp app) : PortalComponentTe
         var token = await App.WithDbAsync(db => db.PersonalAccessTokens.SingleAsync(t => t.Name == "search CI"));
         Assert.Contains(token.Prefix, cut.Find("#tokens").TextContent);
 
-        cut.Find("#dismiss-token").Click();
+        cut.Click("#dismiss-token");
         Assert.DoesNotContain(secret, cut.Markup);
         cut.Find($"#revoke-token-{token.Id}").Click();
         Assert.Null(await App.WithDbAsync(db => db.PersonalAccessTokens.Where(t => t.Id == token.Id).Select(t => t.RevokedAt).SingleAsync()));
@@ -174,9 +174,9 @@ public sealed class ApprovalsAndRequestsTests(PortalApp app) : PortalComponentTe
         var cut = Render<AccessTokens>();
         cut.WaitForElement("#token-name");
 
-        cut.Find("#token-name").Change("too long");
-        cut.Find("#token-lifetime").Change("400");
-        cut.Find("#create-token").Click();
+        cut.Change("#token-name", "too long");
+        cut.Change("#token-lifetime", "400");
+        cut.Click("#create-token");
 
         cut.WaitForAssertion(() => Assert.Contains("A token lives between 1 and 365 days.", cut.Find(".mud-input-control:has(#token-lifetime)").TextContent));
         Assert.Empty(cut.FindAll("#new-token"));

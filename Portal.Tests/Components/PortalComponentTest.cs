@@ -84,7 +84,7 @@ public abstract class PortalComponentTest : BunitContext, IClassFixture<PortalAp
     protected IRenderedComponent<MudDialogProvider> RenderDialogProvider() => Render<MudDialogProvider>();
 
     /// <summary>Answers the open confirmation dialog with its confirm button.</summary>
-    protected static void Confirm(IRenderedComponent<MudDialogProvider> dialogs) => dialogs.WaitForElement("#confirm-ok").Click();
+    protected static void Confirm(IRenderedComponent<MudDialogProvider> dialogs) => dialogs.Click("#confirm-ok");
 
     Task IAsyncLifetime.InitializeAsync() => Task.CompletedTask;
 

@@ -40,7 +40,7 @@ public sealed class RequestFormTests(PortalApp app) : PortalComponentTest(app)
         TypeTag(cut, "v1");
 
         Enter(cut, input);
-        cut.Find("form").Submit();
+        cut.Submit("form");
 
         cut.WaitForAssertion(() =>
         {
@@ -61,7 +61,7 @@ public sealed class RequestFormTests(PortalApp app) : PortalComponentTest(app)
         var cut = RenderForm("first-prod", "production");
 
         TypeTag(cut, "v1");
-        cut.Find("form").Submit();
+        cut.Submit("form");
 
         cut.WaitForElement("#review-step");
         var lines = Texts(cut, ".review-change");
@@ -94,18 +94,18 @@ public sealed class RequestFormTests(PortalApp app) : PortalComponentTest(app)
         Assert.Contains("set by alice", cut.Find("#secrets").TextContent);
         Assert.Empty(cut.FindAll("#secret-value-0"));
         TypeTag(cut, "v2");
-        cut.Find("#replicas").Change("5");
-        cut.Find("#replace-secret-0").Click();
-        cut.WaitForElement("#secret-value-0").Change("second-password");
-        cut.Find("form").Submit();
+        cut.Change("#replicas", "5");
+        cut.Click("#replace-secret-0");
+        cut.Change("#secret-value-0", "second-password");
+        cut.Submit("form");
 
         cut.WaitForElement("#review-step");
         Assert.Equal(["image v1 → v2", "replicas 3 → 5", "secret DB_PASSWORD changed"], Texts(cut, ".review-change"));
         Assert.Empty(cut.FindAll(".risk-flag"));
 
-        cut.Find("#back").Click();
-        cut.Find("#replicas").Change("0");
-        cut.Find("form").Submit();
+        cut.Click("#back");
+        cut.Change("#replicas", "0");
+        cut.Submit("form");
 
         cut.WaitForElement("#review-step");
         Assert.Contains("replicas 3 → 0", Texts(cut, ".review-change"));
@@ -120,7 +120,7 @@ public sealed class RequestFormTests(PortalApp app) : PortalComponentTest(app)
         await SignInAsAsync("alice");
         var cut = RenderForm("no-change", "staging");
 
-        cut.Find("form").Submit();
+        cut.Submit("form");
 
         cut.WaitForAssertion(() => Assert.Equal("Nothing changes compared to revision 1.", cut.Find("#form-message").TextContent.Trim()));
         Assert.Empty(cut.FindAll("#review-step"));
@@ -134,17 +134,17 @@ public sealed class RequestFormTests(PortalApp app) : PortalComponentTest(app)
         var cut = RenderForm("payments-api", "staging");
         TypeTag(cut, "v7");
         TurnOnAutoscaling(cut);
-        cut.Find("#min-replicas").Change("2");
-        cut.Find("#max-replicas").Change("6");
-        cut.Find("#preset-L").Click();
-        cut.Find("#add-env").Click();
-        cut.WaitForElement("#env-name-0").Change("LOG_LEVEL");
-        cut.Find("#env-value-0").Change("debug");
-        cut.Find("#comment").Change("Bigger and autoscaled");
-        cut.Find("form").Submit();
+        cut.Change("#min-replicas", "2");
+        cut.Change("#max-replicas", "6");
+        cut.Click("#preset-L");
+        cut.Click("#add-env");
+        cut.Change("#env-name-0", "LOG_LEVEL");
+        cut.Change("#env-value-0", "debug");
+        cut.Change("#comment", "Bigger and autoscaled");
+        cut.Submit("form");
         cut.WaitForElement("#review-step");
 
-        cut.Find("#submit").Click();
+        cut.Click("#submit");
 
         cut.WaitForAssertion(() => Assert.Matches(@"/requests/\d+$", CurrentUri));
         Assert.Equal(before + 1, await App.WithDbAsync(db => db.DeploymentRequests.CountAsync()));
@@ -166,15 +166,15 @@ public sealed class RequestFormTests(PortalApp app) : PortalComponentTest(app)
         await SignInAsAsync("alice");
         var cut = RenderForm("secret-form", "production");
         TypeTag(cut, "v1");
-        cut.Find("#add-secret").Click();
-        cut.WaitForElement("#secret-key-0").Change("API_TOKEN");
-        cut.Find("#secret-value-0").Change(value);
+        cut.Click("#add-secret");
+        cut.Change("#secret-key-0", "API_TOKEN");
+        cut.Change("#secret-value-0", value);
         Assert.Equal("password", cut.Find("#secret-value-0").GetAttribute("type"));
-        cut.Find("form").Submit();
+        cut.Submit("form");
         cut.WaitForElement("#review-step");
         Assert.Contains("secret API_TOKEN added", cut.Markup);
 
-        cut.Find("#submit").Click();
+        cut.Click("#submit");
 
         cut.WaitForAssertion(() =>
         {
@@ -219,13 +219,13 @@ public sealed class RequestFormTests(PortalApp app) : PortalComponentTest(app)
     /// </summary>
     internal static void TypeTag(IRenderedComponent<RequestEditor> cut, string tag)
     {
-        cut.Find("#image-tag").Input(tag);
-        cut.Find("#image-tag").Blur();
+        cut.Input("#image-tag", tag);
+        cut.Blur("#image-tag");
     }
 
     private static void TurnOnAutoscaling(IRenderedComponent<RequestEditor> cut)
     {
-        cut.Find("#autoscaling").Change(true);
+        cut.Change("#autoscaling", true);
         cut.WaitForElement("#min-replicas");
     }
 
@@ -237,85 +237,85 @@ public sealed class RequestFormTests(PortalApp app) : PortalComponentTest(app)
                 TypeTag(cut, "-not a tag");
                 break;
             case "replicas above the environment's maximum":
-                cut.Find("#replicas").Change("11");
+                cut.Change("#replicas", "11");
                 break;
             case "autoscaling minimum above the maximum":
                 TurnOnAutoscaling(cut);
-                cut.Find("#min-replicas").Change("5");
-                cut.Find("#max-replicas").Change("3");
+                cut.Change("#min-replicas", "5");
+                cut.Change("#max-replicas", "3");
                 break;
             case "CPU target 0":
                 TurnOnAutoscaling(cut);
-                cut.Find("#cpu-target").Change("0");
+                cut.Change("#cpu-target", "0");
                 break;
             case "CPU target 101":
                 TurnOnAutoscaling(cut);
-                cut.Find("#cpu-target").Change("101");
+                cut.Change("#cpu-target", "101");
                 break;
             case "memory target 101":
                 TurnOnAutoscaling(cut);
-                cut.Find("#memory-target").Change("101");
+                cut.Change("#memory-target", "101");
                 break;
             case "bad CPU quantity":
-                cut.Find("#cpu-limit").Change("lots");
+                cut.Change("#cpu-limit", "lots");
                 break;
             case "bad memory quantity":
-                cut.Find("#memory-request").Change("1 GB");
+                cut.Change("#memory-request", "1 GB");
                 break;
             case "request above its limit":
-                cut.Find("#cpu-request").Change("2");
+                cut.Change("#cpu-request", "2");
                 break;
             case "bad env var name":
-                cut.Find("#add-env").Click();
-                cut.WaitForElement("#env-name-0").Change("1_BAD");
+                cut.Click("#add-env");
+                cut.Change("#env-name-0", "1_BAD");
                 break;
             case "duplicate env var":
-                cut.Find("#add-env").Click();
-                cut.Find("#add-env").Click();
-                cut.WaitForElement("#env-name-0").Change("LOG_LEVEL");
-                cut.Find("#env-name-1").Change("LOG_LEVEL");
+                cut.Click("#add-env");
+                cut.Click("#add-env");
+                cut.Change("#env-name-0", "LOG_LEVEL");
+                cut.Change("#env-name-1", "LOG_LEVEL");
                 break;
             case "bad secret key":
-                cut.Find("#add-secret").Click();
-                cut.WaitForElement("#secret-key-0").Change("bad key!");
-                cut.Find("#secret-value-0").Change("value");
+                cut.Click("#add-secret");
+                cut.Change("#secret-key-0", "bad key!");
+                cut.Change("#secret-value-0", "value");
                 break;
             case "new secret without a value":
-                cut.Find("#add-secret").Click();
-                cut.Find("#secret-key-0").Change("API_KEY");
+                cut.Click("#add-secret");
+                cut.Change("#secret-key-0", "API_KEY");
                 break;
             case "probe path without a slash":
-                cut.Find("#readiness-path").Change("healthz");
+                cut.Change("#readiness-path", "healthz");
                 break;
             case "probe port 0":
-                cut.Find("#readiness-port").Change("0");
+                cut.Change("#readiness-port", "0");
                 break;
             case "env var name with a trailing newline":
-                cut.Find("#add-env").Click();
-                cut.Find("#env-name-0").Change("FOO\n");
+                cut.Click("#add-env");
+                cut.Change("#env-name-0", "FOO\n");
                 break;
             case "env var name of 300 characters":
-                cut.Find("#add-env").Click();
-                cut.Find("#env-name-0").Change(new string('A', 300));
+                cut.Click("#add-env");
+                cut.Change("#env-name-0", new string('A', 300));
                 break;
             case "secret key '..'":
-                cut.Find("#add-secret").Click();
-                cut.Find("#secret-key-0").Change("..");
-                cut.Find("#secret-value-0").Change("value");
+                cut.Click("#add-secret");
+                cut.Change("#secret-key-0", "..");
+                cut.Change("#secret-value-0", "value");
                 break;
             case "secret key '..x'":
-                cut.Find("#add-secret").Click();
-                cut.Find("#secret-key-0").Change("..x");
-                cut.Find("#secret-value-0").Change("value");
+                cut.Click("#add-secret");
+                cut.Change("#secret-key-0", "..x");
+                cut.Change("#secret-value-0", "value");
                 break;
             case "image tag with a trailing newline":
                 TypeTag(cut, "v1\n");
                 break;
             case "comment of 1001 characters":
-                cut.Find("#comment").Change(new string('c', 1001));
+                cut.Change("#comment", new string('c', 1001));
                 break;
             case "container port 70000":
-                cut.Find("#container-port").Change("70000");
+                cut.Change("#container-port", "70000");
                 break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(input), input, "No such case.");

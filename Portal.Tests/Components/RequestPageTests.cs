@@ -142,7 +142,7 @@ public sealed class RequestPageTests(PortalApp app) : PortalComponentTest(app)
         Assert.Equal("4", form.Find("#replicas").GetAttribute("value"));
         Assert.Equal("FEATURE_X", form.Find("#env-name-0").GetAttribute("value"));
         Assert.Contains("Starts from revision 1", form.Find("#form-basis").TextContent);
-        form.Find("form").Submit();
+        form.Submit("form");
         form.WaitForAssertion(() => Assert.Contains("image v1 → v2", form.Find("#review-changes").TextContent));
     }
 
@@ -185,7 +185,7 @@ public sealed class RequestPageTests(PortalApp app) : PortalComponentTest(app)
         var cut = Render<RequestPage>(p => p.Add(x => x.Id, request.Id));
         cut.WaitForElement("#cancel-request");
 
-        cut.Find("#cancel-request").Click();
+        cut.Click("#cancel-request");
 
         cut.WaitForAssertion(() => Assert.Contains("Cancelled", cut.Find("#state-chip").TextContent));
         Assert.Empty(cut.FindAll("#cancel-request"));

@@ -79,7 +79,7 @@ public sealed class RoughEdgeTests : PortalComponentTest
         var first = RenderLayout();
         Assert.Equal("Switch to dark mode", first.Find("#dark-mode").GetAttribute("aria-label"));
 
-        first.Find("#dark-mode").Click();
+        first.Click("#dark-mode");
 
         first.WaitForAssertion(() => Assert.Equal("Switch to light mode", first.Find("#dark-mode").GetAttribute("aria-label")));
         var dave = TeamAccess.UserId(await App.PrincipalAsync("dave"))!;
@@ -262,7 +262,7 @@ public sealed class RoughEdgeTests : PortalComponentTest
         var cut = Render<RequestEditor>(p => p.Add(x => x.Team, "payments").Add(x => x.ServiceName, "payments-api").Add(x => x.EnvironmentName, "staging"));
 
         cut.WaitForElement("#tag-registry-warning");
-        cut.Find("#image-tag").Input("zzz");
+        cut.Input("#image-tag", "zzz");
 
         Assert.DoesNotContain("No matching tag in the registry.", cut.Markup);
         Assert.Empty(cut.FindAll(".mud-autocomplete"));

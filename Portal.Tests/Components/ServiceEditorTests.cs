@@ -19,7 +19,7 @@ public sealed class ServiceEditorTests(PortalApp app) : PortalComponentTest(app)
         Fill(cut, "form-test-svc", "registry.example.com/payments/form-test");
 
         cut.Find(field).Change(value);
-        cut.Find("form").Submit();
+        cut.Submit("form");
 
         // The message may come back from the server after the submit: wait for it, never assume it is there at once.
         cut.WaitForAssertion(() =>
@@ -38,7 +38,7 @@ public sealed class ServiceEditorTests(PortalApp app) : PortalComponentTest(app)
         var cut = Render<ServiceEditor>();
         Fill(cut, "payments-api", "registry.example.com/payments/api");
 
-        cut.Find("form").Submit();
+        cut.Submit("form");
 
         cut.WaitForAssertion(() => Assert.Contains("payments already has a service named 'payments-api'.", cut.Find(".mud-input-control:has(#service-name)").TextContent));
         Assert.Equal(1, await App.WithDbAsync(db => db.Services.CountAsync(s => s.Name == "payments-api")));
@@ -50,9 +50,9 @@ public sealed class ServiceEditorTests(PortalApp app) : PortalComponentTest(app)
         await SignInAsAsync("alice");
         var cut = Render<ServiceEditor>();
         Fill(cut, "ledger", "registry.example.com/payments/ledger");
-        cut.Find("#service-description").Change("Double-entry ledger");
+        cut.Change("#service-description", "Double-entry ledger");
 
-        cut.Find("form").Submit();
+        cut.Submit("form");
 
         cut.WaitForAssertion(() => Assert.EndsWith("/services/payments/ledger", CurrentUri));
         var stored = await App.WithDbAsync(db => db.Services.Include(s => s.Team).SingleAsync(s => s.Name == "ledger"));
@@ -74,8 +74,8 @@ public sealed class ServiceEditorTests(PortalApp app) : PortalComponentTest(app)
     private static void Fill(IRenderedComponent<ServiceEditor> cut, string name, string image)
     {
         cut.WaitForElement("#service-name");
-        cut.Find("#service-name").Change(name);
-        cut.Find("#service-image").Change(image);
+        cut.Change("#service-name", name);
+        cut.Change("#service-image", image);
     }
 
     private Task<int> CountServicesAsync() => App.WithDbAsync(db => db.Services.CountAsync());

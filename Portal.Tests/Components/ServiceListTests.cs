@@ -29,7 +29,7 @@ public sealed class ServiceListTests(PortalApp app) : PortalComponentTest(app)
         var cut = Render<ServiceList>();
         cut.WaitForAssertion(() => Assert.Contains("payments-api", cut.Markup));
 
-        cut.Find("#service-search").Input("indexer");
+        cut.Input("#service-search", "indexer");
 
         cut.WaitForAssertion(() =>
         {
@@ -46,7 +46,7 @@ public sealed class ServiceListTests(PortalApp app) : PortalComponentTest(app)
         var cut = Render<ServiceList>();
         cut.WaitForAssertion(() => Assert.Contains("payments-api", cut.Markup));
 
-        cut.Find("#my-teams").Change(true);
+        cut.Change("#my-teams", true);
 
         cut.WaitForAssertion(() =>
         {
@@ -63,7 +63,7 @@ public sealed class ServiceListTests(PortalApp app) : PortalComponentTest(app)
         var cut = Render<ServiceList>();
         cut.WaitForAssertion(() => Assert.Contains("payments-api", cut.Markup));
 
-        cut.Find("#service-search").Input("zzz-nothing");
+        cut.Input("#service-search", "zzz-nothing");
 
         cut.WaitForAssertion(() => Assert.Contains("No services match", cut.Markup), TimeSpan.FromSeconds(5));
     }

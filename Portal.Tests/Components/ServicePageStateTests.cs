@@ -114,7 +114,7 @@ public sealed class ServicePageStateTests : PortalComponentTest
         Assert.Equal("Roll back to revision 1", cut.Find("#rollback-now-staging").TextContent.Trim());
 
         // The live status re-renders on every watch event: find and click in one step, again if the button was replaced.
-        cut.WaitForAssertion(() => cut.Find("#rollback-now-staging").Click(), Rollout);
+        cut.WaitForAssertion(() => cut.Click("#rollback-now-staging"), Rollout);
         Assert.Contains("back to revision 1 (v1)", dialogs.WaitForElement("#rollback-confirm").TextContent);
         Confirm(dialogs);
 
@@ -138,7 +138,7 @@ public sealed class ServicePageStateTests : PortalComponentTest
         cut.WaitForAssertion(() => Assert.Contains("crash-looping", cut.Find("#status-blocking-staging").TextContent), Rollout);
         Assert.Equal("Progressing", cut.Find("#status-staging").TextContent.Trim());
         // The live status re-renders on every watch event: find and click in one step, again if the button was replaced.
-        cut.WaitForAssertion(() => cut.Find("#rollback-now-staging").Click(), Rollout);
+        cut.WaitForAssertion(() => cut.Click("#rollback-now-staging"), Rollout);
         Confirm(dialogs);
 
         await App.WaitForStateAsync(crash.Id, RequestState.RolledBack);

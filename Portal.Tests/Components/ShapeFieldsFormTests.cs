@@ -17,19 +17,19 @@ public sealed class ShapeFieldsFormTests(PortalApp app) : PortalComponentTest(ap
         var cut = RenderForm(service.Name);
         RequestFormTests.TypeTag(cut, "v1");
 
-        cut.Find("#ingress-enabled").Change(true);
-        cut.WaitForElement("#ingress-host").Change("shape-form.example.com");
-        cut.Find("#ingress-path").Change("/api");
-        cut.Find("#max-surge").Change("50%");
-        cut.Find("#max-unavailable").Change("0");
-        cut.Find("#pdb-enabled").Change(true);
-        cut.WaitForElement("#pdb-value").Change("1");
-        cut.Find("#startup-enabled").Change(true);
-        cut.WaitForElement("#startup-path").Change("/started");
-        cut.Find("#startup-failure").Change("30");
-        cut.Find("form").Submit();
+        cut.Change("#ingress-enabled", true);
+        cut.Change("#ingress-host", "shape-form.example.com");
+        cut.Change("#ingress-path", "/api");
+        cut.Change("#max-surge", "50%");
+        cut.Change("#max-unavailable", "0");
+        cut.Change("#pdb-enabled", true);
+        cut.Change("#pdb-value", "1");
+        cut.Change("#startup-enabled", true);
+        cut.Change("#startup-path", "/started");
+        cut.Change("#startup-failure", "30");
+        cut.Submit("form");
         cut.WaitForElement("#review-step");
-        cut.Find("#submit").Click();
+        cut.Click("#submit");
 
         cut.WaitForAssertion(() => Assert.Matches(@"/requests/\d+$", CurrentUri));
         var id = int.Parse(CurrentUri[(CurrentUri.LastIndexOf('/') + 1)..]);
@@ -47,10 +47,10 @@ public sealed class ShapeFieldsFormTests(PortalApp app) : PortalComponentTest(ap
         await SignInAsAsync("alice");
         var cut = RenderForm("payments-api");
         RequestFormTests.TypeTag(cut, "v1");
-        cut.Find("#max-surge").Change("200%");
-        cut.Find("#max-unavailable").Change("0");
+        cut.Change("#max-surge", "200%");
+        cut.Change("#max-unavailable", "0");
 
-        cut.Find("form").Submit();
+        cut.Submit("form");
 
         // The review step replaces the form only when every field is valid; a refused max surge keeps the form.
         cut.WaitForElement("#review-step");
@@ -69,20 +69,20 @@ public sealed class ShapeFieldsFormTests(PortalApp app) : PortalComponentTest(ap
         RequestFormTests.TypeTag(cut, "v1");
         if (field == "#ingress-host")
         {
-            cut.Find("#ingress-enabled").Change(true);
-            cut.WaitForElement("#ingress-host").Change("Shop_Front.example.com");
+            cut.Change("#ingress-enabled", true);
+            cut.Change("#ingress-host", "Shop_Front.example.com");
         }
         else if (message.StartsWith("cannot", StringComparison.Ordinal))
         {
-            cut.Find("#max-surge").Change("0");
-            cut.Find("#max-unavailable").Change("0%");
+            cut.Change("#max-surge", "0");
+            cut.Change("#max-unavailable", "0%");
         }
         else
         {
-            cut.Find("#max-unavailable").Change("101%");
+            cut.Change("#max-unavailable", "101%");
         }
 
-        cut.Find("form").Submit();
+        cut.Submit("form");
 
         cut.WaitForAssertion(() =>
         {

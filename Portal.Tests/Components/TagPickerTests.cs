@@ -19,7 +19,7 @@ public sealed class TagPickerTests(RegistryPortal fixture) : PortalComponentTest
         var popovers = RenderPopoverProvider();
         var cut = RenderForm("picker-api", "production");
 
-        cut.Find("#image-tag").Input("v");
+        cut.Input("#image-tag", "v");
 
         popovers.WaitForAssertion(() => Assert.Equal(["v2", "v10", "v1"], popovers.FindAll(".tag-option").Select(o => o.GetAttribute("data-tag"))));
         var v2 = popovers.Find(".tag-option[data-tag=v2]");
@@ -28,14 +28,14 @@ public sealed class TagPickerTests(RegistryPortal fixture) : PortalComponentTest
         Assert.Equal("running in staging", popovers.Find(".tag-option[data-tag=v1] .tag-running").TextContent.Trim());
         Assert.Empty(popovers.FindAll(".tag-option[data-tag=latest]"));
 
-        cut.Find("#show-latest").Change(true);
-        cut.Find("#image-tag").Input("lat");
+        cut.Change("#show-latest", true);
+        cut.Input("#image-tag", "lat");
         popovers.WaitForAssertion(() => Assert.Single(popovers.FindAll(".tag-option[data-tag=latest]")));
 
-        cut.Find("#image-tag").Input("v2");
+        cut.Input("#image-tag", "v2");
         popovers.WaitForElement(".tag-option[data-tag=v2]");
         popovers.FindAll(".mud-list-item").Single(i => i.QuerySelector(".tag-option[data-tag=v2]") is not null).Click();
-        cut.Find("form").Submit();
+        cut.Submit("form");
 
         cut.WaitForElement("#review-step");
         Assert.Equal("v2", cut.Find("#review-tag").TextContent);
@@ -51,7 +51,7 @@ public sealed class TagPickerTests(RegistryPortal fixture) : PortalComponentTest
         var cut = RenderForm("picker-missing", "staging");
 
         RequestFormTests.TypeTag(cut, "v9");
-        cut.Find("form").Submit();
+        cut.Submit("form");
 
         cut.WaitForAssertion(() => Assert.Contains(
             $"Tag v9 does not exist in {fixture.Repository}.",
@@ -126,7 +126,7 @@ public sealed class UnreachableRegistryTests(UnreachableRegistryPortal fixture) 
 
         cut.WaitForAssertion(() => Assert.Contains("Type the tag yourself", cut.Find("#tag-registry-warning").TextContent));
         RequestFormTests.TypeTag(cut, "v3");
-        cut.Find("form").Submit();
+        cut.Submit("form");
 
         cut.WaitForElement("#review-step");
         Assert.Contains("Tag v3 is not checked", cut.Find("#review-image-warning").TextContent);
@@ -144,7 +144,7 @@ public sealed class UnreachableRegistryTests(UnreachableRegistryPortal fixture) 
 
         cut.WaitForAssertion(() => Assert.Contains("locked accepts only tags the registry confirms", cut.Find("#tag-registry-warning").TextContent));
         RequestFormTests.TypeTag(cut, "v3");
-        cut.Find("form").Submit();
+        cut.Submit("form");
 
         cut.WaitForAssertion(() => Assert.Contains(
             "locked accepts only tags the registry confirms, and tag v3 cannot be checked",

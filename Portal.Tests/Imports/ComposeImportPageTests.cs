@@ -51,15 +51,15 @@ public sealed class ComposeImportPageTests : PortalComponentTest
         await SignInAsAsync("alice");
         var cut = RenderWithFile(ComposeSamples.ThreeServices("bunitimp"));
         cut.WaitForElement("#plan-bunitimp-db");
-        cut.Find("#choose-bunitimp-api").Change(false);
+        cut.Change("#choose-bunitimp-api", false);
 
-        cut.Find("#import-services").Click();
+        cut.Click("#import-services");
 
         cut.WaitForAssertion(() => Assert.Contains("services.bunitimp-db.secrets.POSTGRES_PASSWORD", cut.Find("#import-errors").TextContent));
         Assert.Equal(0, await App.WithDbAsync(d => d.Services.CountAsync(s => s.Name.StartsWith("bunitimp-"))));
 
-        cut.Find("#secret-bunitimp-db-POSTGRES_PASSWORD").Change(true);
-        cut.Find("#import-services").Click();
+        cut.Change("#secret-bunitimp-db-POSTGRES_PASSWORD", true);
+        cut.Click("#import-services");
 
         cut.WaitForAssertion(() => Assert.Contains("Imported 2 services into payments.", cut.Find("#import-result").TextContent));
         Assert.Equal("/services/payments/bunitimp-db", cut.Find("#imported-bunitimp-db a").GetAttribute("href"));

@@ -21,6 +21,9 @@ public sealed class Browser : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
+        // Expectations wait for what a page shows next; on a busy two-core machine a Blazor round trip can take longer
+        // than Playwright's 5 s default.
+        Assertions.SetDefaultExpectTimeout(20_000);
         playwright = await Playwright.CreateAsync();
         Chromium = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {

@@ -80,7 +80,7 @@ public class DeliveryMetricsTests : PortalComponentTest
         var navigation = Services.GetRequiredService<NavigationManager>();
         navigation.NavigateTo(navigation.GetUriWithQueryParameter("team", "payments"));
         var page = Render<MetricsPage>();
-        page.Find("#metrics-service").Change(service);
+        page.Change("#metrics-service", service);
 
         // The page shows the last 30 days: they also hold the deployment of day -5, so five deployments (lead times
         // 1 h, 2 h, 1 h, 4 h, 1 h) and one failure in six.

@@ -35,9 +35,9 @@ public sealed class NotificationBellTests : PortalComponentTest
         bell.WaitForAssertion(() => Assert.Equal("2", bell.Find("#bell").GetAttribute("data-unread")), TimeSpan.FromSeconds(30));
         Assert.Equal(0, await feed.UnreadCountAsync(await App.PrincipalAsync("dave")));
 
-        bell.Find("#bell").Click();
+        bell.Click("#bell");
         popovers.WaitForAssertion(() => Assert.Contains($"payments/{service.Name} request #{id} awaiting approval in production, by policy.", popovers.Markup));
-        popovers.Find("#bell-mark-read").Click();
+        popovers.Click("#bell-mark-read");
 
         bell.WaitForAssertion(() => Assert.Equal("0", bell.Find("#bell").GetAttribute("data-unread")));
         Assert.Equal(0, await feed.UnreadCountAsync(await App.PrincipalAsync("bob")));

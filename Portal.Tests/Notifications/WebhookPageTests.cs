@@ -23,19 +23,19 @@ public sealed class WebhookPageTests : PortalComponentTest
         RenderPopoverProvider();
         var page = Render<TeamWebhooksPage>(p => p.Add(x => x.Team, "payments"));
 
-        page.Find("#webhook-url").Change(receiver.Url);
-        page.Find("#event-Succeeded").Change(true);
-        page.Find("#webhook-create").Click();
+        page.Change("#webhook-url", receiver.Url);
+        page.Change("#event-Succeeded", true);
+        page.Click("#webhook-create");
 
         var secret = page.WaitForElement("#webhook-secret").TextContent;
         Assert.StartsWith("whsec_", secret);
-        page.Find("[id$='-test']").Click();
+        page.Click("[id$='-test']");
         await Poll.UntilAsync(() => receiver.Accepted.Count == 1, TimeSpan.FromSeconds(60), "The test event never reached the receiver.");
         Assert.Equal(WebhookPayloads.Signature(secret, receiver.Accepted[0].Body), receiver.Accepted[0].Signature);
         await Poll.UntilPassesAsync(
             () =>
             {
-                page.Find("[id$='-refresh']").Click();
+                page.Click("[id$='-refresh']");
                 var row = page.Find("tr.delivery");
                 Assert.Equal("Delivered", row.GetAttribute("data-state"));
                 Assert.Contains("200", row.TextContent);
@@ -59,8 +59,8 @@ public sealed class WebhookPageTests : PortalComponentTest
 
         var payments = Render<TeamWebhooksPage>(p => p.Add(x => x.Team, "payments"));
         var before = payments.FindAll("[id$='-test']").Count;
-        payments.Find("#webhook-url").Change("not a url");
-        payments.Find("#webhook-create").Click();
+        payments.Change("#webhook-url", "not a url");
+        payments.Click("#webhook-create");
 
         payments.WaitForAssertion(() => Assert.Contains("absolute http:// or https:// URL", payments.Find(".mud-input-control:has(#webhook-url)").TextContent));
         Assert.Contains("Choose at least one event", payments.Find("#webhook-events-error").TextContent);

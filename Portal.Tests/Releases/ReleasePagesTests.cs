@@ -35,7 +35,7 @@ public sealed class ReleasePagesTests(PortalApp app) : PortalComponentTest(app)
         Assert.Contains($"Promotion of revision 1 in staging (request #{staged.Id})", cut.Find(".resubmit-note").TextContent);
 
         RequestFormTests.TypeTag(cut, "v8");
-        cut.Find("form").Submit();
+        cut.Submit("form");
 
         cut.WaitForAssertion(() => Assert.Equal("tag v8 never succeeded in staging.", cut.Find("#promotion-warning").TextContent.Trim()));
     }
@@ -47,14 +47,14 @@ public sealed class ReleasePagesTests(PortalApp app) : PortalComponentTest(app)
         var cut = Render<FreezeWindows>();
         cut.WaitForElement("#freeze-reason");
 
-        cut.Find("#freeze-time-zone").Change("Mars/Olympus");
-        cut.Find("#freeze-reason").Change("Weekend calm");
-        cut.Find("#add-freeze").Click();
+        cut.Change("#freeze-time-zone", "Mars/Olympus");
+        cut.Change("#freeze-reason", "Weekend calm");
+        cut.Click("#add-freeze");
         cut.WaitForAssertion(() => Assert.Contains("'Mars/Olympus' is not a known time zone", cut.Find(".mud-input-control:has(#freeze-time-zone)").TextContent));
         Assert.Equal(0, await App.WithDbAsync(db => db.FreezeWindows.CountAsync()));
 
-        cut.Find("#freeze-time-zone").Change("Europe/Berlin");
-        cut.Find("#add-freeze").Click();
+        cut.Change("#freeze-time-zone", "Europe/Berlin");
+        cut.Click("#add-freeze");
 
         cut.WaitForAssertion(() => Assert.Contains("every Fri 16:00 – Mon 08:00 Europe/Berlin", cut.Find("#freeze-windows").TextContent));
         var stored = await App.WithDbAsync(db => db.FreezeWindows.SingleAsync());
@@ -152,8 +152,8 @@ public sealed class ReleasePagesTests(PortalApp app) : PortalComponentTest(app)
         Assert.Equal(seesSearch, teams.Contains("search"));
         Assert.StartsWith("/api/audit/export", cut.Find("#audit-export").GetAttribute("href"));
 
-        cut.Find("#audit-team").Change("search");
-        cut.Find("#audit-apply").Click();
+        cut.Change("#audit-team", "search");
+        cut.Click("#audit-apply");
         cut.WaitForAssertion(() => Assert.Equal(seesSearch, cut.FindAll(".audit-team").Count > 0));
         Assert.All(cut.FindAll(".audit-team"), c => Assert.Equal("search", c.TextContent.Trim()));
         Assert.Contains("team=search", cut.Find("#audit-export").GetAttribute("href"));

@@ -49,7 +49,7 @@ public sealed class EnvironmentStatusTests : PortalComponentTest
         cut.WaitForElement("#rollback-staging-1");
         Assert.Empty(cut.FindAll("#rollback-staging-2"));
 
-        cut.Find("#rollback-staging-1").Click();
+        cut.Click("#rollback-staging-1");
         Confirm(dialogs);
 
         cut.WaitForAssertion(() => Assert.Matches(@"/requests/\d+$", CurrentUri));
@@ -77,7 +77,7 @@ public sealed class EnvironmentStatusTests : PortalComponentTest
         var cut = Render<ServiceDetail>(p => p.Add(x => x.Team, "payments").Add(x => x.Name, "approval-api"));
         cut.WaitForElement("#rollback-production-1");
 
-        cut.Find("#rollback-production-1").Click();
+        cut.Click("#rollback-production-1");
         Confirm(dialogs);
 
         cut.WaitForAssertion(() => Assert.Matches(@"/requests/\d+$", CurrentUri));

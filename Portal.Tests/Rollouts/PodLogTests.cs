@@ -34,10 +34,10 @@ public sealed class PodLogTests : PortalComponentTest
         var cut = Render<RolloutPage>(p => p.Add(x => x.RequestId, request));
         // The log streams once asked for, so an open rollout page holds no log stream of its own.
         Assert.Empty(cut.FindAll("#pod-log"));
-        cut.WaitForAssertion(() => cut.Find("#show-pod-logs").Click(), TimeSpan.FromSeconds(30));
+        cut.WaitForAssertion(() => cut.Click("#show-pod-logs"), TimeSpan.FromSeconds(30));
         cut.WaitForAssertion(() => Assert.Contains("INFO  starting", cut.Find("#pod-log").TextContent), TimeSpan.FromSeconds(30));
         Assert.Contains(pod, cut.Find("#log-pod").OuterHtml);
-        cut.Find("input#log-previous, #log-previous input").Change(true);
+        cut.Change("input#log-previous, #log-previous input", true);
 
         cut.WaitForAssertion(() => Assert.Contains("ERROR exiting with code", cut.Find("#pod-log").TextContent), TimeSpan.FromSeconds(30));
         Assert.Contains("ERROR fatal: could not initialise", cut.Find("#pod-log").TextContent);

@@ -17,14 +17,14 @@ public sealed class WorkloadFormTests(PortalApp app) : PortalComponentTest(app)
     {
         await SignInAsAsync("alice");
         var cut = Render<ServiceEditor>();
-        cut.WaitForElement("#service-name").Change("mail-worker");
-        cut.Find("#service-image").Change("registry.example.com/payments/mail-worker");
+        cut.Change("#service-name", "mail-worker");
+        cut.Change("#service-image", "registry.example.com/payments/mail-worker");
         Assert.NotEmpty(cut.FindAll("#service-port"));
 
         await cut.InvokeAsync(() => cut.FindComponent<MudBlazor.MudSelect<ServiceKind>>().Instance.SelectOption(ServiceKind.Worker));
 
         cut.WaitForAssertion(() => Assert.Empty(cut.FindAll("#service-port")));
-        cut.Find("form").Submit();
+        cut.Submit("form");
         cut.WaitForAssertion(() => Assert.EndsWith("/services/payments/mail-worker", CurrentUri));
         var stored = await App.WithDbAsync(db => db.Services.SingleAsync(s => s.Name == "mail-worker"));
         Assert.Equal((ServiceKind.Worker, 0), (stored.Kind, stored.ContainerPort));
@@ -58,10 +58,10 @@ public sealed class WorkloadFormTests(PortalApp app) : PortalComponentTest(app)
         await SignInAsAsync("alice");
         var popovers = RenderPopoverProvider();
         var cut = RenderForm(service.Name, "production");
-        cut.Find("#add-env").Click();
-        cut.WaitForElement("#env-name-0").Change("TARGET_URL");
+        cut.Click("#add-env");
+        cut.Change("#env-name-0", "TARGET_URL");
 
-        cut.Find("#env-address-0 button").Click();
+        cut.Click("#env-address-0 button");
         var items = popovers.WaitForElements(".env-address-item");
         Assert.Contains(items, i => i.TextContent.Contains("env-dns-target: env-dns-target.payments-production.svc.cluster.local:8080", StringComparison.Ordinal));
         Assert.DoesNotContain(items, i => i.TextContent.Contains("env-dns-worker", StringComparison.Ordinal));
@@ -79,18 +79,18 @@ public sealed class WorkloadFormTests(PortalApp app) : PortalComponentTest(app)
         var cut = RenderForm(service.Name, "production");
         RequestFormTests.TypeTag(cut, "v1");
 
-        cut.Find("#add-volume").Click();
-        cut.WaitForElement("#volume-name-0").Change("data");
-        cut.Find("#volume-size-0").Change("5Gi");
-        cut.Find("#volume-path-0").Change("/var/lib/data");
-        cut.Find("form").Submit();
+        cut.Click("#add-volume");
+        cut.Change("#volume-name-0", "data");
+        cut.Change("#volume-size-0", "5Gi");
+        cut.Change("#volume-path-0", "/var/lib/data");
+        cut.Submit("form");
 
         cut.WaitForElement("#review-step");
         var risks = cut.Find("#review-risks").TextContent;
         Assert.Contains("Volume data is ReadWriteOnce", risks);
         Assert.Contains("Use the Recreate strategy", risks);
         Assert.Contains("volume data 5Gi at /var/lib/data", cut.Find("#review-changes").TextContent);
-        cut.Find("#submit").Click();
+        cut.Click("#submit");
 
         cut.WaitForAssertion(() => Assert.Matches(@"/requests/\d+$", CurrentUri));
         var id = int.Parse(CurrentUri[(CurrentUri.LastIndexOf('/') + 1)..]);
@@ -112,11 +112,11 @@ public sealed class WorkloadFormTests(PortalApp app) : PortalComponentTest(app)
         var cut = RenderForm(service.Name, "staging");
         RequestFormTests.TypeTag(cut, "v1");
 
-        cut.Find("#add-volume").Click();
-        cut.WaitForElement("#volume-name-0").Change("data");
-        cut.Find("#volume-size-0").Change("lots");
-        cut.Find("#volume-path-0").Change("relative/path");
-        cut.Find("form").Submit();
+        cut.Click("#add-volume");
+        cut.Change("#volume-name-0", "data");
+        cut.Change("#volume-size-0", "lots");
+        cut.Change("#volume-path-0", "relative/path");
+        cut.Submit("form");
 
         cut.WaitForAssertion(() =>
         {
