@@ -73,5 +73,23 @@ public sealed class LiveUpdatesAcrossInstancesTests(TwoPortalsFixture fixture, I
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(Infrastructure.Browser.ScreenshotDirectory, "ha-page-on-a-sees-b-reject.png"), FullPage = true });
     }
 
+    [Fact]
+    public async Task ARequestReadOnAIsReadAsRejectedOnAAtOnceAfterBRejectsIt()
+    {
+        var alice = await Ha.A.SignedInClientAsync("alice");
+        var bob = await Ha.B.SignedInClientAsync("bob");
+        var id = await (await alice.SubmitAsync("payments", "payments-api", "production", new { imageTag = "v4-ha" })).SubmittedIdAsync();
+        // Read twice on A: what A keeps of the request (RequestDetailCache) holds it now.
+        for (var i = 0; i < 2; i++)
+        {
+            Assert.Equal("AwaitingApproval", (await alice.GetFromJsonAsync<RequestBody>($"/api/requests/{id}", PortalApi.Json))!.State);
+        }
+
+        Assert.Equal(HttpStatusCode.OK, (await bob.DecideAsync(id, "reject", "Not this week")).StatusCode);
+
+        // Read at once, without waiting for any notification: A checks the request's version on every read.
+        Assert.Equal("Rejected", (await alice.GetFromJsonAsync<RequestBody>($"/api/requests/{id}", PortalApi.Json))!.State);
+    }
+
     private sealed record RequestBody(int Id, string State);
 }

@@ -1,5 +1,6 @@
 using System.Net;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using Portal.Requests;
 using Portal.Tests.Components;
 using Portal.Tests.Infrastructure;
@@ -42,6 +43,41 @@ public class RequestApiTests(PortalApp app) : IClassFixture<PortalApp>
         // The applier may already have picked the approved request up by the time the answer is read back.
         Assert.Contains(body.GetProperty("state").GetString(), new[] { "Approved", "Applying", "RollingOut", "Succeeded" });
         Assert.Equal(("bob", "looks good"), (body.GetProperty("decisions")[0].GetProperty("decidedBy").GetString(), body.GetProperty("decisions")[0].GetProperty("comment").GetString()));
+    }
+
+    [Fact]
+    public async Task ARequestReadTwiceIsReadFromTheDatabaseOnceAndAgainAfterItIsRejected()
+    {
+        var cache = app.Services.GetRequiredService<RequestDetailCache>();
+        var alice = await app.ClientAsync("alice");
+        var bob = await app.ClientAsync("bob");
+        var id = await (await alice.SubmitAsync("payments", "payments-api", "production", new { imageTag = "v-cached" })).SubmittedIdAsync();
+        var first = await (await alice.GetAsync($"/api/requests/{id}")).JsonAsync();
+        var reads = cache.Reads;
+
+        var second = await (await alice.GetAsync($"/api/requests/{id}")).JsonAsync();
+        var readsForSecond = cache.Reads - reads;
+        Assert.Equal(HttpStatusCode.OK, (await bob.DecideAsync(id, "reject", "not this one")).StatusCode);
+        var afterReject = await (await alice.GetAsync($"/api/requests/{id}")).JsonAsync();
+
+        Assert.Equal(0, readsForSecond);
+        Assert.Equal(first.ToString(), second.ToString());
+        Assert.Equal("AwaitingApproval", second.GetProperty("state").GetString());
+        Assert.Equal("Rejected", afterReject.GetProperty("state").GetString());
+        Assert.Equal(("bob", "not this one"), (afterReject.GetProperty("decisions")[0].GetProperty("decidedBy").GetString(), afterReject.GetProperty("decisions")[0].GetProperty("comment").GetString()));
+    }
+
+    [Fact]
+    public async Task ARequestReadOnceIsStillForbiddenToAnotherTeamsMember()
+    {
+        var alice = await app.ClientAsync("alice");
+        var dave = await app.ClientAsync("dave");
+        var id = await (await alice.SubmitAsync("payments", "payments-api", "production", new { imageTag = "v-cached-2" })).SubmittedIdAsync();
+        Assert.Equal(HttpStatusCode.OK, (await alice.GetAsync($"/api/requests/{id}")).StatusCode);
+
+        var response = await dave.GetAsync($"/api/requests/{id}");
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
     }
 
     [Fact]

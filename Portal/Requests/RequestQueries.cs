@@ -42,7 +42,12 @@ public sealed record RequestDetail(
     CurrentRevision? Current);
 
 /// <summary>Read side of requests: lists, the approvals inbox, a request's page, a service's history.</summary>
-public sealed class RequestQueries(IDbContextFactory<PortalDbContext> dbFactory, TeamAccess access, Microsoft.Extensions.Options.IOptions<Cluster.EnvironmentCatalog> environments, TimeProvider time)
+public sealed class RequestQueries(
+    IDbContextFactory<PortalDbContext> dbFactory,
+    TeamAccess access,
+    Microsoft.Extensions.Options.IOptions<Cluster.EnvironmentCatalog> environments,
+    TimeProvider time,
+    RequestDetailCache details)
 {
     public static async Task<CurrentRevision?> CurrentRevisionAsync(PortalDbContext db, int serviceId, string environment)
     {
@@ -173,13 +178,70 @@ public sealed class RequestQueries(IDbContextFactory<PortalDbContext> dbFactory,
     }
 
     public Task<RequestDetail?> DetailAsync(ClaimsPrincipal user, int requestId, CancellationToken cancellationToken = default) =>
-        DetailAsync(user, requestId, withHistory: true, cancellationToken);
+        FullDetailAsync(user, requestId, cancellationToken);
 
-    /// <summary>What the API returns of a request: the detail without its timeline and the environment's current revision (two queries fewer).</summary>
-    public Task<RequestDetail?> ResourceDetailAsync(ClaimsPrincipal user, int requestId, CancellationToken cancellationToken = default) =>
-        DetailAsync(user, requestId, withHistory: false, cancellationToken);
+    /// <summary>
+    /// What the API returns of a request: the detail without its timeline and the environment's current revision. When
+    /// <see cref="RequestDetailCache"/> holds the request, one small query (its version, team and names) tells whether
+    /// that is still it; otherwise it is read whole and kept.
+    /// </summary>
+    public async Task<RequestDetail?> ResourceDetailAsync(ClaimsPrincipal user, int requestId, CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        if (details.Find(requestId) is { } entry)
+        {
+            var stamp = await StampOf(db, requestId).SingleOrDefaultAsync(cancellationToken);
+            if (stamp is null || !await access.CanSeeAsync(user, stamp.TeamId, cancellationToken))
+            {
+                return null;
+            }
 
-    private async Task<RequestDetail?> DetailAsync(ClaimsPrincipal user, int requestId, bool withHistory, CancellationToken cancellationToken)
+            if (stamp.Version == entry.Request.Version)
+            {
+                // The names as they are now (a service or team may be renamed without the request changing).
+                return Detail(entry.Request, stamp.Team, stamp.Service, entry.BaseSpec, entry.Secrets, [], null);
+            }
+        }
+
+        var request = await db.DeploymentRequests.AsNoTracking()
+            .Include(r => r.Service).ThenInclude(s => s.Team)
+            .Include(r => r.Decisions)
+            .SingleOrDefaultAsync(r => r.Id == requestId, cancellationToken);
+        if (request is null || !await access.CanSeeAsync(user, request.Service.TeamId, cancellationToken))
+        {
+            return null;
+        }
+
+        entry = new RequestDetailCache.Entry(request, await BaseSpecAsync(db, request, cancellationToken), await SecretsAsync(db, request, cancellationToken));
+        details.Remember(entry);
+        return Detail(request, request.Service.Team.Name, request.Service.Name, entry.BaseSpec, entry.Secrets, [], null);
+    }
+
+    private sealed record Stamp(int Version, int TeamId, string Team, string Service);
+
+    private static IQueryable<Stamp> StampOf(PortalDbContext db, int requestId) =>
+        db.DeploymentRequests.AsNoTracking().Where(r => r.Id == requestId).Select(r => new Stamp(r.Version, r.Service.TeamId, r.Service.Team.Name, r.Service.Name));
+
+    private static async Task<RequestSpec?> BaseSpecAsync(PortalDbContext db, DeploymentRequest request, CancellationToken cancellationToken) =>
+        request.BaseRevision is { } revision
+            ? await db.DeploymentRequests.Where(r => r.ServiceId == request.ServiceId && r.Environment == request.Environment && r.Revision == revision).Select(r => r.Spec).SingleOrDefaultAsync(cancellationToken)
+            : null;
+
+    private static async Task<IReadOnlyList<SecretValueInfo>> SecretsAsync(PortalDbContext db, DeploymentRequest request, CancellationToken cancellationToken)
+    {
+        var valueIds = request.Spec.Secrets.Select(s => s.ValueId).ToList();
+        return valueIds.Count == 0 ? [] : await db.SecretValues.Where(v => valueIds.Contains(v.Id)).OrderBy(v => v.Key)
+            .Select(v => new SecretValueInfo(v.Key, v.SetBy, v.SetAt)).ToListAsync(cancellationToken);
+    }
+
+    private RequestDetail Detail(DeploymentRequest request, string team, string service, RequestSpec? baseSpec, IReadOnlyList<SecretValueInfo> secrets, IReadOnlyList<AuditEvent> timeline, CurrentRevision? current)
+    {
+        var environment = environments.Value.Find(request.Environment) ?? new Cluster.DeploymentEnvironment { Name = request.Environment };
+        return new RequestDetail(request, team, service, SpecReview.Compare(baseSpec, request.Spec, request.SecretChanges, environment, time.GetUtcNow()), secrets, timeline, current);
+    }
+
+    /// <summary>For the request's page: with its timeline and the environment's current revision, read now.</summary>
+    private async Task<RequestDetail?> FullDetailAsync(ClaimsPrincipal user, int requestId, CancellationToken cancellationToken)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var request = await db.DeploymentRequests.AsNoTracking()
@@ -191,19 +253,11 @@ public sealed class RequestQueries(IDbContextFactory<PortalDbContext> dbFactory,
             return null;
         }
 
-        var environment = environments.Value.Find(request.Environment) ?? new Cluster.DeploymentEnvironment { Name = request.Environment };
-        var baseSpec = request.BaseRevision is { } revision
-            ? await db.DeploymentRequests.Where(r => r.ServiceId == request.ServiceId && r.Environment == request.Environment && r.Revision == revision).Select(r => r.Spec).SingleOrDefaultAsync(cancellationToken)
-            : null;
-        var valueIds = request.Spec.Secrets.Select(s => s.ValueId).ToList();
-        var secrets = valueIds.Count == 0 ? [] : await db.SecretValues.Where(v => valueIds.Contains(v.Id)).OrderBy(v => v.Key)
-            .Select(v => new SecretValueInfo(v.Key, v.SetBy, v.SetAt)).ToListAsync(cancellationToken);
-        var timeline = withHistory
-            ? await db.AuditEvents.AsNoTracking().Where(e => e.RequestId == requestId && e.To != null).OrderBy(e => e.Id).ToListAsync(cancellationToken)
-            : [];
-        var current = withHistory ? await CurrentRevisionAsync(db, request.ServiceId, request.Environment) : null;
-        return new RequestDetail(request, request.Service.Team.Name, request.Service.Name,
-            SpecReview.Compare(baseSpec, request.Spec, request.SecretChanges, environment, time.GetUtcNow()), secrets, timeline, current);
+        var baseSpec = await BaseSpecAsync(db, request, cancellationToken);
+        var secrets = await SecretsAsync(db, request, cancellationToken);
+        var timeline = await db.AuditEvents.AsNoTracking().Where(e => e.RequestId == requestId && e.To != null).OrderBy(e => e.Id).ToListAsync(cancellationToken);
+        var current = await CurrentRevisionAsync(db, request.ServiceId, request.Environment);
+        return Detail(request, request.Service.Team.Name, request.Service.Name, baseSpec, secrets, timeline, current);
     }
 
     private static IQueryable<DeploymentRequest> Inbox(PortalDbContext db, ClaimsPrincipal user)

@@ -199,12 +199,13 @@ public sealed class RequestService(
         }
 
         var (service, current, approval) = basis.Value!;
-        if (current?.Revision != draft.Current?.Revision)
+        if (current != draft.Current?.Revision)
         {
-            return Outcome<DeploymentRequest>.Conflict($"Revision {current?.Revision} was deployed while you were editing: reload the form to start from it.");
+            return Outcome<DeploymentRequest>.Conflict($"Revision {current} was deployed while you were editing: reload the form to start from it.");
         }
 
         var actor = user.Identity?.Name ?? "";
+        using var turn = await SqliteWriteGate.EnterAsync(db, cancellationToken);
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var newValues = new Dictionary<string, SecretValue>(StringComparer.Ordinal);
         foreach (var row in form.Secrets.Where(r => !r.Remove && r.NewValue is { Length: > 0 }))
@@ -246,6 +247,8 @@ public sealed class RequestService(
         }
 
         await transaction.CommitAsync(cancellationToken);
+        // The next submit may write now; this one only tells.
+        turn.Dispose();
         logger.LogInformation("Request {RequestId} submitted by {User} for {Team}/{Service} in {Environment}: {State}", request.Id, actor, service.Team.Name, service.Name, draft.Environment.Name, request.State);
         await notifier.NotifyAsync(request.Id);
         return Outcome<DeploymentRequest>.Ok(request);
@@ -300,9 +303,13 @@ public sealed class RequestService(
         ];
         var request = NewRequest(user, service, environment, target.Spec, current, string.IsNullOrWhiteSpace(comment) ? $"Roll back to revision {revision}." : comment.Trim(), secretChanges, now);
         request.RollbackOfRevision = revision;
-        await using var transaction = await db.Database.BeginTransactionAsync();
-        await StoreAsync(db, request, approval, now);
-        await transaction.CommitAsync();
+        using (await SqliteWriteGate.EnterAsync(db))
+        {
+            await using var transaction = await db.Database.BeginTransactionAsync();
+            await StoreAsync(db, request, approval, now);
+            await transaction.CommitAsync();
+        }
+
         logger.LogInformation("Rollback request {RequestId} to revision {Revision} of {Service} in {Environment} by {User}", request.Id, revision, service.Name, environmentName, request.RequestedBy);
         await notifier.NotifyAsync(request.Id);
         return Outcome<DeploymentRequest>.Ok(request);
@@ -312,37 +319,39 @@ public sealed class RequestService(
     /// What every new request is made on, checked the same way for a submit and a rollback: the service exists, the
     /// user may change it (an automatic rollback has no user), it is not archived, and the policy does not refuse.
     /// </summary>
-    private async Task<Outcome<(Service Service, CurrentRevision? Current, ApprovalAnswer Approval)>> BasisAsync(
+    /// <returns>The service (tracked), the number of the environment's current revision (null: none yet) and the policy's answer.</returns>
+    private async Task<Outcome<(Service Service, int? Current, ApprovalAnswer Approval)>> BasisAsync(
         PortalDbContext db, ClaimsPrincipal? user, int serviceId, DeploymentEnvironment environment, string verb, ApprovalQuestion question, bool freezeRead = false)
     {
         var service = await db.Services.Include(s => s.Team).SingleOrDefaultAsync(s => s.Id == serviceId);
         if (service is null)
         {
-            return Outcome<(Service, CurrentRevision?, ApprovalAnswer)>.NotFound("There is no such service or environment.");
+            return Outcome<(Service, int?, ApprovalAnswer)>.NotFound("There is no such service or environment.");
         }
 
         if (user is not null && !await access.CanChangeAsync(user, service.TeamId))
         {
-            return Outcome<(Service, CurrentRevision?, ApprovalAnswer)>.Forbidden($"Only members of {service.Team.Name} can {verb} {service.Name}.");
+            return Outcome<(Service, int?, ApprovalAnswer)>.Forbidden($"Only members of {service.Team.Name} can {verb} {service.Name}.");
         }
 
         if (service.IsArchived)
         {
-            return Outcome<(Service, CurrentRevision?, ApprovalAnswer)>.Conflict($"{service.Name} is archived: restore it before deploying it.");
+            return Outcome<(Service, int?, ApprovalAnswer)>.Conflict($"{service.Name} is archived: restore it before deploying it.");
         }
 
         var approval = ApprovalPolicy.Decide(question.Freeze is null && !freezeRead ? question with { Freeze = await freezes.ActiveAsync(environment, question.At) } : question);
         if (approval.Route == ApprovalRoute.Refused)
         {
-            return Outcome<(Service, CurrentRevision?, ApprovalAnswer)>.Conflict(approval.Reason);
+            return Outcome<(Service, int?, ApprovalAnswer)>.Conflict(approval.Reason);
         }
 
-        var current = await RequestQueries.CurrentRevisionAsync(db, service.Id, environment.Name);
-        return Outcome<(Service, CurrentRevision?, ApprovalAnswer)>.Ok((service, current, approval));
+        // Only the number: the spec is not needed to build on it.
+        var current = await db.DeploymentRequests.Where(r => r.ServiceId == service.Id && r.Environment == environment.Name && r.Revision != null).MaxAsync(r => r.Revision);
+        return Outcome<(Service, int?, ApprovalAnswer)>.Ok((service, current, approval));
     }
 
     /// <summary>The one factory of new requests: submitted by <paramref name="user"/> (the policy when null) on the current revision.</summary>
-    private static DeploymentRequest NewRequest(ClaimsPrincipal? user, Service service, DeploymentEnvironment environment, RequestSpec spec, CurrentRevision? current, string comment, IEnumerable<SecretChange> secretChanges, DateTimeOffset now)
+    private static DeploymentRequest NewRequest(ClaimsPrincipal? user, Service service, DeploymentEnvironment environment, RequestSpec spec, int? currentRevision, string comment, IEnumerable<SecretChange> secretChanges, DateTimeOffset now)
     {
         var request = new DeploymentRequest
         {
@@ -352,7 +361,7 @@ public sealed class RequestService(
             Spec = spec,
             SpecHash = spec.Hash(),
             ImageTag = spec.ImageTag,
-            BaseRevision = current?.Revision,
+            BaseRevision = currentRevision,
             RequestedById = (user is null ? null : TeamAccess.UserId(user)) ?? "",
             RequestedBy = user?.Identity?.Name ?? RequestLifecycle.PolicyActor,
             CreatedAt = now,

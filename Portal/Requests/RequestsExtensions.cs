@@ -17,6 +17,7 @@ public static class RequestsExtensions
         builder.Services.AddScoped<RequestQueries>();
         builder.Services.AddSingleton<LiveReview>();
         builder.Services.AddSingleton<FindingsCache>();
+        builder.Services.AddSingleton<RequestDetailCache>();
         builder.Services.AddSingleton<Cluster.ClusterRevisions>();
         builder.Services.AddHostedService<ApprovalExpiry>();
         builder.Services.AddOpenApi();
