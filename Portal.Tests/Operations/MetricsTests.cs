@@ -37,10 +37,17 @@ public sealed partial class MetricsTests(Infrastructure.Browser browser) : IClas
         await Expect(page.Locator("#page-title")).ToHaveTextAsync("Services");
         await Infrastructure.Browser.WaitUntilInteractiveAsync(page);
 
+        // The hub counts a connection once its handshake has been answered, and the exporter keeps a scrape for a moment:
+        // read /metrics until both live gauges have caught up with the connection and the circuit opened above.
         using var anonymous = new HttpClient { BaseAddress = app.BaseAddress };
-        var response = await anonymous.GetAsync("/metrics");
-        var text = await response.Content.ReadAsStringAsync();
-        var samples = Parse(text);
+        HttpResponseMessage response = null!;
+        List<Sample> samples = [];
+        await Poll.UntilAsync(async () =>
+        {
+            response = await anonymous.GetAsync("/metrics");
+            samples = Parse(await response.Content.ReadAsStringAsync());
+            return samples.Any(s => s.Name == "portal_hub_connections" && s.Value >= 1) && samples.Any(s => s.Name == "portal_circuits" && s.Value >= 1);
+        }, TimeSpan.FromSeconds(15), failOnTimeout: false);
         await hub.DisposeAsync();
 
         Assert.True(response.IsSuccessStatusCode, $"/metrics answered {(int)response.StatusCode}");
