@@ -203,11 +203,7 @@ public sealed class RequestQueries(
             }
         }
 
-        var request = await db.DeploymentRequests.AsNoTracking()
-            .Include(r => r.Service).ThenInclude(s => s.Team)
-            .Include(r => r.Decisions)
-            .SingleOrDefaultAsync(r => r.Id == requestId, cancellationToken);
-        if (request is null || !await access.CanSeeAsync(user, request.Service.TeamId, cancellationToken))
+        if (await VisibleAsync(db, user, requestId, cancellationToken) is not { } request)
         {
             return null;
         }
@@ -215,6 +211,16 @@ public sealed class RequestQueries(
         entry = new RequestDetailCache.Entry(request, await BaseSpecAsync(db, request, cancellationToken), await SecretsAsync(db, request, cancellationToken));
         details.Remember(entry);
         return Detail(request, request.Service.Team.Name, request.Service.Name, entry.BaseSpec, entry.Secrets, [], null);
+    }
+
+    /// <summary>The request with its service, team and decisions; null when it does not exist or <paramref name="user"/> may not see it.</summary>
+    private async Task<DeploymentRequest?> VisibleAsync(PortalDbContext db, ClaimsPrincipal user, int requestId, CancellationToken cancellationToken)
+    {
+        var request = await db.DeploymentRequests.AsNoTracking()
+            .Include(r => r.Service).ThenInclude(s => s.Team)
+            .Include(r => r.Decisions)
+            .SingleOrDefaultAsync(r => r.Id == requestId, cancellationToken);
+        return request is not null && await access.CanSeeAsync(user, request.Service.TeamId, cancellationToken) ? request : null;
     }
 
     private sealed record Stamp(int Version, int TeamId, string Team, string Service);
@@ -244,11 +250,7 @@ public sealed class RequestQueries(
     private async Task<RequestDetail?> FullDetailAsync(ClaimsPrincipal user, int requestId, CancellationToken cancellationToken)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var request = await db.DeploymentRequests.AsNoTracking()
-            .Include(r => r.Service).ThenInclude(s => s.Team)
-            .Include(r => r.Decisions)
-            .SingleOrDefaultAsync(r => r.Id == requestId, cancellationToken);
-        if (request is null || !await access.CanSeeAsync(user, request.Service.TeamId, cancellationToken))
+        if (await VisibleAsync(db, user, requestId, cancellationToken) is not { } request)
         {
             return null;
         }

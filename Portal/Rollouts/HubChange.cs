@@ -17,7 +17,7 @@ public sealed class HubChange
     private readonly RolloutSnapshot? previous;
     private readonly RolloutSnapshot current;
     private RolloutChange? change;
-    private Serialized? serialized;
+    private readonly SerializedOnce json;
 
     private HubChange(RolloutSnapshot? previous, RolloutSnapshot current)
     {
@@ -30,6 +30,7 @@ public sealed class HubChange
             Events = previous.Events,
         };
         this.current = current;
+        json = new SerializedOnce(options => JsonSerializer.SerializeToUtf8Bytes(Change, options));
     }
 
     public RolloutChange Change => change ??= RolloutChange.Between(previous, current);
@@ -55,18 +56,7 @@ public sealed class HubChange
     }
 
     /// <summary>The change's JSON with <paramref name="options"/>; made on first use, then reused for these options.</summary>
-    internal byte[] Json(JsonSerializerOptions options)
-    {
-        var current = Volatile.Read(ref serialized);
-        if (current is not null && ReferenceEquals(current.Options, options))
-        {
-            return current.Bytes;
-        }
-
-        var made = new Serialized(options, JsonSerializer.SerializeToUtf8Bytes(Change, options));
-        Volatile.Write(ref serialized, made);
-        return made.Bytes;
-    }
+    internal byte[] Json(JsonSerializerOptions options) => json.Json(options);
 
     private static bool SameLists(RolloutSnapshot a, RolloutSnapshot b) =>
         Same(a.ReplicaSets, b.ReplicaSets) && Same(a.Pods, b.Pods) && Same(a.Events, b.Events);
@@ -78,8 +68,6 @@ public sealed class HubChange
         public HubChange? Whole;
         public HubChange? After;
     }
-
-    private sealed record Serialized(JsonSerializerOptions Options, byte[] Bytes);
 
     private sealed class Converter : JsonConverter<HubChange>
     {

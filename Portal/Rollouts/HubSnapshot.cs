@@ -14,30 +14,20 @@ public sealed class HubSnapshot
     // One wrapper per snapshot object, shared by every stream that sends it; it goes with the snapshot.
     private static readonly ConditionalWeakTable<RolloutSnapshot, HubSnapshot> Wrappers = new();
 
-    private Serialized? serialized;
+    private readonly SerializedOnce json;
 
-    private HubSnapshot(RolloutSnapshot snapshot) => Snapshot = snapshot;
+    private HubSnapshot(RolloutSnapshot snapshot)
+    {
+        Snapshot = snapshot;
+        json = new SerializedOnce(options => JsonSerializer.SerializeToUtf8Bytes(snapshot, options));
+    }
 
     public RolloutSnapshot Snapshot { get; }
 
     public static HubSnapshot Of(RolloutSnapshot snapshot) => Wrappers.GetValue(snapshot, s => new HubSnapshot(s));
 
     /// <summary>The snapshot's JSON with <paramref name="options"/>; made on first use, then reused for these options.</summary>
-    internal byte[] Json(JsonSerializerOptions options)
-    {
-        var current = Volatile.Read(ref serialized);
-        if (current is not null && ReferenceEquals(current.Options, options))
-        {
-            return current.Bytes;
-        }
-
-        // Two viewers may both get here first: both make the same bytes, one copy stays.
-        var made = new Serialized(options, JsonSerializer.SerializeToUtf8Bytes(Snapshot, options));
-        Volatile.Write(ref serialized, made);
-        return made.Bytes;
-    }
-
-    private sealed record Serialized(JsonSerializerOptions Options, byte[] Bytes);
+    internal byte[] Json(JsonSerializerOptions options) => json.Json(options);
 
     private sealed class Converter : JsonConverter<HubSnapshot>
     {
