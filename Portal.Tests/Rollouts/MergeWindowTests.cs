@@ -26,11 +26,13 @@ public sealed class MergeWindowTests
     {
         await using var run = Run.Start();
         run.Change(1);
-        await run.UntilAsync(() => run.Seen.Count == 1);
+        await run.UntilStepsDoneAsync(1);
 
         run.Change(2);
         run.Change(3);
         run.Change(4);
+        // The window must have set its timer before the clock moves, or the timer would start after the move.
+        await run.UntilAsync(() => run.Holding);
         run.Clock.Advance(Length - TimeSpan.FromMilliseconds(1));
         await run.StaysAsync(() => run.Seen.Count == 1);
         run.Clock.Advance(TimeSpan.FromMilliseconds(1));
@@ -44,7 +46,7 @@ public sealed class MergeWindowTests
     {
         await using var run = Run.Start();
         run.Change(1);
-        await run.UntilAsync(() => run.Seen.Count == 1);
+        await run.UntilStepsDoneAsync(1);
 
         run.Clock.Advance(Length);
         run.Change(2);
@@ -57,12 +59,12 @@ public sealed class MergeWindowTests
     {
         await using var run = Run.Start();
         run.Change(1);
-        await run.UntilAsync(() => run.Seen.Count == 1);
+        await run.UntilStepsDoneAsync(1);
         run.Clock.Advance(Length);
 
         // A poke with nothing new (the same state): a step runs, publishes nothing, and the next change is not held back.
         run.Change(1);
-        await run.UntilAsync(() => run.Steps == 2);
+        await run.UntilStepsDoneAsync(2);
         run.Change(5);
 
         await run.UntilAsync(() => run.Seen.SequenceEqual([1, 5]));
@@ -91,7 +93,6 @@ public sealed class MergeWindowTests
         private readonly ConcurrentQueue<int> seen = new();
         private readonly Task loop;
         private int current;
-        private int steps;
 
         private Run()
         {
@@ -103,7 +104,10 @@ public sealed class MergeWindowTests
 
         public List<int> Seen => [.. seen];
 
-        public int Steps => Volatile.Read(ref steps);
+        public bool Holding => window.Holding;
+
+        /// <summary>Until the window has recorded the outcome of <paramref name="count"/> steps (when it published, too).</summary>
+        public Task UntilStepsDoneAsync(long count) => UntilAsync(() => window.StepsDone >= count);
 
         public static Run Start() => new();
 
@@ -157,7 +161,6 @@ public sealed class MergeWindowTests
 
         private Task<StepOutcome> StepAsync(CancellationToken cancellationToken)
         {
-            Interlocked.Increment(ref steps);
             var value = Volatile.Read(ref current);
             if (seen.LastOrDefault() == value)
             {

@@ -15,6 +15,8 @@ internal sealed class MergeWindow
     private bool published;
     private int urgent;
     private TaskCompletionSource? hurry;
+    private int holding;
+    private long stepsDone;
 
     /// <param name="length">How long after a publish further changes are merged into one.</param>
     /// <param name="clock">The clock of the window: the real one in the portal (the merge is about real latency).</param>
@@ -25,6 +27,12 @@ internal sealed class MergeWindow
     }
 
     public TimeSpan Length { get; }
+
+    /// <summary>Waiting for the window to end, its timer set on the clock (for tests that move a fake clock).</summary>
+    internal bool Holding => Volatile.Read(ref holding) == 1;
+
+    /// <summary>Steps finished, their outcome recorded (for tests that move a fake clock).</summary>
+    internal long StepsDone => Volatile.Read(ref stepsDone);
 
     /// <summary>Something changed: a step is due (one step covers every poke before it starts).</summary>
     public void Poke()
@@ -64,7 +72,10 @@ internal sealed class MergeWindow
                 // Read after publishing the hurry: an urgent poke either sees it or is seen here.
                 if (Volatile.Read(ref urgent) == 0)
                 {
-                    await Task.WhenAny(Task.Delay(wait, clock, cancellationToken), hurried.Task);
+                    var windowEnds = Task.Delay(wait, clock, cancellationToken);
+                    Volatile.Write(ref holding, 1);
+                    await Task.WhenAny(windowEnds, hurried.Task);
+                    Volatile.Write(ref holding, 0);
                 }
 
                 Interlocked.Exchange(ref hurry, null);
@@ -96,6 +107,8 @@ internal sealed class MergeWindow
                 publishedAt = clock.GetTimestamp();
                 published = true;
             }
+
+            Interlocked.Increment(ref stepsDone);
         }
     }
 
