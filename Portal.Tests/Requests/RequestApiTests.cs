@@ -1,6 +1,9 @@
 using System.Net;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using Portal.Requests;
 using Portal.Tests.Components;
 using Portal.Tests.Infrastructure;
@@ -65,6 +68,24 @@ public class RequestApiTests(PortalApp app) : IClassFixture<PortalApp>
         Assert.Equal("AwaitingApproval", second.GetProperty("state").GetString());
         Assert.Equal("Rejected", afterReject.GetProperty("state").GetString());
         Assert.Equal(("bob", "not this one"), (afterReject.GetProperty("decisions")[0].GetProperty("decidedBy").GetString(), afterReject.GetProperty("decisions")[0].GetProperty("comment").GetString()));
+    }
+
+    [Fact]
+    public async Task TheAnswerToASubmitIsTheRequestAsTheDatabaseHoldsIt()
+    {
+        var alice = await app.ClientAsync("alice");
+        var response = await alice.SubmitAsync("payments", "payments-api", "production", new { imageTag = "v-answered", replicas = 3, comment = "as stored" });
+        var answered = await response.JsonAsync();
+
+        // Read whole from the database, as the request's page does, and made into the API's resource.
+        await using var scope = app.Services.CreateAsyncScope();
+        var stored = await scope.ServiceProvider.GetRequiredService<RequestQueries>().DetailAsync(await app.PrincipalAsync("alice"), answered.GetProperty("id").GetInt32());
+        var json = scope.ServiceProvider.GetRequiredService<IOptions<JsonOptions>>().Value.SerializerOptions;
+        var read = JsonSerializer.Serialize(RequestsApi.Resource(stored!), json);
+
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        Assert.Equal("AwaitingApproval", answered.GetProperty("state").GetString());
+        Assert.Equal(read, answered.GetRawText());
     }
 
     [Fact]

@@ -213,6 +213,24 @@ public sealed class RequestQueries(
         return Detail(request, request.Service.Team.Name, request.Service.Name, entry.BaseSpec, entry.Secrets, [], null);
     }
 
+    /// <summary>
+    /// The API resource of a request its submitter has just stored, made from what the submit holds (the stored request
+    /// with its service, team and decisions, and the spec of its base revision) instead of reading it back, and kept in
+    /// <see cref="RequestDetailCache"/> at the version it was stored with. Null when the request has secrets (their
+    /// metadata is read from the database then, as by <see cref="ResourceDetailAsync"/>).
+    /// </summary>
+    public RequestDetail? Submitted(DeploymentRequest request, RequestSpec? baseSpec)
+    {
+        if (request.Spec.Secrets.Count > 0)
+        {
+            return null;
+        }
+
+        var entry = new RequestDetailCache.Entry(request, baseSpec, []);
+        details.Remember(entry);
+        return Detail(request, request.Service.Team.Name, request.Service.Name, entry.BaseSpec, entry.Secrets, [], null);
+    }
+
     /// <summary>The request with its service, team and decisions; null when it does not exist or <paramref name="user"/> may not see it.</summary>
     private async Task<DeploymentRequest?> VisibleAsync(PortalDbContext db, ClaimsPrincipal user, int requestId, CancellationToken cancellationToken)
     {

@@ -166,7 +166,11 @@ public sealed class RequestService(
     /// Validates and stores the request; its tag is resolved to a digest now (not from a cache), and both are stored, so
     /// the approved image is the deployed image. The form and the API both submit here.
     /// </summary>
-    public async Task<Outcome<DeploymentRequest>> SubmitAsync(ClaimsPrincipal user, RequestDraft draft, RequestForm form, CancellationToken cancellationToken = default)
+    /// <param name="draftJustRead">
+    /// The draft was read in this same call (the API): its service, which <see cref="DraftAsync"/> has just checked, is
+    /// used as it is instead of read again. A form's draft may be old: its service is read and checked again.
+    /// </param>
+    public async Task<Outcome<DeploymentRequest>> SubmitAsync(ClaimsPrincipal user, RequestDraft draft, RequestForm form, CancellationToken cancellationToken = default, bool draftJustRead = false)
     {
         var reviewed = await ReviewAsync(draft, form, TimeSpan.Zero, cancellationToken);
         if (!reviewed.Succeeded)
@@ -175,7 +179,9 @@ public sealed class RequestService(
         }
 
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        // Whole microseconds, as every engine stores them: the request returned now is the request read later.
         var now = time.GetUtcNow();
+        now = now.AddTicks(-(now.Ticks % TimeSpan.TicksPerMicrosecond));
         var breakGlass = string.IsNullOrWhiteSpace(form.BreakGlassReason) ? null : form.BreakGlassReason.Trim();
         if (breakGlass is not null && FreeText.Validate(breakGlass, "The break-glass reason") is { } badReason)
         {
@@ -192,7 +198,8 @@ public sealed class RequestService(
             return Outcome<DeploymentRequest>.Forbidden($"Only an Admin can break the glass. {freeze.Describe()}.");
         }
 
-        var basis = await BasisAsync(db, user, draft.Service.Id, draft.Environment, "request deployments of", new ApprovalQuestion(draft.Environment, ApprovalAsk.Deploy, now, Freeze: freeze, BreakGlassReason: breakGlass), freezeRead: true);
+        var basis = await BasisAsync(db, user, draft.Service.Id, draft.Environment, "request deployments of", new ApprovalQuestion(draft.Environment, ApprovalAsk.Deploy, now, Freeze: freeze, BreakGlassReason: breakGlass), freezeRead: true,
+            known: draftJustRead ? draft.Service : null);
         if (!basis.Succeeded)
         {
             return Fail(basis);
@@ -207,6 +214,8 @@ public sealed class RequestService(
         var actor = user.Identity?.Name ?? "";
         using var turn = await SqliteWriteGate.EnterAsync(db, cancellationToken);
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        // A failed save abandons the whole transaction: no savepoint around each save (two statements more each).
+        db.Database.AutoSavepointsEnabled = false;
         var newValues = new Dictionary<string, SecretValue>(StringComparer.Ordinal);
         foreach (var row in form.Secrets.Where(r => !r.Remove && r.NewValue is { Length: > 0 }))
         {
@@ -224,7 +233,11 @@ public sealed class RequestService(
             newValues[row.Key] = value;
         }
 
-        await db.SaveChangesAsync(cancellationToken);
+        if (newValues.Count > 0)
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+
         var spec = BuildSpec(draft, form, reviewed.Value!.Spec.ImageDigest, key => newValues[key].Id);
         var request = NewRequest(user, service, draft.Environment, spec, current, form.Comment?.Trim() ?? "", reviewed.Value.SecretChanges, now);
         request.BreakGlassReason = breakGlass;
@@ -319,11 +332,17 @@ public sealed class RequestService(
     /// What every new request is made on, checked the same way for a submit and a rollback: the service exists, the
     /// user may change it (an automatic rollback has no user), it is not archived, and the policy does not refuse.
     /// </summary>
+    /// <param name="known">The service with its team, read moments ago in the same call: attached instead of read again.</param>
     /// <returns>The service (tracked), the number of the environment's current revision (null: none yet) and the policy's answer.</returns>
     private async Task<Outcome<(Service Service, int? Current, ApprovalAnswer Approval)>> BasisAsync(
-        PortalDbContext db, ClaimsPrincipal? user, int serviceId, DeploymentEnvironment environment, string verb, ApprovalQuestion question, bool freezeRead = false)
+        PortalDbContext db, ClaimsPrincipal? user, int serviceId, DeploymentEnvironment environment, string verb, ApprovalQuestion question, bool freezeRead = false, Service? known = null)
     {
-        var service = await db.Services.Include(s => s.Team).SingleOrDefaultAsync(s => s.Id == serviceId);
+        var service = known ?? await db.Services.Include(s => s.Team).SingleOrDefaultAsync(s => s.Id == serviceId);
+        if (known is not null)
+        {
+            db.Services.Attach(known);
+        }
+
         if (service is null)
         {
             return Outcome<(Service, int?, ApprovalAnswer)>.NotFound("There is no such service or environment.");

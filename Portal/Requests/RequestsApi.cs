@@ -122,13 +122,14 @@ public static class RequestsApi
 
         var form = draft.Value!.Form;
         Apply(change, form);
-        var submitted = await requests.SubmitAsync(user, draft.Value, form, cancellationToken);
+        var submitted = await requests.SubmitAsync(user, draft.Value, form, cancellationToken, draftJustRead: true);
         if (!submitted.Succeeded)
         {
             return submitted.Kind == OutcomeKind.Invalid ? TypedResults.ValidationProblem(submitted.FieldErrors, title: submitted.Message) : Problem(submitted);
         }
 
-        var detail = (await queries.ResourceDetailAsync(user, submitted.Value!.Id))!;
+        // The base revision is the draft's current one (the submit refuses another), so nothing needs reading back.
+        var detail = queries.Submitted(submitted.Value!, draft.Value.Current?.Spec) ?? (await queries.ResourceDetailAsync(user, submitted.Value!.Id, cancellationToken))!;
         return TypedResults.Created($"/api/requests/{detail.Request.Id}", Resource(detail));
     }
 

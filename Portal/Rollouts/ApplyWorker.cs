@@ -41,9 +41,14 @@ public sealed class ApplyWorker(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var subscription = requests.Subscribe(RequestTopic.All, _ =>
+        using var subscription = requests.Subscribe(RequestTopic.All, change =>
         {
-            Wake();
+            // A request waiting for its approval is no work and frees none (the state is read after the change was saved).
+            if (change.State is not (RequestState.Submitted or RequestState.AwaitingApproval))
+            {
+                Wake();
+            }
+
             return Task.CompletedTask;
         });
         using var finished = tracker.WhenFinished((_, _) =>
