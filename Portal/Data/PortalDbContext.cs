@@ -40,6 +40,9 @@ public abstract class PortalDbContext(DbContextOptions options) : IdentityDbCont
     /// <summary>True when the save failed because a unique index refused a duplicate (two people registered the same name).</summary>
     public abstract bool IsUniqueViolation(DbUpdateException exception);
 
+    /// <summary>A time as the engine stores it, so as a later read returns it (PostgreSQL keeps whole microseconds).</summary>
+    public virtual DateTimeOffset AsStored(DateTimeOffset value) => value.AddTicks(-(value.Ticks % TimeSpan.TicksPerMicrosecond));
+
     /// <summary>Runs once at start-up after the migrations: settings the engine keeps in the database itself.</summary>
     public virtual Task AfterMigrateAsync(CancellationToken cancellationToken = default) => Task.CompletedTask;
 

@@ -179,9 +179,8 @@ public sealed class RequestService(
         }
 
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        // Whole microseconds, as every engine stores them: the request returned now is the request read later.
-        var now = time.GetUtcNow();
-        now = now.AddTicks(-(now.Ticks % TimeSpan.TicksPerMicrosecond));
+        // As the engine stores it: the request returned now is the request a later read gives.
+        var now = db.AsStored(time.GetUtcNow());
         var breakGlass = string.IsNullOrWhiteSpace(form.BreakGlassReason) ? null : form.BreakGlassReason.Trim();
         if (breakGlass is not null && FreeText.Validate(breakGlass, "The break-glass reason") is { } badReason)
         {
