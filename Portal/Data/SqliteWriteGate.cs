@@ -16,7 +16,8 @@ public static class SqliteWriteGate
     /// <returns>What to dispose when the write is committed or abandoned.</returns>
     public static async Task<IDisposable> EnterAsync(PortalDbContext db, CancellationToken cancellationToken = default)
     {
-        if (!db.Database.IsSqlite())
+        // The context's type names the engine (Database.IsSqlite() reads the provider's assembly name on every call).
+        if (db is not SqlitePortalDbContext)
         {
             return Turn.None;
         }

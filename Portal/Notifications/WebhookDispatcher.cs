@@ -100,17 +100,21 @@ public sealed class WebhookDispatcher(
                 continue;
             }
 
-            var facts = await FactsAsync(db, e, cancellationToken);
-            e.TeamId ??= facts.TeamId;
-            var hooks = e.TeamId is { } teamId ? await db.Webhooks.Where(h => h.TeamId == teamId).ToListAsync(cancellationToken) : [];
+            e.TeamId ??= e.ServiceId is { } serviceId
+                ? await db.Services.Where(s => s.Id == serviceId).Select(s => (int?)s.TeamId).SingleOrDefaultAsync(cancellationToken)
+                : null;
+            List<Webhook> hooks = e.TeamId is { } teamId ? await db.Webhooks.Where(h => h.TeamId == teamId).ToListAsync(cancellationToken) : [];
+            hooks = [.. hooks.Where(h => h.Events.Contains(e.Kind))];
+            // The names and the tag are read only for an event some webhook wants (most events, e.g. each submit's, have none).
+            var facts = hooks.Count == 0 ? null : (await FactsAsync(db, e, cancellationToken)).Facts;
             var now = time.GetUtcNow();
-            foreach (var hook in hooks.Where(h => h.Events.Contains(e.Kind)))
+            foreach (var hook in hooks)
             {
                 db.WebhookDeliveries.Add(new WebhookDelivery
                 {
                     WebhookId = hook.Id,
                     EventId = e.Id,
-                    Body = WebhookPayloads.Body(hook.Format, facts.Facts),
+                    Body = WebhookPayloads.Body(hook.Format, facts!),
                     State = DeliveryState.Pending,
                     CreatedAt = now,
                     NextAttemptAt = now,
