@@ -17,7 +17,8 @@ public sealed record RequestStamp(int Version, int TeamId, string Team, string S
 /// and the service's names) with a prepared command on a connection kept open for it, instead of a LINQ query on a new
 /// context (which costs several times more CPU than the row). It reads the database on every call, so it is as right as
 /// a query with several instances. A few connections are kept (one per concurrent caller, up to
-/// <see cref="KeptConnections"/>); a connection whose command failed is closed, never reused.
+/// <see cref="KeptConnections"/>); a connection whose command failed is closed, never reused, and a kept one that fails is
+/// replaced by a new one at once (the database may have restarted since it was opened).
 /// </summary>
 public sealed class RequestStamps(IDbContextFactory<PortalDbContext> dbFactory) : IDisposable
 {
@@ -35,22 +36,19 @@ public sealed class RequestStamps(IDbContextFactory<PortalDbContext> dbFactory) 
     /// <summary>The request's stamp now, or null when there is no such request.</summary>
     public async Task<RequestStamp?> FindAsync(int requestId, CancellationToken cancellationToken = default)
     {
-        var reader = idle.TryDequeue(out var kept) ? kept : await OpenAsync(cancellationToken);
-        try
+        if (idle.TryDequeue(out var kept))
         {
-            var stamp = await reader.ReadAsync(requestId, cancellationToken);
-            if (!disposed && idle.Count < KeptConnections)
+            try
             {
-                idle.Enqueue(reader);
-                reader = null;
+                return await ReadAsync(kept, requestId, cancellationToken);
             }
+            catch (DbException) when (!cancellationToken.IsCancellationRequested)
+            {
+                // A kept connection may have been broken meanwhile (the database restarted): it is closed; try a new one.
+            }
+        }
 
-            return stamp;
-        }
-        finally
-        {
-            reader?.Dispose();
-        }
+        return await ReadAsync(await OpenAsync(cancellationToken), requestId, cancellationToken);
     }
 
     public void Dispose()
@@ -60,6 +58,31 @@ public sealed class RequestStamps(IDbContextFactory<PortalDbContext> dbFactory) 
         {
             reader.Dispose();
         }
+    }
+
+    private async Task<RequestStamp?> ReadAsync(Reader reader, int requestId, CancellationToken cancellationToken)
+    {
+        RequestStamp? stamp;
+        try
+        {
+            stamp = await reader.ReadAsync(requestId, cancellationToken);
+        }
+        catch
+        {
+            reader.Dispose();
+            throw;
+        }
+
+        if (!disposed && idle.Count < KeptConnections)
+        {
+            idle.Enqueue(reader);
+        }
+        else
+        {
+            reader.Dispose();
+        }
+
+        return stamp;
     }
 
     private async Task<Reader> OpenAsync(CancellationToken cancellationToken)
