@@ -13,8 +13,28 @@ namespace Portal.Rollouts;
 /// <see cref="RolloutSnapshot"/>.
 /// </summary>
 [Authorize(Policy = Policies.Api)]
-public sealed class RolloutHub(RolloutStreams streams) : Hub
+public sealed class RolloutHub(RolloutStreams streams, RolloutRooms rooms, RolloutHubConnections connections) : Hub
 {
+    /// <summary>
+    /// Follows a rollout through the client method <c>RolloutChanged</c> (<see cref="RolloutRooms.ClientMethod"/>): the
+    /// first message is the latest snapshot whole (a <see cref="RolloutChange"/> from nothing), each next one a change
+    /// from the one before, until the rollout's final one. Each message is made and serialized once for all its viewers.
+    /// One connection may follow several rollouts: each message names its request. Returns once the first message is sent.
+    /// </summary>
+    public async Task JoinRollout(int requestId)
+    {
+        if (!await streams.CanWatchAsync(Context.User!, requestId, Context.ConnectionAborted))
+        {
+            throw new HubException($"Request #{requestId} does not exist or belongs to a team you are not a member of.");
+        }
+
+        var connection = connections.Find(Context.ConnectionId) ?? throw new HubException("The connection is closing.");
+        await rooms.JoinAsync(connection, requestId, cancellationToken => streams.CurrentAsync(requestId, cancellationToken));
+    }
+
+    /// <summary>Stops following a rollout joined with <see cref="JoinRollout"/> (closing the connection does as much).</summary>
+    public void LeaveRollout(int requestId) => rooms.Leave(Context.ConnectionId, requestId);
+
     public async IAsyncEnumerable<HubSnapshot> WatchRollout(int requestId, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
         if (!await streams.CanWatchAsync(Context.User!, requestId, cancellationToken))

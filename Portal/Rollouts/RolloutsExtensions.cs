@@ -26,6 +26,8 @@ public static class RolloutsExtensions
         // Enums are words in the API and on the hub, as the request's state is.
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
         builder.Services.AddSignalR().AddJsonProtocol(o => o.PayloadSerializerOptions.Converters.Add(new JsonStringEnumConverter()));
+        builder.Services.AddSingleton<RolloutRooms>();
+        RolloutHubConnections.Register(builder.Services);
     }
 
     public static void MapRollouts(this WebApplication app)

@@ -458,13 +458,10 @@ public sealed class Bench : IAsyncDisposable
         var id = await SubmitAsync($"v{Interlocked.Increment(ref rollouts)}", replicas);
         var seen = viewers.Select(_ => new List<Seen<RolloutSnapshot>>()).ToArray();
         var first = viewers.Select(_ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).ToArray();
-        var streams = viewers.Select((viewer, i) => Task.Run(async () =>
+        var streams = viewers.Select((viewer, i) => FollowAsync(viewer, id, snapshot =>
         {
-            await foreach (var snapshot in FollowAsync(viewer, id))
-            {
-                seen[i].Add(new Seen<RolloutSnapshot>(Stopwatch.GetTimestamp(), snapshot));
-                first[i].TrySetResult();
-            }
+            seen[i].Add(new Seen<RolloutSnapshot>(Stopwatch.GetTimestamp(), snapshot));
+            first[i].TrySetResult();
         })).ToArray();
         await Task.WhenAll(first.Select(f => f.Task)).WaitAsync(TimeSpan.FromMinutes(2));
         whileFollowed?.Invoke();
@@ -492,26 +489,34 @@ public sealed class Bench : IAsyncDisposable
         }
     }
 
-    private async Task StreamAsync(HubConnection viewer, int id, Waiters<RolloutSnapshot> waiters)
-    {
-        await foreach (var snapshot in FollowAsync(viewer, id))
-        {
-            waiters.Offer(snapshot, Stopwatch.GetTimestamp());
-        }
-    }
+    private static Task StreamAsync(HubConnection viewer, int id, Waiters<RolloutSnapshot> waiters) =>
+        FollowAsync(viewer, id, snapshot => waiters.Offer(snapshot, Stopwatch.GetTimestamp()));
 
     /// <summary>
-    /// What a client of many rollouts does: follows the hub's changes (unchanged lists and old events are not sent again)
-    /// and rebuilds each whole snapshot from them.
+    /// What a client of many rollouts does: joins the rollout's viewers and handles the hub's <c>RolloutChanged</c>
+    /// messages as they come (unchanged lists and old events are not sent again), rebuilding each whole snapshot from
+    /// them; ends with the rollout's final snapshot.
     /// </summary>
-    private static async IAsyncEnumerable<RolloutSnapshot> FollowAsync(HubConnection viewer, int id)
+    private static async Task FollowAsync(HubConnection viewer, int id, Action<RolloutSnapshot> seen)
     {
         RolloutSnapshot? snapshot = null;
-        await foreach (var change in viewer.StreamAsync<RolloutChange>("FollowRollout", id))
+        var ended = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var handler = viewer.On<RolloutChange>(RolloutRooms.ClientMethod, change =>
         {
+            if (change.RequestId != id)
+            {
+                return;
+            }
+
             snapshot = change.ApplyTo(snapshot);
-            yield return snapshot;
-        }
+            seen(snapshot);
+            if (snapshot.IsFinal)
+            {
+                ended.TrySetResult();
+            }
+        });
+        await viewer.InvokeAsync("JoinRollout", id);
+        await ended.Task;
     }
 
     private async Task<int> SubmitAsync(string tag, int replicas)
