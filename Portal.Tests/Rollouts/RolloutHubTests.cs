@@ -113,7 +113,7 @@ public sealed class RolloutHubTests(PortalApp app) : IClassFixture<PortalApp>
     }
 
     [Fact]
-    public async Task ViewerJoiningARolloutRebuildsEverySnapshotTheWholeStreamSends()
+    public async Task ViewerJoiningARolloutOverMessagePackRebuildsEverySnapshotTheWholeJsonStreamSends()
     {
         var service = await app.RegisterServiceAsync("hub-join");
         var alice = await app.ClientAsync("alice");
@@ -121,7 +121,8 @@ public sealed class RolloutHubTests(PortalApp app) : IClassFixture<PortalApp>
         var token = await TokenAsync("alice");
         var id = await (await alice.SubmitAsync("payments", service.Name, "production", new { imageTag = "v-join-slow", replicas = 3 })).SubmittedIdAsync();
         await using var whole = await ConnectAsync(token);
-        await using var joined = await ConnectAsync(token);
+        // The joined viewer reads MessagePack; the whole stream is JSON: both carry the same snapshots.
+        await using var joined = await ConnectAsync(token, messagePack: true);
         var firstSeen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var wholeStream = Task.Run(async () =>
         {
@@ -156,14 +157,15 @@ public sealed class RolloutHubTests(PortalApp app) : IClassFixture<PortalApp>
     }
 
     [Fact]
-    public async Task ViewersJoiningWhileSnapshotsArePublishedEachHoldExactlyThePublishedSnapshots()
+    public async Task ViewersJoiningWhileSnapshotsArePublishedEachHoldExactlyThePublishedSnapshotsInJsonAndMessagePack()
     {
         var service = await app.RegisterServiceAsync("hub-join-race");
         var alice = await app.ClientAsync("alice");
         var token = await TokenAsync("alice");
         // Waiting for an approval: nothing is applied, so only the snapshots published here go out.
         var id = await (await alice.SubmitAsync("payments", service.Name, "production", new { imageTag = "v-join-race", replicas = 2 })).SubmittedIdAsync();
-        var connections = await Task.WhenAll(Enumerable.Range(0, 12).Select(_ => ConnectAsync(token)));
+        // Half the viewers read JSON, half MessagePack.
+        var connections = await Task.WhenAll(Enumerable.Range(0, 12).Select(i => ConnectAsync(token, messagePack: i % 2 == 1)));
         var notifier = app.Get<RolloutNotifier>();
         var published = new System.Collections.Concurrent.ConcurrentDictionary<DateTimeOffset, string>();
         try
@@ -331,11 +333,16 @@ public sealed class RolloutHubTests(PortalApp app) : IClassFixture<PortalApp>
     private async Task<string> TokenAsync(string user) =>
         (await app.Get<PersonalAccessTokens>().CreateAsync(await app.PrincipalAsync(user), "hub", 1)).Value!.Secret;
 
-    private async Task<HubConnection> ConnectAsync(string token)
+    private async Task<HubConnection> ConnectAsync(string token, bool messagePack = false)
     {
-        var connection = new HubConnectionBuilder()
-            .WithUrl(new Uri(app.BaseAddress, "/hubs/rollouts"), options => options.Headers["Authorization"] = new AuthenticationHeaderValue("Bearer", token).ToString())
-            .Build();
+        var builder = new HubConnectionBuilder()
+            .WithUrl(new Uri(app.BaseAddress, "/hubs/rollouts"), options => options.Headers["Authorization"] = new AuthenticationHeaderValue("Bearer", token).ToString());
+        if (messagePack)
+        {
+            builder.AddMessagePackProtocol();
+        }
+
+        var connection = builder.Build();
         await connection.StartAsync();
         return connection;
     }

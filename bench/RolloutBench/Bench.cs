@@ -14,6 +14,7 @@ using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 using Portal.Data;
 using Portal.Identity;
 using Portal.Rollouts;
@@ -42,6 +43,7 @@ public sealed class Bench : IAsyncDisposable
     private readonly HttpClient alice;
     private readonly HttpClient bob;
     private readonly string aliceToken;
+    private readonly string protocol;
     private int rollouts;
     private string? postgresDatabase;
 
@@ -50,8 +52,9 @@ public sealed class Bench : IAsyncDisposable
     private Uri? secondAddress;
     private Process? redis;
 
-    private Bench(DirectoryInfo folder, SandboxHost sandbox, Process portal, Uri baseAddress, IKubernetes kube, string aliceToken, string bobToken)
+    private Bench(DirectoryInfo folder, SandboxHost sandbox, Process portal, Uri baseAddress, IKubernetes kube, string aliceToken, string bobToken, string protocol)
     {
+        this.protocol = protocol;
         this.folder = folder;
         this.sandbox = sandbox;
         this.portal = portal;
@@ -146,7 +149,7 @@ public sealed class Bench : IAsyncDisposable
         }
 
         var kube = new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfig));
-        var bench = new Bench(folder, sandbox, portal, baseAddress, kube, await TokenAsync("alice"), await TokenAsync("bob")) { Provider = provider, postgresDatabase = postgres, redis = redis };
+        var bench = new Bench(folder, sandbox, portal, baseAddress, kube, await TokenAsync("alice"), await TokenAsync("bob"), options.Protocol) { Provider = provider, postgresDatabase = postgres, redis = redis };
         Console.WriteLine($"Sandbox {sandbox.ServerUrl} (speed {options.Speed}), portal {baseAddress} (Release, pid {portal.Id}, {provider})");
         // One rollout first, so the namespace and Deployment exist and both sides are warm.
         await using (var warm = await bench.ConnectAsync())
@@ -541,14 +544,20 @@ public sealed class Bench : IAsyncDisposable
 
     private async Task<HubConnection> ConnectAsync(Uri? instance = null)
     {
-        var connection = new HubConnectionBuilder()
+        var builder = new HubConnectionBuilder()
             .WithUrl(new Uri(instance ?? baseAddress, "/hubs/rollouts"), o =>
             {
                 o.Headers["Authorization"] = $"Bearer {aliceToken}";
                 o.Transports = HttpTransportType.WebSockets;
                 o.SkipNegotiation = true;
-            })
-            .Build();
+            });
+        if (protocol == "messagepack")
+        {
+            // What a .NET client of many rollouts picks: the hub speaks both, JSON stays the default for scripts.
+            builder.AddMessagePackProtocol();
+        }
+
+        var connection = builder.Build();
         connection.ServerTimeout = TimeSpan.FromMinutes(5);
         await connection.StartAsync();
         return connection;
