@@ -215,6 +215,43 @@ public sealed class RolloutHubTests(PortalApp app) : IClassFixture<PortalApp>
         }
     }
 
+    [Fact]
+    public async Task ViewerThatLeavesARolloutIsSentNothingMoreWhileOthersCarryOn()
+    {
+        var service = await app.RegisterServiceAsync("hub-leave");
+        var alice = await app.ClientAsync("alice");
+        var token = await TokenAsync("alice");
+        var id = await (await alice.SubmitAsync("payments", service.Name, "production", new { imageTag = "v-leave", replicas = 2 })).SubmittedIdAsync();
+        await using var staying = await ConnectAsync(token);
+        await using var leaving = await ConnectAsync(token, messagePack: true);
+        var stays = new Follower(id);
+        var leaves = new Follower(id);
+        using var stayHandler = staying.On<RolloutChange>(RolloutRooms.ClientMethod, stays.Take);
+        using var leaveHandler = leaving.On<RolloutChange>(RolloutRooms.ClientMethod, leaves.Take);
+        await staying.InvokeAsync("JoinRollout", id);
+        // Joining twice keeps one membership: the second join sends the whole snapshot again, nothing more.
+        await leaving.InvokeAsync("JoinRollout", id);
+        await leaving.InvokeAsync("JoinRollout", id);
+        var notifier = app.Get<RolloutNotifier>();
+        await notifier.PublishAsync(Synthetic(id, 1, DateTimeOffset.UtcNow, final: false));
+        await Poll.UntilAsync(() => leaves.Rebuilt.Count == 3, TimeSpan.FromSeconds(10), "the joined viewer did not get the first change");
+
+        await leaving.InvokeAsync("LeaveRollout", id);
+        for (var i = 2; i <= 5; i++)
+        {
+            await notifier.PublishAsync(Synthetic(id, i, DateTimeOffset.UtcNow, final: i == 5));
+        }
+
+        var stayed = await stays.Ended.WaitAsync(TimeSpan.FromSeconds(10));
+        // Joining again sends the whole latest snapshot, after anything sent to the leaver meanwhile (one connection keeps
+        // its order): the message after "state 1" is that whole one, not "state 2".
+        await leaving.InvokeAsync("JoinRollout", id);
+        await Poll.UntilAsync(() => leaves.Rebuilt.Count >= 4, TimeSpan.FromSeconds(10), "the second join sent nothing");
+        Assert.Equal(6, stayed.Count);
+        Assert.Equal("state 1", leaves.Rebuilt[2].Message);
+        Assert.NotEqual("state 2", leaves.Rebuilt[3].Message);
+    }
+
     /// <summary>Snapshot <paramref name="i"/> of a made-up rollout: a new event each time, a pod that changes every third.</summary>
     private static RolloutSnapshot Synthetic(int id, int i, DateTimeOffset at, bool final)
     {
@@ -292,7 +329,9 @@ public sealed class RolloutHubTests(PortalApp app) : IClassFixture<PortalApp>
         await app.WaitForStateAsync(id, RequestState.Succeeded);
         // Nobody watched it: its final snapshot is no longer held in memory, so the stream reads it from the record.
         Assert.Null(app.Get<RolloutNotifier>().Latest(id));
-        await using var connection = await ConnectAsync(await TokenAsync("alice"));
+        var token = await TokenAsync("alice");
+        await using var connection = await ConnectAsync(token);
+        await using var messagePack = await ConnectAsync(token, messagePack: true);
 
         var snapshots = new List<RolloutSnapshot>();
         await foreach (var snapshot in connection.StreamAsync<RolloutSnapshot>("WatchRollout", id))
@@ -300,7 +339,14 @@ public sealed class RolloutHubTests(PortalApp app) : IClassFixture<PortalApp>
             snapshots.Add(snapshot);
         }
 
+        var read = new List<RolloutSnapshot>();
+        await foreach (var snapshot in messagePack.StreamAsync<RolloutSnapshot>("WatchRollout", id))
+        {
+            read.Add(snapshot);
+        }
+
         Assert.Equal(RolloutPhase.Succeeded, Assert.Single(snapshots).Phase);
+        Assert.Equal(System.Text.Json.JsonSerializer.Serialize(snapshots), System.Text.Json.JsonSerializer.Serialize(read));
     }
 
     [Fact]

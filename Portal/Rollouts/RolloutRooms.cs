@@ -95,7 +95,7 @@ public sealed class RolloutRooms(RolloutNotifier notifier, RequestNotifier reque
         // The notifier's thread carries on into the loop (AllowSynchronousContinuations), so a snapshot is written to the
         // members without a thread-pool hop; while a write waits, what comes meanwhile queues here.
         private readonly Channel<object> queue = Channel.CreateUnbounded<object>(new UnboundedChannelOptions { SingleReader = true, AllowSynchronousContinuations = true });
-        private readonly List<HubConnectionContext> members = [];
+        private readonly Dictionary<string, HubConnectionContext> members = new(StringComparer.Ordinal);
         private readonly List<IDisposable> subscriptions = [];
         private RolloutSnapshot? sent;
         private SerializedHubMessage? whole;
@@ -145,7 +145,7 @@ public sealed class RolloutRooms(RolloutNotifier notifier, RequestNotifier reque
                             await JoinAsync(join);
                             break;
                         case Leaving leaving:
-                            members.RemoveAll(m => m.ConnectionId == leaving.ConnectionId);
+                            members.Remove(leaving.ConnectionId);
                             break;
                         case RolloutSnapshot snapshot:
                             await SendAsync(snapshot);
@@ -173,7 +173,8 @@ public sealed class RolloutRooms(RolloutNotifier notifier, RequestNotifier reque
                 await join.Connection.WriteAsync(whole);
                 if (!sent.IsFinal && !join.Connection.ConnectionAborted.IsCancellationRequested)
                 {
-                    members.Add(join.Connection);
+                    // Joining twice keeps one membership: the second join only sends the whole snapshot again.
+                    members[join.Connection.ConnectionId] = join.Connection;
                 }
 
                 join.Done.TrySetResult();
@@ -203,8 +204,15 @@ public sealed class RolloutRooms(RolloutNotifier notifier, RequestNotifier reque
             sent = snapshot;
             whole = null;
             List<Task>? writing = null;
-            foreach (var member in members)
+            List<string>? gone = null;
+            foreach (var member in members.Values)
             {
+                if (member.ConnectionAborted.IsCancellationRequested)
+                {
+                    (gone ??= []).Add(member.ConnectionId);
+                    continue;
+                }
+
                 var write = member.WriteAsync(message);
                 if (!write.IsCompletedSuccessfully)
                 {
@@ -212,7 +220,7 @@ public sealed class RolloutRooms(RolloutNotifier notifier, RequestNotifier reque
                 }
             }
 
-            members.RemoveAll(m => m.ConnectionAborted.IsCancellationRequested);
+            gone?.ForEach(id => members.Remove(id));
             if (writing is not null)
             {
                 // The next message waits for this one everywhere: each member gets them in order.
