@@ -71,7 +71,8 @@ public sealed class RolloutHubTests(PortalApp app) : IClassFixture<PortalApp>
         var token = await TokenAsync("alice");
         var id = await (await alice.SubmitAsync("payments", service.Name, "production", new { imageTag = "v-changes-slow", replicas = 3 })).SubmittedIdAsync();
         await using var whole = await ConnectAsync(token);
-        await using var changes = await ConnectAsync(token);
+        // The changes are read as MessagePack, the whole stream as JSON.
+        await using var changes = await ConnectAsync(token, messagePack: true);
         var firstSeen = new[] { new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously), new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously) };
         var wholeStream = Task.Run(async () =>
         {
