@@ -7,8 +7,10 @@ namespace Portal.Rollouts;
 /// <summary>
 /// <c>/hubs/rollouts</c>: scripts and CI follow a rollout with <c>WatchRollout(requestId)</c>, a server-to-client stream
 /// of snapshots that ends with the rollout, or with <c>FollowRollout(requestId)</c>, the same stream told as changes
-/// (<see cref="RolloutChange"/>: a fraction of the bytes for many viewers). Same access as the page: the request's team
-/// members and Admins.
+/// (<see cref="RolloutChange"/>: a fraction of the bytes for many viewers). Clients of many rollouts, or many clients of
+/// one, <c>JoinRollout(requestId)</c> instead: the same changes sent to the client method <c>RolloutChanged</c>, made and
+/// serialized once for every viewer (<see cref="RolloutRooms"/>). JSON or MessagePack (<see cref="HubMessagePack"/>).
+/// Same access as the page: the request's team members and Admins.
 /// Each snapshot is serialized once for all its viewers (<see cref="HubSnapshot"/>); on the wire it is a
 /// <see cref="RolloutSnapshot"/>.
 /// </summary>
