@@ -36,10 +36,41 @@ public sealed class LiveUpdatesAcrossInstancesTests(TwoPortalsFixture fixture, I
                 seen.Enqueue(snapshot);
             }
         });
+        // Viewers that join the rollout on each instance: each instance tells only its own, so each change comes once.
+        var joined = new List<(HubConnection Hub, ConcurrentQueue<RolloutSnapshot> Rebuilt, TaskCompletionSource Ended)>();
+        foreach (var instance in new[] { Ha.A, Ha.B })
+        {
+            var viewer = new HubConnectionBuilder().WithUrl(new Uri(instance.BaseAddress, "/hubs/rollouts"), o => o.Cookies = bobCookies).Build();
+            await viewer.StartAsync();
+            var rebuilt = new ConcurrentQueue<RolloutSnapshot>();
+            var ended = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            viewer.On<RolloutChange>(RolloutRooms.ClientMethod, change =>
+            {
+                rebuilt.Enqueue(change.ApplyTo(rebuilt.LastOrDefault()));
+                if (rebuilt.Last().IsFinal)
+                {
+                    ended.TrySetResult();
+                }
+            });
+            await viewer.InvokeAsync("JoinRollout", id);
+            joined.Add((viewer, rebuilt, ended));
+        }
+
         await Poll.UntilAsync(() => !seen.IsEmpty, TimeSpan.FromSeconds(30), "B's hub sent nothing for the waiting request");
         Assert.Equal(HttpStatusCode.OK, (await bob.DecideAsync(id, "approve")).StatusCode);
 
         await streaming.WaitAsync(TimeSpan.FromSeconds(120));
+        await Task.WhenAll(joined.Select(j => j.Ended.Task)).WaitAsync(TimeSpan.FromSeconds(60));
+        foreach (var (viewer, rebuilt, _) in joined)
+        {
+            var states = rebuilt.ToList();
+            await viewer.DisposeAsync();
+            Assert.Equal(RolloutPhase.Succeeded, states[^1].Phase);
+            Assert.Contains(states, s => s.Phase == RolloutPhase.Progressing);
+            Assert.True(states.Zip(states.Skip(1)).All(p => p.First.At < p.Second.At), "a change came twice or out of order");
+            Assert.Equal(System.Text.Json.JsonSerializer.Serialize(seen.Last()), System.Text.Json.JsonSerializer.Serialize(states[^1]));
+        }
+
         var snapshots = seen.ToList();
         Assert.Equal(RolloutPhase.Succeeded, snapshots[^1].Phase);
         // Live on B while A rolled it out: pods coming up one by one, not only the stored end.

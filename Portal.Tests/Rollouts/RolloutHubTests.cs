@@ -71,7 +71,8 @@ public sealed class RolloutHubTests(PortalApp app) : IClassFixture<PortalApp>
         var token = await TokenAsync("alice");
         var id = await (await alice.SubmitAsync("payments", service.Name, "production", new { imageTag = "v-changes-slow", replicas = 3 })).SubmittedIdAsync();
         await using var whole = await ConnectAsync(token);
-        await using var changes = await ConnectAsync(token);
+        // The changes are read as MessagePack, the whole stream as JSON.
+        await using var changes = await ConnectAsync(token, messagePack: true);
         var firstSeen = new[] { new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously), new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously) };
         var wholeStream = Task.Run(async () =>
         {
@@ -113,6 +114,193 @@ public sealed class RolloutHubTests(PortalApp app) : IClassFixture<PortalApp>
     }
 
     [Fact]
+    public async Task ViewerJoiningARolloutOverMessagePackRebuildsEverySnapshotTheWholeJsonStreamSends()
+    {
+        var service = await app.RegisterServiceAsync("hub-join");
+        var alice = await app.ClientAsync("alice");
+        var bob = await app.ClientAsync("bob");
+        var token = await TokenAsync("alice");
+        var id = await (await alice.SubmitAsync("payments", service.Name, "production", new { imageTag = "v-join-slow", replicas = 3 })).SubmittedIdAsync();
+        await using var whole = await ConnectAsync(token);
+        // The joined viewer reads MessagePack; the whole stream is JSON: both carry the same snapshots.
+        await using var joined = await ConnectAsync(token, messagePack: true);
+        var firstSeen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var wholeStream = Task.Run(async () =>
+        {
+            var snapshots = new List<RolloutSnapshot>();
+            await foreach (var snapshot in whole.StreamAsync<RolloutSnapshot>("WatchRollout", id))
+            {
+                snapshots.Add(snapshot);
+                firstSeen.TrySetResult();
+            }
+
+            return snapshots;
+        });
+        var follower = new Follower(id);
+        using var handler = joined.On<RolloutChange>(RolloutRooms.ClientMethod, follower.Take);
+        await joined.InvokeAsync("JoinRollout", id);
+        await firstSeen.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        // The first message (the whole "not applied yet") is written before the join returns; handlers run on their own loop.
+        await Poll.UntilAsync(() => follower.Rebuilt.Count == 1, TimeSpan.FromSeconds(10), "the joined viewer was not sent the latest snapshot");
+        await bob.DecideAsync(id, "approve");
+
+        var sent = await wholeStream.WaitAsync(TimeSpan.FromSeconds(60));
+        var rebuilt = await follower.Ended.WaitAsync(TimeSpan.FromSeconds(60));
+
+        // Each starts with its own "not applied yet"; from the approval on, both carry the same snapshots in the same order.
+        static List<string> Json(List<RolloutSnapshot> snapshots) => [.. snapshots.Skip(1).Select(s => System.Text.Json.JsonSerializer.Serialize(s))];
+        Assert.Equal(Json(sent), Json(rebuilt));
+        Assert.True(rebuilt.Count > 3, $"only {rebuilt.Count} snapshots");
+        Assert.Equal(RolloutPhase.Succeeded, rebuilt[^1].Phase);
+        Assert.Equal(3, rebuilt[^1].Pods.Count(p => p.IsNew && p.Ready));
+        // The room is gone with the rollout: nothing is held for it.
+        await Poll.UntilAsync(() => app.Get<RolloutRooms>().Count == 0, TimeSpan.FromSeconds(10), "the finished rollout's room stayed");
+    }
+
+    [Fact]
+    public async Task ViewersJoiningWhileSnapshotsArePublishedEachHoldExactlyThePublishedSnapshotsInJsonAndMessagePack()
+    {
+        var service = await app.RegisterServiceAsync("hub-join-race");
+        var alice = await app.ClientAsync("alice");
+        var token = await TokenAsync("alice");
+        // Waiting for an approval: nothing is applied, so only the snapshots published here go out.
+        var id = await (await alice.SubmitAsync("payments", service.Name, "production", new { imageTag = "v-join-race", replicas = 2 })).SubmittedIdAsync();
+        // Half the viewers read JSON, half MessagePack.
+        var connections = await Task.WhenAll(Enumerable.Range(0, 12).Select(i => ConnectAsync(token, messagePack: i % 2 == 1)));
+        var notifier = app.Get<RolloutNotifier>();
+        var published = new System.Collections.Concurrent.ConcurrentDictionary<DateTimeOffset, string>();
+        try
+        {
+            var followers = connections.Select(_ => new Follower(id)).ToArray();
+            var handlers = connections.Select((c, i) => c.On<RolloutChange>(RolloutRooms.ClientMethod, followers[i].Take)).ToArray();
+            var at = DateTimeOffset.MinValue;
+            var publishing = Task.Run(async () =>
+            {
+                for (var i = 1; i <= 300; i++)
+                {
+                    // Taken when published, as the tracker does (a join's "not applied yet" is dated when it is read).
+                    at = DateTimeOffset.UtcNow > at ? DateTimeOffset.UtcNow : at.AddTicks(1);
+                    var snapshot = Synthetic(id, i, at, final: i == 300);
+                    published[snapshot.At] = System.Text.Json.JsonSerializer.Serialize(snapshot);
+                    await notifier.PublishAsync(snapshot);
+                    if (i % 10 == 0)
+                    {
+                        await Task.Yield();
+                    }
+                }
+            });
+            // Joins land before, during and after the burst of publishes.
+            var joins = connections.Select(async (c, i) =>
+            {
+                await Task.Delay(i * 3);
+                await c.InvokeAsync("JoinRollout", id);
+            }).ToArray();
+            await publishing.WaitAsync(TimeSpan.FromSeconds(30));
+            await Task.WhenAll(joins).WaitAsync(TimeSpan.FromSeconds(30));
+            var rebuilt = await Task.WhenAll(followers.Select(f => f.Ended)).WaitAsync(TimeSpan.FromSeconds(30));
+
+            Assert.All(rebuilt, snapshots =>
+            {
+                // Only the first may be the "not applied yet" read at the join; every later one is exactly one published
+                // snapshot, newer than the one before.
+                var first = snapshots[0].Message.StartsWith("Not applied yet", StringComparison.Ordinal) ? 1 : 0;
+                Assert.All(snapshots.Skip(first), s => Assert.Equal(published[s.At], System.Text.Json.JsonSerializer.Serialize(s)));
+                Assert.True(snapshots.Zip(snapshots.Skip(1)).All(p => p.First.At < p.Second.At), "a snapshot came twice or out of order");
+                Assert.Equal(published[at], System.Text.Json.JsonSerializer.Serialize(snapshots[^1]));
+            });
+            Array.ForEach(handlers, h => h.Dispose());
+        }
+        finally
+        {
+            await Task.WhenAll(connections.Select(c => c.DisposeAsync().AsTask()));
+        }
+    }
+
+    [Fact]
+    public async Task ViewerThatLeavesARolloutIsSentNothingMoreWhileOthersCarryOn()
+    {
+        var service = await app.RegisterServiceAsync("hub-leave");
+        var alice = await app.ClientAsync("alice");
+        var token = await TokenAsync("alice");
+        var id = await (await alice.SubmitAsync("payments", service.Name, "production", new { imageTag = "v-leave", replicas = 2 })).SubmittedIdAsync();
+        await using var staying = await ConnectAsync(token);
+        await using var leaving = await ConnectAsync(token, messagePack: true);
+        var stays = new Follower(id);
+        var leaves = new Follower(id);
+        using var stayHandler = staying.On<RolloutChange>(RolloutRooms.ClientMethod, stays.Take);
+        using var leaveHandler = leaving.On<RolloutChange>(RolloutRooms.ClientMethod, leaves.Take);
+        await staying.InvokeAsync("JoinRollout", id);
+        // Joining twice keeps one membership: the second join sends the whole snapshot again, nothing more.
+        await leaving.InvokeAsync("JoinRollout", id);
+        await leaving.InvokeAsync("JoinRollout", id);
+        var notifier = app.Get<RolloutNotifier>();
+        await notifier.PublishAsync(Synthetic(id, 1, DateTimeOffset.UtcNow, final: false));
+        await Poll.UntilAsync(() => leaves.Rebuilt.Count == 3, TimeSpan.FromSeconds(10), "the joined viewer did not get the first change");
+
+        await leaving.InvokeAsync("LeaveRollout", id);
+        for (var i = 2; i <= 5; i++)
+        {
+            await notifier.PublishAsync(Synthetic(id, i, DateTimeOffset.UtcNow, final: i == 5));
+        }
+
+        var stayed = await stays.Ended.WaitAsync(TimeSpan.FromSeconds(10));
+        // Joining again sends the whole latest snapshot, after anything sent to the leaver meanwhile (one connection keeps
+        // its order): the message after "state 1" is that whole one, not "state 2".
+        await leaving.InvokeAsync("JoinRollout", id);
+        await Poll.UntilAsync(() => leaves.Rebuilt.Count >= 4, TimeSpan.FromSeconds(10), "the second join sent nothing");
+        Assert.Equal(6, stayed.Count);
+        Assert.Equal("state 1", leaves.Rebuilt[2].Message);
+        Assert.NotEqual("state 2", leaves.Rebuilt[3].Message);
+    }
+
+    /// <summary>Snapshot <paramref name="i"/> of a made-up rollout: a new event each time, a pod that changes every third.</summary>
+    private static RolloutSnapshot Synthetic(int id, int i, DateTimeOffset at, bool final)
+    {
+        var events = Enumerable.Range(0, Math.Min(i, 20)).Select(e => new EventLine(at, "Normal", "Scaled", "deploy/x", $"event {i - e}", 1)).ToArray();
+        var pods = Enumerable.Range(0, 3).Select(p => new PodState($"x-{p}", true, "Running", null, p == 0 ? i / 3 : 0, p != 1 || i % 2 == 0, null)).ToArray();
+        return RolloutSnapshot.Waiting(id, "", at) with
+        {
+            Phase = final ? RolloutPhase.Succeeded : RolloutPhase.Progressing,
+            Message = $"state {i}",
+            Desired = 3,
+            Ready = i % 4,
+            Pods = pods,
+            Events = events,
+        };
+    }
+
+    /// <summary>A hub client following one rollout with <c>JoinRollout</c>: rebuilds each snapshot from the changes it is sent.</summary>
+    private sealed class Follower(int id)
+    {
+        private readonly TaskCompletionSource<List<RolloutSnapshot>> ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public List<RolloutSnapshot> Rebuilt { get; } = [];
+
+        public Task<List<RolloutSnapshot>> Ended => ended.Task;
+
+        public void Take(RolloutChange change)
+        {
+            if (change.RequestId != id)
+            {
+                return;
+            }
+
+            try
+            {
+                Rebuilt.Add(change.ApplyTo(Rebuilt.LastOrDefault()));
+                if (Rebuilt[^1].IsFinal)
+                {
+                    ended.TrySetResult(Rebuilt);
+                }
+            }
+            catch (Exception e)
+            {
+                ended.TrySetException(e);
+            }
+        }
+    }
+
+    [Fact]
     public async Task HubRefusesAnotherTeamsRolloutAndAnonymousCallers()
     {
         var service = await app.RegisterServiceAsync("hub-denied");
@@ -142,7 +330,9 @@ public sealed class RolloutHubTests(PortalApp app) : IClassFixture<PortalApp>
         await app.WaitForStateAsync(id, RequestState.Succeeded);
         // Nobody watched it: its final snapshot is no longer held in memory, so the stream reads it from the record.
         Assert.Null(app.Get<RolloutNotifier>().Latest(id));
-        await using var connection = await ConnectAsync(await TokenAsync("alice"));
+        var token = await TokenAsync("alice");
+        await using var connection = await ConnectAsync(token);
+        await using var messagePack = await ConnectAsync(token, messagePack: true);
 
         var snapshots = new List<RolloutSnapshot>();
         await foreach (var snapshot in connection.StreamAsync<RolloutSnapshot>("WatchRollout", id))
@@ -150,7 +340,14 @@ public sealed class RolloutHubTests(PortalApp app) : IClassFixture<PortalApp>
             snapshots.Add(snapshot);
         }
 
+        var read = new List<RolloutSnapshot>();
+        await foreach (var snapshot in messagePack.StreamAsync<RolloutSnapshot>("WatchRollout", id))
+        {
+            read.Add(snapshot);
+        }
+
         Assert.Equal(RolloutPhase.Succeeded, Assert.Single(snapshots).Phase);
+        Assert.Equal(System.Text.Json.JsonSerializer.Serialize(snapshots), System.Text.Json.JsonSerializer.Serialize(read));
     }
 
     [Fact]
@@ -183,11 +380,16 @@ public sealed class RolloutHubTests(PortalApp app) : IClassFixture<PortalApp>
     private async Task<string> TokenAsync(string user) =>
         (await app.Get<PersonalAccessTokens>().CreateAsync(await app.PrincipalAsync(user), "hub", 1)).Value!.Secret;
 
-    private async Task<HubConnection> ConnectAsync(string token)
+    private async Task<HubConnection> ConnectAsync(string token, bool messagePack = false)
     {
-        var connection = new HubConnectionBuilder()
-            .WithUrl(new Uri(app.BaseAddress, "/hubs/rollouts"), options => options.Headers["Authorization"] = new AuthenticationHeaderValue("Bearer", token).ToString())
-            .Build();
+        var builder = new HubConnectionBuilder()
+            .WithUrl(new Uri(app.BaseAddress, "/hubs/rollouts"), options => options.Headers["Authorization"] = new AuthenticationHeaderValue("Bearer", token).ToString());
+        if (messagePack)
+        {
+            builder.AddMessagePackProtocol();
+        }
+
+        var connection = builder.Build();
         await connection.StartAsync();
         return connection;
     }

@@ -10,16 +10,14 @@ namespace Portal.Identity;
 /// <c>Authorization: Bearer pat_...</c>: the request acts as the token's owner, with the same roles and memberships the
 /// owner has right now (memberships are read from the database on each check; the principal is cached briefly and
 /// forgotten at once on revoke or a role change). Password lockout does not apply: it guards the password, and a token
-/// is a separate credential that its owner can revoke.
+/// is a separate credential that its owner can revoke. What only a lookup needs (the token store, the user manager, the
+/// sign-in manager: scoped, and costly to build) is resolved on a cache miss only, not on every call.
 /// </summary>
 public sealed class PersonalAccessTokenHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
     ILoggerFactory logger,
     UrlEncoder encoder,
-    PersonalAccessTokens tokens,
-    AccessTokenCache cache,
-    UserManager<PortalUser> users,
-    SignInManager<PortalUser> signIn)
+    AccessTokenCache cache)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
@@ -52,6 +50,9 @@ public sealed class PersonalAccessTokenHandler(
         }
 
         var generation = cache.Generation;
+        var services = Context.RequestServices;
+        var tokens = services.GetRequiredService<PersonalAccessTokens>();
+        var users = services.GetRequiredService<UserManager<PortalUser>>();
         var owner = await tokens.OwnerOfAsync(secret, Context.RequestAborted);
         var user = owner is null ? null : await users.FindByIdAsync(owner.UserId);
         if (user is null)
@@ -59,7 +60,7 @@ public sealed class PersonalAccessTokenHandler(
             return AuthenticateResult.Fail("The access token is unknown, revoked or expired.");
         }
 
-        var principal = await signIn.CreateUserPrincipalAsync(user);
+        var principal = await services.GetRequiredService<SignInManager<PortalUser>>().CreateUserPrincipalAsync(user);
         var identity = new ClaimsPrincipal(new ClaimsIdentity(principal.Claims, Scheme.Name, ClaimTypes.Name, ClaimTypes.Role));
         cache.Remember(hash, user.Id, identity, owner!.ExpiresAt, generation);
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity.Identities.Select(i => i.Clone())), Scheme.Name));

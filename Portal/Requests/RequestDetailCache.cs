@@ -6,8 +6,10 @@ namespace Portal.Requests;
 /// What a request's API resource is made of (the stored request with its decisions, the spec of its base revision, its
 /// secrets' metadata), kept per request and used only while the request's <see cref="DeploymentRequest.Version"/> is
 /// unchanged: every change of a request moves it (<see cref="RequestLifecycle.Move"/>) in the same write, so a GET reads
-/// the version and who may see the request (one small query) and reads the rest again only when it differs. Checked on
-/// every use, it is right with several instances too (a change made by another instance moves the same stored version). The review is computed on each call (it depends on the time).
+/// the version and who may see the request (one small prepared query, <see cref="RequestStamps"/>) and reads the rest
+/// again only when it differs. Checked on every use, it is right with several instances too (a change made by another
+/// instance moves the same stored version). The detail made from an entry (with its review) is kept with it for the
+/// names and the approval policy's answer it was made for (<see cref="KeptDetail"/>).
 /// Nothing secret is kept: secret values are not part of a request.
 /// </summary>
 public sealed class RequestDetailCache
@@ -37,5 +39,18 @@ public sealed class RequestDetailCache
     }
 
     /// <param name="Request">Read without tracking, with its service, team and decisions; shared by readers, never changed.</param>
-    public sealed record Entry(DeploymentRequest Request, RequestSpec? BaseSpec, IReadOnlyList<SecretValueInfo> Secrets);
+    public sealed record Entry(DeploymentRequest Request, RequestSpec? BaseSpec, IReadOnlyList<SecretValueInfo> Secrets)
+    {
+        /// <summary>The detail last made from this entry; replaced whole (never changed) when the names or the policy's answer differ.</summary>
+        public KeptDetail? Detail
+        {
+            get => Volatile.Read(ref detail);
+            set => Volatile.Write(ref detail, value);
+        }
+
+        private KeptDetail? detail;
+    }
+
+    /// <summary>A detail and what it was made for: the team's and service's names, and whether an approver decides deploys.</summary>
+    public sealed record KeptDetail(string Team, string Service, bool ApproverDecides, RequestDetail Detail);
 }

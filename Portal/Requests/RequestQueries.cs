@@ -47,7 +47,8 @@ public sealed class RequestQueries(
     TeamAccess access,
     Microsoft.Extensions.Options.IOptions<Cluster.EnvironmentCatalog> environments,
     TimeProvider time,
-    RequestDetailCache details)
+    RequestDetailCache details,
+    RequestStamps stamps)
 {
     public static async Task<CurrentRevision?> CurrentRevisionAsync(PortalDbContext db, int serviceId, string environment)
     {
@@ -182,15 +183,15 @@ public sealed class RequestQueries(
 
     /// <summary>
     /// What the API returns of a request: the detail without its timeline and the environment's current revision. When
-    /// <see cref="RequestDetailCache"/> holds the request, one small query (its version, team and names) tells whether
-    /// that is still it; otherwise it is read whole and kept.
+    /// <see cref="RequestDetailCache"/> holds the request, one small prepared query (<see cref="RequestStamps"/>: its
+    /// version, team and names) tells whether that is still it, and the detail made for those names is returned again
+    /// (the same instance, so the API can keep its JSON with it); otherwise it is read whole and kept.
     /// </summary>
     public async Task<RequestDetail?> ResourceDetailAsync(ClaimsPrincipal user, int requestId, CancellationToken cancellationToken = default)
     {
-        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         if (details.Find(requestId) is { } entry)
         {
-            var stamp = await StampOf(db, requestId).SingleOrDefaultAsync(cancellationToken);
+            var stamp = await stamps.FindAsync(requestId, cancellationToken);
             if (stamp is null || !await access.CanSeeAsync(user, stamp.TeamId, cancellationToken))
             {
                 return null;
@@ -199,10 +200,11 @@ public sealed class RequestQueries(
             if (stamp.Version == entry.Request.Version)
             {
                 // The names as they are now (a service or team may be renamed without the request changing).
-                return Detail(entry.Request, stamp.Team, stamp.Service, entry.BaseSpec, entry.Secrets, [], null);
+                return Kept(entry, stamp.Team, stamp.Service);
             }
         }
 
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         if (await VisibleAsync(db, user, requestId, cancellationToken) is not { } request)
         {
             return null;
@@ -210,7 +212,28 @@ public sealed class RequestQueries(
 
         entry = new RequestDetailCache.Entry(request, await BaseSpecAsync(db, request, cancellationToken), await SecretsAsync(db, request, cancellationToken));
         details.Remember(entry);
-        return Detail(request, request.Service.Team.Name, request.Service.Name, entry.BaseSpec, entry.Secrets, [], null);
+        return Kept(entry, request.Service.Team.Name, request.Service.Name);
+    }
+
+    /// <summary>
+    /// The entry's detail for these names, made once and kept with the entry. The review depends on the stored request,
+    /// its base spec and the environment's settings (fixed while the portal runs), and on the time only through the
+    /// approval policy's answer, which is part of what the kept detail is checked against.
+    /// </summary>
+    private RequestDetail Kept(RequestDetailCache.Entry entry, string team, string service)
+    {
+        var request = entry.Request;
+        var environment = EnvironmentOf(request);
+        var now = time.GetUtcNow();
+        var approverDecides = ApprovalPolicy.ApproverDecidesDeploys(environment, now);
+        if (entry.Detail is { } kept && kept.Team == team && kept.Service == service && kept.ApproverDecides == approverDecides)
+        {
+            return kept.Detail;
+        }
+
+        var detail = new RequestDetail(request, team, service, SpecReview.Compare(entry.BaseSpec, request.Spec, request.SecretChanges, environment, now), entry.Secrets, [], null);
+        entry.Detail = new RequestDetailCache.KeptDetail(team, service, approverDecides, detail);
+        return detail;
     }
 
     /// <summary>
@@ -241,11 +264,6 @@ public sealed class RequestQueries(
         return request is not null && await access.CanSeeAsync(user, request.Service.TeamId, cancellationToken) ? request : null;
     }
 
-    private sealed record Stamp(int Version, int TeamId, string Team, string Service);
-
-    private static IQueryable<Stamp> StampOf(PortalDbContext db, int requestId) =>
-        db.DeploymentRequests.AsNoTracking().Where(r => r.Id == requestId).Select(r => new Stamp(r.Version, r.Service.TeamId, r.Service.Team.Name, r.Service.Name));
-
     private static async Task<RequestSpec?> BaseSpecAsync(PortalDbContext db, DeploymentRequest request, CancellationToken cancellationToken) =>
         request.BaseRevision is { } revision
             ? await db.DeploymentRequests.Where(r => r.ServiceId == request.ServiceId && r.Environment == request.Environment && r.Revision == revision).Select(r => r.Spec).SingleOrDefaultAsync(cancellationToken)
@@ -258,9 +276,12 @@ public sealed class RequestQueries(
             .Select(v => new SecretValueInfo(v.Key, v.SetBy, v.SetAt)).ToListAsync(cancellationToken);
     }
 
+    private Cluster.DeploymentEnvironment EnvironmentOf(DeploymentRequest request) =>
+        environments.Value.Find(request.Environment) ?? new Cluster.DeploymentEnvironment { Name = request.Environment };
+
     private RequestDetail Detail(DeploymentRequest request, string team, string service, RequestSpec? baseSpec, IReadOnlyList<SecretValueInfo> secrets, IReadOnlyList<AuditEvent> timeline, CurrentRevision? current)
     {
-        var environment = environments.Value.Find(request.Environment) ?? new Cluster.DeploymentEnvironment { Name = request.Environment };
+        var environment = EnvironmentOf(request);
         return new RequestDetail(request, team, service, SpecReview.Compare(baseSpec, request.Spec, request.SecretChanges, environment, time.GetUtcNow()), secrets, timeline, current);
     }
 

@@ -133,12 +133,13 @@ public static class RequestsApi
         return TypedResults.Created($"/api/requests/{detail.Request.Id}", Resource(detail));
     }
 
-    private static async Task<Results<Ok<RequestResource>, ProblemHttpResult>> GetAsync(int id, ClaimsPrincipal user, RequestQueries queries)
+    /// <summary>An unchanged request's JSON is written once (<see cref="ResourceJson"/>): the version check is all a repeated GET costs.</summary>
+    private static async Task<Results<Utf8JsonResult<RequestResource>, ProblemHttpResult>> GetAsync(int id, ClaimsPrincipal user, RequestQueries queries, ResourceJson json)
     {
         var detail = await queries.ResourceDetailAsync(user, id);
         if (detail is not null)
         {
-            return TypedResults.Ok(Resource(detail));
+            return json.Of(detail);
         }
 
         return await NotVisibleAsync(id, queries);

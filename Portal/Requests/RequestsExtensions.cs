@@ -18,6 +18,8 @@ public static class RequestsExtensions
         builder.Services.AddSingleton<LiveReview>();
         builder.Services.AddSingleton<FindingsCache>();
         builder.Services.AddSingleton<RequestDetailCache>();
+        builder.Services.AddSingleton<RequestStamps>();
+        builder.Services.AddSingleton<ResourceJson>();
         builder.Services.AddSingleton<Cluster.ClusterRevisions>();
         builder.Services.AddHostedService<ApprovalExpiry>();
         builder.Services.AddOpenApi();

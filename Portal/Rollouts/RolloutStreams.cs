@@ -31,21 +31,25 @@ public sealed class RolloutStreams(RolloutNotifier notifier, Requests.RequestNot
         return await db.RolloutRecords.Where(r => r.RequestId == requestId).Select(r => r.LastSnapshot).SingleOrDefaultAsync(cancellationToken);
     }
 
+    /// <summary>The latest snapshot, or "not applied yet" for a request whose rollout has not started.</summary>
+    public async Task<RolloutSnapshot> CurrentAsync(int requestId, CancellationToken cancellationToken) =>
+        await LatestAsync(requestId, cancellationToken) ?? await NotAppliedYetAsync(requestId, cancellationToken);
+
     private async Task<RolloutSnapshot> NotAppliedYetAsync(int requestId, CancellationToken cancellationToken)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var state = await db.DeploymentRequests.Where(r => r.Id == requestId).Select(r => r.State).SingleAsync(cancellationToken);
-        return NotApplied(requestId, state);
+        return NotApplied(requestId, state, time.GetUtcNow());
     }
 
-    private RolloutSnapshot NotApplied(int requestId, Requests.RequestState state)
+    internal static RolloutSnapshot NotApplied(int requestId, Requests.RequestState state, DateTimeOffset now)
     {
-        var snapshot = RolloutSnapshot.Waiting(requestId, $"Not applied yet: the request is {Requests.RequestLifecycle.Describe(state)}.", time.GetUtcNow());
+        var snapshot = RolloutSnapshot.Waiting(requestId, $"Not applied yet: the request is {Requests.RequestLifecycle.Describe(state)}.", now);
         // A request that will never be applied ends the stream at once.
         return WillNeverApply(state) ? snapshot with { Phase = RolloutPhase.Failed } : snapshot;
     }
 
-    private static bool WillNeverApply(Requests.RequestState state) =>
+    internal static bool WillNeverApply(Requests.RequestState state) =>
         state is Requests.RequestState.Rejected or Requests.RequestState.Cancelled or Requests.RequestState.Superseded or Requests.RequestState.Expired;
 
     public async IAsyncEnumerable<RolloutSnapshot> WatchAsync(int requestId, [EnumeratorCancellation] CancellationToken cancellationToken)
@@ -64,12 +68,12 @@ public sealed class RolloutStreams(RolloutNotifier notifier, Requests.RequestNot
         {
             if (WillNeverApply(change.State))
             {
-                channel.Writer.TryWrite(NotApplied(requestId, change.State));
+                channel.Writer.TryWrite(NotApplied(requestId, change.State, time.GetUtcNow()));
             }
 
             return Task.CompletedTask;
         });
-        var latest = await LatestAsync(requestId, cancellationToken) ?? await NotAppliedYetAsync(requestId, cancellationToken);
+        var latest = await CurrentAsync(requestId, cancellationToken);
         yield return latest;
         if (latest.IsFinal)
         {

@@ -14,6 +14,7 @@ using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 using Portal.Data;
 using Portal.Identity;
 using Portal.Rollouts;
@@ -42,6 +43,7 @@ public sealed class Bench : IAsyncDisposable
     private readonly HttpClient alice;
     private readonly HttpClient bob;
     private readonly string aliceToken;
+    private readonly string protocol;
     private int rollouts;
     private string? postgresDatabase;
 
@@ -50,8 +52,9 @@ public sealed class Bench : IAsyncDisposable
     private Uri? secondAddress;
     private Process? redis;
 
-    private Bench(DirectoryInfo folder, SandboxHost sandbox, Process portal, Uri baseAddress, IKubernetes kube, string aliceToken, string bobToken)
+    private Bench(DirectoryInfo folder, SandboxHost sandbox, Process portal, Uri baseAddress, IKubernetes kube, string aliceToken, string bobToken, string protocol)
     {
+        this.protocol = protocol;
         this.folder = folder;
         this.sandbox = sandbox;
         this.portal = portal;
@@ -146,7 +149,7 @@ public sealed class Bench : IAsyncDisposable
         }
 
         var kube = new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfig));
-        var bench = new Bench(folder, sandbox, portal, baseAddress, kube, await TokenAsync("alice"), await TokenAsync("bob")) { Provider = provider, postgresDatabase = postgres, redis = redis };
+        var bench = new Bench(folder, sandbox, portal, baseAddress, kube, await TokenAsync("alice"), await TokenAsync("bob"), options.Protocol) { Provider = provider, postgresDatabase = postgres, redis = redis };
         Console.WriteLine($"Sandbox {sandbox.ServerUrl} (speed {options.Speed}), portal {baseAddress} (Release, pid {portal.Id}, {provider})");
         // One rollout first, so the namespace and Deployment exist and both sides are warm.
         await using (var warm = await bench.ConnectAsync())
@@ -458,13 +461,10 @@ public sealed class Bench : IAsyncDisposable
         var id = await SubmitAsync($"v{Interlocked.Increment(ref rollouts)}", replicas);
         var seen = viewers.Select(_ => new List<Seen<RolloutSnapshot>>()).ToArray();
         var first = viewers.Select(_ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).ToArray();
-        var streams = viewers.Select((viewer, i) => Task.Run(async () =>
+        var streams = viewers.Select((viewer, i) => FollowAsync(viewer, id, snapshot =>
         {
-            await foreach (var snapshot in FollowAsync(viewer, id))
-            {
-                seen[i].Add(new Seen<RolloutSnapshot>(Stopwatch.GetTimestamp(), snapshot));
-                first[i].TrySetResult();
-            }
+            seen[i].Add(new Seen<RolloutSnapshot>(Stopwatch.GetTimestamp(), snapshot));
+            first[i].TrySetResult();
         })).ToArray();
         await Task.WhenAll(first.Select(f => f.Task)).WaitAsync(TimeSpan.FromMinutes(2));
         whileFollowed?.Invoke();
@@ -492,26 +492,34 @@ public sealed class Bench : IAsyncDisposable
         }
     }
 
-    private async Task StreamAsync(HubConnection viewer, int id, Waiters<RolloutSnapshot> waiters)
-    {
-        await foreach (var snapshot in FollowAsync(viewer, id))
-        {
-            waiters.Offer(snapshot, Stopwatch.GetTimestamp());
-        }
-    }
+    private static Task StreamAsync(HubConnection viewer, int id, Waiters<RolloutSnapshot> waiters) =>
+        FollowAsync(viewer, id, snapshot => waiters.Offer(snapshot, Stopwatch.GetTimestamp()));
 
     /// <summary>
-    /// What a client of many rollouts does: follows the hub's changes (unchanged lists and old events are not sent again)
-    /// and rebuilds each whole snapshot from them.
+    /// What a client of many rollouts does: joins the rollout's viewers and handles the hub's <c>RolloutChanged</c>
+    /// messages as they come (unchanged lists and old events are not sent again), rebuilding each whole snapshot from
+    /// them; ends with the rollout's final snapshot.
     /// </summary>
-    private static async IAsyncEnumerable<RolloutSnapshot> FollowAsync(HubConnection viewer, int id)
+    private static async Task FollowAsync(HubConnection viewer, int id, Action<RolloutSnapshot> seen)
     {
         RolloutSnapshot? snapshot = null;
-        await foreach (var change in viewer.StreamAsync<RolloutChange>("FollowRollout", id))
+        var ended = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var handler = viewer.On<RolloutChange>(RolloutRooms.ClientMethod, change =>
         {
+            if (change.RequestId != id)
+            {
+                return;
+            }
+
             snapshot = change.ApplyTo(snapshot);
-            yield return snapshot;
-        }
+            seen(snapshot);
+            if (snapshot.IsFinal)
+            {
+                ended.TrySetResult();
+            }
+        });
+        await viewer.InvokeAsync("JoinRollout", id);
+        await ended.Task;
     }
 
     private async Task<int> SubmitAsync(string tag, int replicas)
@@ -536,14 +544,20 @@ public sealed class Bench : IAsyncDisposable
 
     private async Task<HubConnection> ConnectAsync(Uri? instance = null)
     {
-        var connection = new HubConnectionBuilder()
+        var builder = new HubConnectionBuilder()
             .WithUrl(new Uri(instance ?? baseAddress, "/hubs/rollouts"), o =>
             {
                 o.Headers["Authorization"] = $"Bearer {aliceToken}";
                 o.Transports = HttpTransportType.WebSockets;
                 o.SkipNegotiation = true;
-            })
-            .Build();
+            });
+        if (protocol == "messagepack")
+        {
+            // What a .NET client of many rollouts picks: the hub speaks both, JSON stays the default for scripts.
+            builder.AddMessagePackProtocol();
+        }
+
+        var connection = builder.Build();
         connection.ServerTimeout = TimeSpan.FromMinutes(5);
         await connection.StartAsync();
         return connection;

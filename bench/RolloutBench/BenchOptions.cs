@@ -3,7 +3,7 @@ using System.Globalization;
 namespace RolloutBench;
 
 /// <summary>Command-line settings: which sections to run and how big.</summary>
-public sealed record BenchOptions(IReadOnlyList<string> Sections, int Rollouts, int ScalePatches, IReadOnlyList<int> Viewers, int Seconds, double Speed, IReadOnlyList<string> Providers)
+public sealed record BenchOptions(IReadOnlyList<string> Sections, int Rollouts, int ScalePatches, IReadOnlyList<int> Viewers, int Seconds, double Speed, IReadOnlyList<string> Providers, string Protocol = "messagepack")
 {
     public static BenchOptions Parse(string[] args)
     {
@@ -19,8 +19,15 @@ public sealed record BenchOptions(IReadOnlyList<string> Sections, int Rollouts, 
                 "--viewers" => options with { Viewers = [.. Value().Split(',').Select(v => int.Parse(v, CultureInfo.InvariantCulture))] },
                 "--seconds" => options with { Seconds = int.Parse(Value(), CultureInfo.InvariantCulture) },
                 "--speed" => options with { Speed = double.Parse(Value(), CultureInfo.InvariantCulture) },
+                "--protocol" => options with { Protocol = Value().ToLowerInvariant() switch
+                {
+                    "json" => "json",
+                    "messagepack" => "messagepack",
+                    _ => throw new ArgumentException("--protocol takes json or messagepack"),
+                }
+                },
                 "--provider" or "--providers" => options with { Providers = [.. Value().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(Provider)] },
-                _ => throw new ArgumentException($"unknown argument {args[i]}; usage: [--section a,b,c,e] [--rollouts 20] [--scale-patches 20] [--viewers 100,500,1000] [--seconds 5] [--speed 4] [--provider sqlite,postgres]"),
+                _ => throw new ArgumentException($"unknown argument {args[i]}; usage: [--section a,b,c,e] [--rollouts 20] [--scale-patches 20] [--viewers 100,500,1000] [--seconds 5] [--speed 4] [--provider sqlite,postgres] [--protocol messagepack|json]"),
             };
         }
 

@@ -4,6 +4,7 @@
 // Sections: (a) hub vs raw watch per Deployment state, (b) own PATCH /scale, (c) fan-out to many viewers,
 // (d) live rollout pages in Chromium (CircuitMemory), (e) submits/s and GET /api/requests/{id}/s vs /healthz,
 // (f) fan-out through two portal instances behind redis-server (half the viewers on each; not in the default run).
+// --protocol json makes the hub clients read JSON instead of MessagePack (the default: what a client of many rollouts picks).
 // --provider sqlite,postgres runs the sections once per database engine (PostgreSQL 15 started on loopback) and prints
 // the submits/s of (e) side by side.
 using System.Globalization;
@@ -16,7 +17,7 @@ public static class BenchProgram
     public static async Task Main(string[] args)
     {
         var options = BenchOptions.Parse(args);
-        Console.WriteLine($"RolloutBench {DateTimeOffset.UtcNow:u} on {Environment.ProcessorCount} cores; sections {string.Join(",", options.Sections)}");
+        Console.WriteLine($"RolloutBench {DateTimeOffset.UtcNow:u} on {Environment.ProcessorCount} cores; sections {string.Join(",", options.Sections)}; hub clients read {options.Protocol}");
         if (options.Sections.SequenceEqual(["d"]))
         {
             await CircuitMemory.RunAsync([50, 200]);

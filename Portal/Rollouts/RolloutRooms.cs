@@ -1,0 +1,256 @@
+using System.Threading.Channels;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.AspNetCore.SignalR.Protocol;
+using Portal.Requests;
+
+namespace Portal.Rollouts;
+
+/// <summary>
+/// The hub connections of this instance that follow a rollout with <c>JoinRollout</c>, one room per rollout. Each new
+/// snapshot is told once as a <see cref="RolloutChange"/> from the one the room sent before, serialized once per
+/// protocol and written to every member (as SignalR's group sends do) in the order the notifier hands them over. A
+/// member that joins is sent the room's latest snapshot whole, in that same order, so every change it gets next applies
+/// to what it holds: joins and snapshots go through one queue per room.
+/// Only this instance's connections: with several instances each one's notifier gets every snapshot (through the
+/// <see cref="Operations.InstanceBus"/>) and tells its own members; a send through the backplane would reach each
+/// client once per instance.
+/// </summary>
+public sealed class RolloutRooms(RolloutNotifier notifier, RequestNotifier requestNotifier, TimeProvider time, ILogger<RolloutRooms> logger)
+{
+    private readonly RolloutNotifier notifier = notifier;
+    private readonly RequestNotifier requestNotifier = requestNotifier;
+    private readonly TimeProvider time = time;
+    private readonly ILogger<RolloutRooms> logger = logger;
+
+    /// <summary>The client method each change is sent to: <c>connection.On&lt;RolloutChange&gt;("RolloutChanged", ...)</c>.</summary>
+    public const string ClientMethod = "RolloutChanged";
+
+    private readonly Lock gate = new();
+    private readonly Dictionary<int, Room> rooms = [];
+
+    /// <summary>Rollouts followed by at least one connection of this instance.</summary>
+    internal int Count
+    {
+        get
+        {
+            lock (gate)
+            {
+                return rooms.Count;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Adds <paramref name="connection"/> to the rollout's room and sends it the latest snapshot whole (from the room, or
+    /// <paramref name="latest"/> when the room has sent nothing yet); completes once that message is written. A finished
+    /// rollout sends its final snapshot and keeps nobody.
+    /// </summary>
+    public Task JoinAsync(HubConnectionContext connection, int requestId, Func<CancellationToken, Task<RolloutSnapshot>> latest)
+    {
+        var join = new Join(connection, latest);
+        lock (gate)
+        {
+            if (!rooms.TryGetValue(requestId, out var room))
+            {
+                rooms[requestId] = room = new Room(this, requestId);
+                room.Open();
+            }
+
+            room.Post(join);
+        }
+
+        return join.Done.Task;
+    }
+
+    /// <summary>The connection stops following the rollout (it asked, or it is gone).</summary>
+    public void Leave(string connectionId, int requestId)
+    {
+        lock (gate)
+        {
+            rooms.GetValueOrDefault(requestId)?.Post(new Leaving(connectionId));
+        }
+    }
+
+    /// <summary>A closed connection leaves every room.</summary>
+    public void Disconnected(string connectionId)
+    {
+        lock (gate)
+        {
+            foreach (var room in rooms.Values)
+            {
+                room.Post(new Leaving(connectionId));
+            }
+        }
+    }
+
+    private sealed record Join(HubConnectionContext Connection, Func<CancellationToken, Task<RolloutSnapshot>> Latest)
+    {
+        public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    private sealed record Leaving(string ConnectionId);
+
+    private sealed class Room(RolloutRooms rooms, int requestId)
+    {
+        // The notifier's thread carries on into the loop (AllowSynchronousContinuations), so a snapshot is written to the
+        // members without a thread-pool hop; while a write waits, what comes meanwhile queues here.
+        private readonly Channel<object> queue = Channel.CreateUnbounded<object>(new UnboundedChannelOptions { SingleReader = true, AllowSynchronousContinuations = true });
+        private readonly Dictionary<string, HubConnectionContext> members = new(StringComparer.Ordinal);
+        private readonly List<IDisposable> subscriptions = [];
+        private RolloutSnapshot? sent;
+        private SerializedHubMessage? whole;
+        private int pendingJoins;
+        private bool closed;
+
+        /// <summary>Called under the rooms' lock.</summary>
+        public void Post(object item)
+        {
+            if (item is Join)
+            {
+                pendingJoins++;
+            }
+
+            queue.Writer.TryWrite(item);
+        }
+
+        public void Open()
+        {
+            subscriptions.Add(rooms.notifier.Subscribe(requestId, snapshot =>
+            {
+                queue.Writer.TryWrite(snapshot);
+                return Task.CompletedTask;
+            }));
+            // A request rejected, cancelled, superseded or expired while it is followed has no rollout to end it.
+            subscriptions.Add(rooms.requestNotifier.Subscribe(RequestTopic.Request(requestId), change =>
+            {
+                if (RolloutStreams.WillNeverApply(change.State))
+                {
+                    queue.Writer.TryWrite(RolloutStreams.NotApplied(requestId, change.State, rooms.time.GetUtcNow()));
+                }
+
+                return Task.CompletedTask;
+            }));
+            _ = Task.Run(RunAsync);
+        }
+
+        private async Task RunAsync()
+        {
+            await foreach (var item in queue.Reader.ReadAllAsync())
+            {
+                try
+                {
+                    switch (item)
+                    {
+                        case Join join:
+                            await JoinAsync(join);
+                            break;
+                        case Leaving leaving:
+                            members.Remove(leaving.ConnectionId);
+                            break;
+                        case RolloutSnapshot snapshot:
+                            await SendAsync(snapshot);
+                            break;
+                    }
+                }
+                catch (Exception e)
+                {
+                    rooms.logger.LogError(e, "The hub room of request {RequestId}'s rollout failed to send", requestId);
+                }
+
+                if (members.Count == 0 || sent is { IsFinal: true })
+                {
+                    TryClose();
+                }
+            }
+        }
+
+        private async Task JoinAsync(Join join)
+        {
+            try
+            {
+                sent ??= await join.Latest(join.Connection.ConnectionAborted);
+                whole ??= Message(RolloutChange.Between(null, sent));
+                await join.Connection.WriteAsync(whole);
+                if (!sent.IsFinal && !join.Connection.ConnectionAborted.IsCancellationRequested)
+                {
+                    // Joining twice keeps one membership: the second join only sends the whole snapshot again.
+                    members[join.Connection.ConnectionId] = join.Connection;
+                }
+
+                join.Done.TrySetResult();
+            }
+            catch (Exception e)
+            {
+                join.Done.TrySetException(e);
+            }
+            finally
+            {
+                lock (rooms.gate)
+                {
+                    pendingJoins--;
+                }
+            }
+        }
+
+        private async Task SendAsync(RolloutSnapshot snapshot)
+        {
+            if (sent is not null && (sent.IsFinal || snapshot.At <= sent.At))
+            {
+                // Already sent (read as the latest by a join), older, or after the end.
+                return;
+            }
+
+            var message = Message(RolloutChange.Between(sent, snapshot));
+            sent = snapshot;
+            whole = null;
+            List<Task>? writing = null;
+            List<string>? gone = null;
+            foreach (var member in members.Values)
+            {
+                if (member.ConnectionAborted.IsCancellationRequested)
+                {
+                    (gone ??= []).Add(member.ConnectionId);
+                    continue;
+                }
+
+                var write = member.WriteAsync(message);
+                if (!write.IsCompletedSuccessfully)
+                {
+                    (writing ??= []).Add(write.AsTask());
+                }
+            }
+
+            gone?.ForEach(id => members.Remove(id));
+            if (writing is not null)
+            {
+                // The next message waits for this one everywhere: each member gets them in order.
+                await Task.WhenAll(writing);
+            }
+
+            if (snapshot.IsFinal)
+            {
+                members.Clear();
+            }
+        }
+
+        private static SerializedHubMessage Message(RolloutChange change) => new(new InvocationMessage(ClientMethod, [change]));
+
+        /// <summary>Nobody left to tell (or the rollout ended): the room goes, unless a join is on its way in.</summary>
+        private void TryClose()
+        {
+            lock (rooms.gate)
+            {
+                if (closed || pendingJoins > 0 || (members.Count > 0 && sent is not { IsFinal: true }))
+                {
+                    return;
+                }
+
+                closed = true;
+                rooms.rooms.Remove(requestId);
+                queue.Writer.TryComplete();
+            }
+
+            subscriptions.ForEach(s => s.Dispose());
+        }
+    }
+}
