@@ -87,54 +87,104 @@ public sealed class WebhookDispatcher(
         return sent;
     }
 
+    /// <summary>
+    /// Fans out up to <see cref="Batch"/> new events in one read and one save (a busy portal makes events faster than one
+    /// by one could keep up with). When another instance fanned out one of them first, the save fails as a whole and the
+    /// batch is done again one event at a time, each settled by its own concurrency token.
+    /// </summary>
     private async Task<int> FanOutAsync(CancellationToken cancellationToken)
     {
-        await using var read = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var ids = await read.NotificationEvents.Where(e => !e.FannedOut).OrderBy(e => e.Id).Select(e => e.Id).Take(Batch).ToListAsync(cancellationToken);
-        foreach (var id in ids)
+        List<long> ids;
+        await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
         {
-            await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-            var e = await db.NotificationEvents.SingleOrDefaultAsync(x => x.Id == id && !x.FannedOut, cancellationToken);
-            if (e is null)
+            var events = await db.NotificationEvents.Where(e => !e.FannedOut).OrderBy(e => e.Id).Take(Batch).ToListAsync(cancellationToken);
+            if (events.Count == 0)
             {
-                continue;
+                return 0;
             }
 
-            e.TeamId ??= e.ServiceId is { } serviceId
-                ? await db.Services.Where(s => s.Id == serviceId).Select(s => (int?)s.TeamId).SingleOrDefaultAsync(cancellationToken)
-                : null;
-            List<Webhook> hooks = e.TeamId is { } teamId ? await db.Webhooks.Where(h => h.TeamId == teamId).ToListAsync(cancellationToken) : [];
-            hooks = [.. hooks.Where(h => h.Events.Contains(e.Kind))];
-            // The names and the tag are read only for an event some webhook wants (most events, e.g. each submit's, have none).
-            var facts = hooks.Count == 0 ? null : (await FactsAsync(db, e, cancellationToken)).Facts;
-            var now = time.GetUtcNow();
-            foreach (var hook in hooks)
+            var serviceIds = events.Where(e => e.TeamId is null).Select(e => e.ServiceId).OfType<int>().Distinct().ToList();
+            var teamOfService = serviceIds.Count == 0
+                ? []
+                : await db.Services.Where(s => serviceIds.Contains(s.Id)).ToDictionaryAsync(s => s.Id, s => s.TeamId, cancellationToken);
+            foreach (var e in events)
             {
-                db.WebhookDeliveries.Add(new WebhookDelivery
-                {
-                    WebhookId = hook.Id,
-                    EventId = e.Id,
-                    Body = WebhookPayloads.Body(hook.Format, facts!),
-                    State = DeliveryState.Pending,
-                    CreatedAt = now,
-                    NextAttemptAt = now,
-                });
+                e.TeamId ??= e.ServiceId is { } serviceId && teamOfService.TryGetValue(serviceId, out var teamId) ? teamId : null;
             }
 
-            e.FannedOut = true;
-            e.Version++;
+            var teamIds = events.Select(e => e.TeamId).OfType<int>().Distinct().ToList();
+            var hooks = teamIds.Count == 0 ? [] : await db.Webhooks.Where(h => teamIds.Contains(h.TeamId)).ToListAsync(cancellationToken);
+            foreach (var e in events)
+            {
+                await AddDeliveriesAsync(db, e, [.. hooks.Where(h => h.TeamId == e.TeamId)], cancellationToken);
+            }
+
             try
             {
                 await db.SaveChangesAsync(cancellationToken);
+                return events.Count;
             }
             catch (DbUpdateException)
             {
-                // Another instance fanned this event out first (concurrency token or the unique (hook, event) index).
-                logger.LogDebug("Event {EventId} was fanned out by another dispatcher", id);
+                // Another instance fanned out one of these first (concurrency token or the unique (hook, event) index).
+                ids = [.. events.Select(e => e.Id)];
             }
         }
 
+        foreach (var id in ids)
+        {
+            await FanOutOneAsync(id, cancellationToken);
+        }
+
         return ids.Count;
+    }
+
+    private async Task FanOutOneAsync(long id, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var e = await db.NotificationEvents.SingleOrDefaultAsync(x => x.Id == id && !x.FannedOut, cancellationToken);
+        if (e is null)
+        {
+            return;
+        }
+
+        e.TeamId ??= e.ServiceId is { } serviceId
+            ? await db.Services.Where(s => s.Id == serviceId).Select(s => (int?)s.TeamId).SingleOrDefaultAsync(cancellationToken)
+            : null;
+        List<Webhook> hooks = e.TeamId is { } teamId ? await db.Webhooks.Where(h => h.TeamId == teamId).ToListAsync(cancellationToken) : [];
+        await AddDeliveriesAsync(db, e, hooks, cancellationToken);
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateException)
+        {
+            logger.LogDebug("Event {EventId} was fanned out by another dispatcher", id);
+        }
+    }
+
+    /// <summary>One delivery per hook of the event's team that wants its kind; the event is marked fanned out.</summary>
+    private async Task AddDeliveriesAsync(PortalDbContext db, NotificationEvent e, List<Webhook> teamHooks, CancellationToken cancellationToken)
+    {
+        var hooks = teamHooks.Where(h => h.Events.Contains(e.Kind)).ToList();
+        // The names and the tag are read only for an event some webhook wants (most events, e.g. each submit's, have none).
+        var facts = hooks.Count == 0 ? null : (await FactsAsync(db, e, cancellationToken)).Facts;
+        var now = time.GetUtcNow();
+        foreach (var hook in hooks)
+        {
+            db.WebhookDeliveries.Add(new WebhookDelivery
+            {
+                WebhookId = hook.Id,
+                EventId = e.Id,
+                Body = WebhookPayloads.Body(hook.Format, facts!),
+                State = DeliveryState.Pending,
+                CreatedAt = now,
+                NextAttemptAt = now,
+            });
+        }
+
+        e.FannedOut = true;
+        e.Version++;
     }
 
     internal static async Task<(int? TeamId, EventFacts Facts)> FactsAsync(PortalDbContext db, NotificationEvent e, CancellationToken cancellationToken)
