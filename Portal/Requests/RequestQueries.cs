@@ -251,7 +251,7 @@ public sealed class RequestQueries(
 
         var entry = new RequestDetailCache.Entry(request, baseSpec, []);
         details.Remember(entry);
-        return Detail(request, request.Service.Team.Name, request.Service.Name, entry.BaseSpec, entry.Secrets, [], null);
+        return Kept(entry, request.Service.Team.Name, request.Service.Name);
     }
 
     /// <summary>The request with its service, team and decisions; null when it does not exist or <paramref name="user"/> may not see it.</summary>

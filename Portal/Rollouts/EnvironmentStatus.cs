@@ -157,7 +157,7 @@ public sealed class LiveEnvironment(WatchLease deployments, WatchLease autoscale
     public bool IsSynced => Synced.IsCompletedSuccessfully;
 
     /// <summary>Calls <paramref name="changed"/> (on the watch's thread) when a Deployment or HPA in the namespace changes.</summary>
-    public IDisposable Listen(Action changed) => new Listeners(deployments.Watch.Listen(changed), autoscalers.Watch.Listen(changed));
+    public IDisposable Listen(Action changed) => new DisposedTogether(deployments.Watch.Listen(changed), autoscalers.Watch.Listen(changed));
 
     public LiveDeployment? Read()
     {
@@ -202,13 +202,4 @@ public sealed class LiveEnvironment(WatchLease deployments, WatchLease autoscale
 
     private static Dictionary<string, string> Quantities(IDictionary<string, ResourceQuantity>? quantities) =>
         quantities?.ToDictionary(q => q.Key, q => q.Value.ToString()) ?? [];
-
-    private sealed class Listeners(IDisposable first, IDisposable second) : IDisposable
-    {
-        public void Dispose()
-        {
-            first.Dispose();
-            second.Dispose();
-        }
-    }
 }

@@ -96,7 +96,7 @@ public sealed class RolloutRooms(RolloutNotifier notifier, RequestNotifier reque
         // members without a thread-pool hop; while a write waits, what comes meanwhile queues here.
         private readonly Channel<object> queue = Channel.CreateUnbounded<object>(new UnboundedChannelOptions { SingleReader = true, AllowSynchronousContinuations = true });
         private readonly Dictionary<string, HubConnectionContext> members = new(StringComparer.Ordinal);
-        private readonly List<IDisposable> subscriptions = [];
+        private IDisposable? subscription;
         private RolloutSnapshot? sent;
         private SerializedHubMessage? whole;
         private int pendingJoins;
@@ -115,21 +115,7 @@ public sealed class RolloutRooms(RolloutNotifier notifier, RequestNotifier reque
 
         public void Open()
         {
-            subscriptions.Add(rooms.notifier.Subscribe(requestId, snapshot =>
-            {
-                queue.Writer.TryWrite(snapshot);
-                return Task.CompletedTask;
-            }));
-            // A request rejected, cancelled, superseded or expired while it is followed has no rollout to end it.
-            subscriptions.Add(rooms.requestNotifier.Subscribe(RequestTopic.Request(requestId), change =>
-            {
-                if (RolloutStreams.WillNeverApply(change.State))
-                {
-                    queue.Writer.TryWrite(RolloutStreams.NotApplied(requestId, change.State, rooms.time.GetUtcNow()));
-                }
-
-                return Task.CompletedTask;
-            }));
+            subscription = RolloutStreams.Subscribe(rooms.notifier, rooms.requestNotifier, rooms.time, requestId, snapshot => queue.Writer.TryWrite(snapshot));
             _ = Task.Run(RunAsync);
         }
 
@@ -250,7 +236,7 @@ public sealed class RolloutRooms(RolloutNotifier notifier, RequestNotifier reque
                 queue.Writer.TryComplete();
             }
 
-            subscriptions.ForEach(s => s.Dispose());
+            subscription?.Dispose();
         }
     }
 }

@@ -42,14 +42,35 @@ public sealed class RolloutStreams(RolloutNotifier notifier, Requests.RequestNot
         return NotApplied(requestId, state, time.GetUtcNow());
     }
 
-    internal static RolloutSnapshot NotApplied(int requestId, Requests.RequestState state, DateTimeOffset now)
+    private static RolloutSnapshot NotApplied(int requestId, Requests.RequestState state, DateTimeOffset now)
     {
         var snapshot = RolloutSnapshot.Waiting(requestId, $"Not applied yet: the request is {Requests.RequestLifecycle.Describe(state)}.", now);
         // A request that will never be applied ends the stream at once.
         return WillNeverApply(state) ? snapshot with { Phase = RolloutPhase.Failed } : snapshot;
     }
 
-    internal static bool WillNeverApply(Requests.RequestState state) =>
+    /// <summary>
+    /// Hands <paramref name="next"/> each snapshot the rollout publishes from now on, and a final "not applied" one when
+    /// the request is rejected, cancelled, superseded or expired meanwhile (it has no rollout to end what follows it).
+    /// </summary>
+    internal static IDisposable Subscribe(RolloutNotifier notifier, Requests.RequestNotifier requestNotifier, TimeProvider time, int requestId, Action<RolloutSnapshot> next) =>
+        new DisposedTogether(
+            notifier.Subscribe(requestId, snapshot =>
+            {
+                next(snapshot);
+                return Task.CompletedTask;
+            }),
+            requestNotifier.Subscribe(Requests.RequestTopic.Request(requestId), change =>
+            {
+                if (WillNeverApply(change.State))
+                {
+                    next(NotApplied(requestId, change.State, time.GetUtcNow()));
+                }
+
+                return Task.CompletedTask;
+            }));
+
+    private static bool WillNeverApply(Requests.RequestState state) =>
         state is Requests.RequestState.Rejected or Requests.RequestState.Cancelled or Requests.RequestState.Superseded or Requests.RequestState.Expired;
 
     public async IAsyncEnumerable<RolloutSnapshot> WatchAsync(int requestId, [EnumeratorCancellation] CancellationToken cancellationToken)
@@ -58,21 +79,7 @@ public sealed class RolloutStreams(RolloutNotifier notifier, Requests.RequestNot
         // The publisher's thread carries on into the reader (its send is queued to the connection's transport), so a
         // snapshot reaches every viewer without one thread-pool hop per viewer.
         var channel = Channel.CreateBounded<RolloutSnapshot>(new BoundedChannelOptions(Backlog) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true, AllowSynchronousContinuations = true });
-        using var subscription = notifier.Subscribe(requestId, snapshot =>
-        {
-            channel.Writer.TryWrite(snapshot);
-            return Task.CompletedTask;
-        });
-        // A request rejected, cancelled, superseded or expired while it is watched has no rollout to end the stream.
-        using var decisions = requestNotifier.Subscribe(Requests.RequestTopic.Request(requestId), change =>
-        {
-            if (WillNeverApply(change.State))
-            {
-                channel.Writer.TryWrite(NotApplied(requestId, change.State, time.GetUtcNow()));
-            }
-
-            return Task.CompletedTask;
-        });
+        using var subscription = Subscribe(notifier, requestNotifier, time, requestId, snapshot => channel.Writer.TryWrite(snapshot));
         var latest = await CurrentAsync(requestId, cancellationToken);
         yield return latest;
         if (latest.IsFinal)
