@@ -77,7 +77,13 @@ public sealed partial class MetricsTests(Infrastructure.Browser browser) : IClas
         await app.WaitForStateAsync(id, RequestState.Succeeded, TimeSpan.FromSeconds(60));
 
         // What is logged while the request is applied, by the worker or what it calls, carries the request's id as a scope.
-        var applyLines = app.Logs.Lines.Where(line => line.Contains($"Request {id} RollingOut", StringComparison.Ordinal) || line.Contains($"Rollout of request {id} ended", StringComparison.Ordinal)).ToList();
+        // The tracker logs the rollout's end after it has recorded Succeeded, so the line may come a moment after the state.
+        List<string> applyLines = [];
+        await Poll.UntilAsync(() =>
+        {
+            applyLines = app.Logs.Lines.Where(line => line.Contains($"Request {id} RollingOut", StringComparison.Ordinal) || line.Contains($"Rollout of request {id} ended", StringComparison.Ordinal)).ToList();
+            return applyLines.Count >= 2;
+        }, TimeSpan.FromSeconds(10), failOnTimeout: false);
         Assert.Equal(2, applyLines.Count);
         Assert.All(applyLines, line => Assert.EndsWith($"{{RequestId={id}}}", line));
     }
