@@ -43,6 +43,13 @@ public class RolloutTests : IAsyncLifetime
         Assert.Equal(1, request.Revision);
         Assert.Equal(RolloutPhase.Succeeded, record.LastSnapshot!.Phase);
         Assert.Equal("deployment \"payments-api\" successfully rolled out", record.LastSnapshot.Message);
+        // The timeline holds the apply worker's line, then the tracker's (written without reading the record again), in order.
+        var lines = record.Timeline.Select(t => t.Summary).ToList();
+        Assert.Equal("Applied", lines[0]);
+        Assert.Equal(record.LastSnapshot.Summary, lines[^1]);
+        Assert.True(lines.Count >= 3, string.Join(" | ", lines));
+        Assert.Equal(record.Timeline.OrderBy(t => t.At).Select(t => t.Summary), lines);
+        Assert.True(record.FinishedAt is { } finished && (finished - record.LastSnapshot.At).Duration() < TimeSpan.FromMilliseconds(1), $"finished at {record.FinishedAt:O}, last snapshot at {record.LastSnapshot.At:O}");
         Assert.Contains("kind: Deployment", record.AppliedManifests);
         var kubectl = app.Kubectl("get deploy,svc,configmap -n payments-staging -o name");
         Assert.Contains("deployment.apps/payments-api", kubectl);

@@ -65,9 +65,62 @@ public sealed class SharedWatchTests : IAsyncLifetime
         Assert.Contains(watch.Items<V1Pod>(), p => p.Metadata.Name == "caught-up");
     }
 
-    private static V1Pod Pod(string name) => new()
+    [Fact]
+    public async Task TheIndexFilesEachObjectUnderItsOwnersAndFollowsItsChangesAndDeletion()
     {
-        Metadata = new V1ObjectMeta { Name = name },
+        await using var watch = new SharedWatch(() => Task.FromResult(client), WatchedKind.Pods, "watched", TimeProvider.System, NullLogger.Instance);
+        await client.CoreV1.CreateNamespacedPodAsync(Pod("listed-a", owner: "uid-a"), "watched");
+        watch.Start();
+        await watch.Synced.WaitAsync(TimeSpan.FromSeconds(30));
+        await client.CoreV1.CreateNamespacedPodAsync(Pod("watched-a", owner: "uid-a"), "watched");
+        await client.CoreV1.CreateNamespacedPodAsync(Pod("watched-b", owner: "uid-b"), "watched");
+        await client.CoreV1.CreateNamespacedPodAsync(Pod("unowned"), "watched");
+
+        // Filed at the first list and from the watch alike; a key nobody has, or the same key twice, adds nothing.
+        await UntilAsync(() => watch.Get<V1Pod>("unowned") is not null);
+        Assert.Equal("listed-a,watched-a", Names(watch.Indexed<V1Pod>(["uid-a"])));
+        Assert.Equal("watched-b", Names(watch.Indexed<V1Pod>(["uid-b"])));
+        Assert.Equal("listed-a,watched-a,watched-b", Names(watch.Indexed<V1Pod>(["uid-a", "uid-b", "uid-a", "uid-none"])));
+        Assert.Null(watch.Get<V1Pod>("never-made"));
+
+        // A new owner moves the pod from one key to the other; a deleted pod leaves its key.
+        var moved = new V1Patch("{\"metadata\":{\"ownerReferences\":[{\"apiVersion\":\"apps/v1\",\"kind\":\"ReplicaSet\",\"name\":\"rs-b\",\"uid\":\"uid-b\"}]}}", V1Patch.PatchType.MergePatch);
+        await client.CoreV1.PatchNamespacedPodAsync(moved, "watched-a", "watched");
+        await client.CoreV1.DeleteNamespacedPodAsync("listed-a", "watched", gracePeriodSeconds: 0);
+        await UntilAsync(() => Names(watch.Indexed<V1Pod>(["uid-a"])) == "" && Names(watch.Indexed<V1Pod>(["uid-b"])) == "watched-a,watched-b");
+        Assert.Null(watch.Get<V1Pod>("listed-a"));
+    }
+
+    [Fact]
+    public async Task EventsAreFiledUnderTheNameOfTheObjectTheyAreAbout()
+    {
+        await using var watch = new SharedWatch(() => Task.FromResult(client), WatchedKind.Events, "watched", TimeProvider.System, NullLogger.Instance);
+        watch.Start();
+        await watch.Synced.WaitAsync(TimeSpan.FromSeconds(30));
+        foreach (var (name, about) in new[] { ("e1", "api-7d9f"), ("e2", "api-7d9f-x2x"), ("e3", "worker") })
+        {
+            await client.CoreV1.CreateNamespacedEventAsync(
+                new Corev1Event { Metadata = new V1ObjectMeta { Name = name }, InvolvedObject = new V1ObjectReference { Kind = "Pod", Name = about, NamespaceProperty = "watched" }, Reason = "Test", Message = name },
+                "watched");
+        }
+
+        await UntilAsync(() => watch.Items<Corev1Event>().Count == 3);
+        Assert.Equal("e1,e2", Names(watch.Indexed<Corev1Event>(["api-7d9f", "api-7d9f-x2x"])));
+        Assert.Equal("e3", Names(watch.Indexed<Corev1Event>(["worker"])));
+        Assert.Empty(watch.Indexed<Corev1Event>(["api"]));
+    }
+
+    private static string Names<T>(IEnumerable<T> items)
+        where T : IKubernetesObject<V1ObjectMeta> =>
+        string.Join(',', items.Select(i => i.Metadata.Name).Order(StringComparer.Ordinal));
+
+    private static V1Pod Pod(string name, string? owner = null) => new()
+    {
+        Metadata = new V1ObjectMeta
+        {
+            Name = name,
+            OwnerReferences = owner is null ? null : [new V1OwnerReference { ApiVersion = "apps/v1", Kind = "ReplicaSet", Name = "rs-" + owner, Uid = owner }],
+        },
         Spec = new V1PodSpec { Containers = [new V1Container { Name = "app", Image = "registry.example.com/app:v1" }] },
     };
 

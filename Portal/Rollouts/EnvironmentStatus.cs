@@ -161,13 +161,13 @@ public sealed class LiveEnvironment(WatchLease deployments, WatchLease autoscale
 
     public LiveDeployment? Read()
     {
-        var deployment = deployments.Watch.Items<V1Deployment>().FirstOrDefault(d => d.Metadata.Name == service);
+        var deployment = deployments.Watch.Get<V1Deployment>(service);
         if (deployment is null)
         {
             return null;
         }
 
-        var hpa = autoscalers.Watch.Items<V2HorizontalPodAutoscaler>().FirstOrDefault(h => h.Metadata.Name == service);
+        var hpa = autoscalers.Watch.Get<V2HorizontalPodAutoscaler>(service);
         var containers = deployment.Spec?.Template?.Spec?.Containers ?? [];
         var container = containers.FirstOrDefault(c => c.Name == service) ?? containers.FirstOrDefault();
         var status = deployment.Status ?? new V1DeploymentStatus();

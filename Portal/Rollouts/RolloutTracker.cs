@@ -152,15 +152,20 @@ public sealed class RolloutTracker(
 
     private RolloutSnapshot Evaluate(TrackedRollout rollout)
     {
+        // Only what can concern this Deployment is read from the watches' indexes (a namespace may hold many other
+        // objects, and an hour of Events): its ReplicaSets, their Pods, the Events about any of them.
         var leases = rollout.Leases;
-        var deployment = leases[0].Watch.Items<V1Deployment>().FirstOrDefault(d => d.Metadata.Name == rollout.DeploymentName);
+        var deployment = leases[0].Watch.Get<V1Deployment>(rollout.DeploymentName);
+        IReadOnlyList<V1ReplicaSet> replicaSets = deployment?.Metadata.Uid is { } uid ? leases[1].Watch.Indexed<V1ReplicaSet>([uid]) : [];
+        var pods = leases[2].Watch.Indexed<V1Pod>(replicaSets.Select(rs => rs.Metadata.Uid));
+        var events = leases[3].Watch.Indexed<Corev1Event>(replicaSets.Select(rs => rs.Metadata.Name).Append(rollout.DeploymentName).Concat(pods.Select(p => p.Metadata.Name)));
         return RolloutVerdict.Evaluate(
             rollout.RequestId,
             deployment,
             rollout.AppliedGeneration,
-            leases[1].Watch.Items<V1ReplicaSet>(),
-            leases[2].Watch.Items<V1Pod>(),
-            leases[3].Watch.Items<Corev1Event>(),
+            replicaSets,
+            pods,
+            events,
             rollout.AppliedAt,
             time.GetUtcNow()) with { StartedAt = rollout.AppliedAt };
     }
@@ -168,7 +173,7 @@ public sealed class RolloutTracker(
     /// <summary>The resourceVersion of the Deployment the snapshot was judged from: the event that decided it.</summary>
     private static long DecidingVersion(TrackedRollout rollout)
     {
-        var deployment = rollout.Leases[0].Watch.Items<V1Deployment>().FirstOrDefault(d => d.Metadata.Name == rollout.DeploymentName);
+        var deployment = rollout.Leases[0].Watch.Get<V1Deployment>(rollout.DeploymentName);
         var version = long.TryParse(deployment?.Metadata.ResourceVersion, NumberStyles.None, CultureInfo.InvariantCulture, out var parsed) ? parsed : 0;
         return Math.Max(version, rollout.Leases[0].Watch.ResourceVersion);
     }
@@ -236,18 +241,34 @@ public sealed class RolloutTracker(
         }
     }
 
-    private async Task WriteAsync(int requestId, RolloutSnapshot snapshot, IReadOnlyList<TimelineEntry> lines)
+    /// <summary>
+    /// Stores <paramref name="snapshot"/> as the record's last one and appends <paramref name="lines"/> to its timeline;
+    /// returns the whole timeline as stored. Given <paramref name="timeline"/> (what the record's timeline was after the
+    /// last write, when nobody else writes the record) it writes without reading the record first.
+    /// </summary>
+    private async Task<List<TimelineEntry>> WriteAsync(int requestId, RolloutSnapshot snapshot, IReadOnlyList<TimelineEntry> lines, List<TimelineEntry>? timeline = null)
     {
         await using var db = await dbFactory.CreateDbContextAsync();
-        var record = await db.RolloutRecords.SingleAsync(r => r.RequestId == requestId);
-        record.LastSnapshot = snapshot;
-        record.Timeline = [.. record.Timeline, .. lines];
+        if (timeline is not null)
+        {
+            List<TimelineEntry> appended = [.. timeline, .. lines];
+            var record = db.RolloutRecords.Where(r => r.RequestId == requestId);
+            var updated = snapshot.IsFinal
+                ? await record.ExecuteUpdateAsync(set => set.SetProperty(r => r.LastSnapshot, snapshot).SetProperty(r => r.Timeline, appended).SetProperty(r => r.FinishedAt, snapshot.At))
+                : await record.ExecuteUpdateAsync(set => set.SetProperty(r => r.LastSnapshot, snapshot).SetProperty(r => r.Timeline, appended));
+            return updated == 1 ? appended : throw new InvalidOperationException($"The rollout record of request {requestId} is gone.");
+        }
+
+        var tracked = await db.RolloutRecords.SingleAsync(r => r.RequestId == requestId);
+        tracked.LastSnapshot = snapshot;
+        tracked.Timeline = [.. tracked.Timeline, .. lines];
         if (snapshot.IsFinal)
         {
-            record.FinishedAt = snapshot.At;
+            tracked.FinishedAt = snapshot.At;
         }
 
         await db.SaveChangesAsync();
+        return tracked.Timeline;
     }
 
     /// <summary>Whether two snapshots say the same thing (their time and elapsed time aside).</summary>
@@ -461,6 +482,7 @@ public sealed class RolloutTracker(
         private RolloutSnapshot? pending;
         private Task? writing;
         private Task before = Task.CompletedTask;
+        private List<TimelineEntry>? timeline;
 
         /// <summary>Nothing is written before <paramref name="task"/> ends (the apply worker's own writes to the record).</summary>
         public void After(Task task) => before = task;
@@ -531,7 +553,9 @@ public sealed class RolloutTracker(
                 {
                     try
                     {
-                        await tracker.WriteAsync(requestId, snapshot, batch);
+                        // After the first write (which reads the record the apply worker wrote), this recorder is the
+                        // record's only writer: it keeps the timeline and writes without reading.
+                        timeline = await tracker.WriteAsync(requestId, snapshot, batch, timeline);
                         break;
                     }
                     catch (Exception e) when (attempt < 3)

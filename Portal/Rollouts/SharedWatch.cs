@@ -17,6 +17,9 @@ public sealed class SharedWatch : IAsyncDisposable
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
 
     private readonly ConcurrentDictionary<string, IKubernetesObject<V1ObjectMeta>> objects = new(StringComparer.Ordinal);
+
+    // The names of the cached objects under each of their index keys (WatchedKind.IndexKeys), kept under cacheGate.
+    private readonly Dictionary<string, HashSet<string>> index = new(StringComparer.Ordinal);
     private readonly Lock gate = new();
     private readonly Lock cacheGate = new();
     private readonly List<Action> listeners = [];
@@ -59,6 +62,42 @@ public sealed class SharedWatch : IAsyncDisposable
 
     public IReadOnlyList<T> Items<T>()
         where T : IKubernetesObject<V1ObjectMeta> => [.. objects.Values.OfType<T>()];
+
+    /// <summary>The cached object of that name, if any.</summary>
+    public T? Get<T>(string name)
+        where T : class, IKubernetesObject<V1ObjectMeta> => objects.GetValueOrDefault(name) as T;
+
+    /// <summary>
+    /// The cached objects filed under any of <paramref name="keys"/> by the kind's <see cref="WatchedKind.IndexKeys"/>
+    /// (e.g. the Pods of these ReplicaSets, the Events about these objects), each once: what a caller of a busy namespace
+    /// reads instead of every object of the kind.
+    /// </summary>
+    public IReadOnlyList<T> Indexed<T>(IEnumerable<string> keys)
+        where T : class, IKubernetesObject<V1ObjectMeta>
+    {
+        var found = new List<T>();
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        lock (cacheGate)
+        {
+            foreach (var key in keys)
+            {
+                if (!index.TryGetValue(key, out var filed))
+                {
+                    continue;
+                }
+
+                foreach (var name in filed)
+                {
+                    if (names.Add(name) && objects.GetValueOrDefault(name) is T item)
+                    {
+                        found.Add(item);
+                    }
+                }
+            }
+        }
+
+        return found;
+    }
 
     public IDisposable Listen(Action changed)
     {
@@ -162,9 +201,10 @@ public sealed class SharedWatch : IAsyncDisposable
                     lock (cacheGate)
                     {
                         objects.Clear();
+                        index.Clear();
                         foreach (var item in items)
                         {
-                            objects[item.Metadata.Name] = item;
+                            Store(item);
                         }
                     }
 
@@ -229,7 +269,7 @@ public sealed class SharedWatch : IAsyncDisposable
                 return false;
             }
 
-            objects[item.Metadata.Name] = item;
+            Store(item);
             return true;
         }
     }
@@ -241,7 +281,7 @@ public sealed class SharedWatch : IAsyncDisposable
         {
             if (objects.TryGetValue(item.Metadata.Name, out var cached) && (version <= 0 || Parse(cached.Metadata.ResourceVersion) <= version))
             {
-                return objects.TryRemove(item.Metadata.Name, out _);
+                return Drop(item.Metadata.Name);
             }
 
             return false;
@@ -257,7 +297,7 @@ public sealed class SharedWatch : IAsyncDisposable
             {
                 if (!objects.TryGetValue(item.Metadata.Name, out var cached) || Parse(cached.Metadata.ResourceVersion) <= Parse(item.Metadata.ResourceVersion))
                 {
-                    objects[item.Metadata.Name] = item;
+                    Store(item);
                 }
             }
 
@@ -265,12 +305,52 @@ public sealed class SharedWatch : IAsyncDisposable
             {
                 if (!listed.Contains(name) && Parse(cached.Metadata.ResourceVersion) <= listVersion)
                 {
-                    objects.TryRemove(name, out _);
+                    Drop(name);
                 }
             }
         }
 
         Advance(listVersion);
+    }
+
+    /// <summary>Caches <paramref name="item"/> in place of its older version, filed under its index keys. Under cacheGate.</summary>
+    private void Store(IKubernetesObject<V1ObjectMeta> item)
+    {
+        var name = item.Metadata.Name;
+        Unfile(name);
+        objects[name] = item;
+        foreach (var key in kind.IndexKeys(item))
+        {
+            if (!index.TryGetValue(key, out var filed))
+            {
+                index[key] = filed = new HashSet<string>(StringComparer.Ordinal);
+            }
+
+            filed.Add(name);
+        }
+    }
+
+    /// <summary>Forgets the object of that name and its index entries. Under cacheGate.</summary>
+    private bool Drop(string name)
+    {
+        Unfile(name);
+        return objects.TryRemove(name, out _);
+    }
+
+    private void Unfile(string name)
+    {
+        if (!objects.TryGetValue(name, out var cached))
+        {
+            return;
+        }
+
+        foreach (var key in kind.IndexKeys(cached))
+        {
+            if (index.TryGetValue(key, out var filed) && filed.Remove(name) && filed.Count == 0)
+            {
+                index.Remove(key);
+            }
+        }
     }
 
     private void Advance(long version)
