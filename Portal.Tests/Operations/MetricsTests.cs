@@ -65,6 +65,8 @@ public sealed partial class MetricsTests(Infrastructure.Browser browser) : IClas
         Assert.True(Value(samples, "portal_circuits") >= 1, "the browser's circuit is open");
         Assert.Equal(1, Value(samples, "portal_leader"));
         Assert.Contains(samples, s => s.Name == "http_server_request_duration_seconds_count");
+        Assert.True(Value(samples, "dotnet_gc_collections_total") >= 1, "the runtime's GC collections are exported");
+        Assert.Contains(samples, s => s.Name == "dotnet_gc_pause_time_seconds_total");
     }
 
     [Fact]

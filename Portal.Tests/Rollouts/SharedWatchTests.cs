@@ -92,6 +92,23 @@ public sealed class SharedWatchTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task TheCacheKeepsObjectsWithoutTheirManagedFields()
+    {
+        await using var watch = new SharedWatch(() => Task.FromResult(client), WatchedKind.Pods, "watched", TimeProvider.System, NullLogger.Instance);
+        var listed = await client.CoreV1.CreateNamespacedPodAsync(Pod("listed"), "watched");
+        watch.Start();
+        await watch.Synced.WaitAsync(TimeSpan.FromSeconds(30));
+        var watched = await client.CoreV1.CreateNamespacedPodAsync(Pod("watched"), "watched");
+        await UntilAsync(() => watch.Get<V1Pod>("watched") is not null);
+
+        Assert.NotEmpty(listed.Metadata.ManagedFields ?? []);
+        Assert.NotEmpty(watched.Metadata.ManagedFields ?? []);
+        Assert.Null(watch.Get<V1Pod>("listed")!.Metadata.ManagedFields);
+        Assert.Null(watch.Get<V1Pod>("watched")!.Metadata.ManagedFields);
+        Assert.Equal("registry.example.com/app:v1", watch.Get<V1Pod>("watched")!.Spec.Containers[0].Image);
+    }
+
+    [Fact]
     public async Task EventsAreFiledUnderTheNameOfTheObjectTheyAreAbout()
     {
         await using var watch = new SharedWatch(() => Task.FromResult(client), WatchedKind.Events, "watched", TimeProvider.System, NullLogger.Instance);

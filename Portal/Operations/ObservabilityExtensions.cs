@@ -31,6 +31,8 @@ public static class ObservabilityExtensions
             .ConfigureResource(resource => resource.AddService("selfservice-portal"))
             .WithMetrics(metrics => metrics
                 .AddMeter(PortalMetrics.MeterName)
+                // The runtime's own: GC collections and pause time, heap size, thread-pool queue, lock contention.
+                .AddMeter("System.Runtime")
                 .AddAspNetCoreInstrumentation()
                 .AddHttpClientInstrumentation()
                 .AddPrometheusExporter())

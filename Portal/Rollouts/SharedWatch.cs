@@ -316,6 +316,9 @@ public sealed class SharedWatch : IAsyncDisposable
     /// <summary>Caches <paramref name="item"/> in place of its older version, filed under its index keys. Under cacheGate.</summary>
     private void Store(IKubernetesObject<V1ObjectMeta> item)
     {
+        // Who set which field is no concern of a reader of the cache, and it is often the bulk of an object: dropped, as
+        // client-go's informers do with a transform, so the cache holds less and the GC copies less.
+        item.Metadata.ManagedFields = null;
         var name = item.Metadata.Name;
         Unfile(name);
         objects[name] = item;

@@ -220,6 +220,7 @@ public sealed class Bench : IAsyncDisposable
         var latencies = new List<double>();
         int states = 0, missed = 0, merged = 0;
         await using var viewer = await ConnectAsync();
+        var gcBefore = await GcAsync();
         for (var i = 0; i < count; i++)
         {
             var run = await RolloutAsync([viewer], 3);
@@ -240,6 +241,8 @@ public sealed class Bench : IAsyncDisposable
         Console.WriteLine($"(a) {count} rollouts, {states} Deployment states seen by the raw watch");
         Console.WriteLine($"    hub client: added latency p50 {Ms(Percentile(latencies, 50))}, p99 {Ms(Percentile(latencies, 99))}, max {Ms(latencies.DefaultIfEmpty(double.NaN).Max())}");
         Console.WriteLine($"    states missed: {missed} (beyond the {Merge.TotalMilliseconds:0} ms merge); merged within {Merge.TotalMilliseconds:0} ms: {merged}   target: p99 <= +50 ms, 0 missed");
+        var gcAfter = await GcAsync();
+        Console.WriteLine($"    portal GC meanwhile: {gcAfter.Collections - gcBefore.Collections:0} collections ({string.Join(", ", gcAfter.ByGeneration.Select(g => $"{g.Key} {g.Value - gcBefore.ByGeneration.GetValueOrDefault(g.Key):0}"))}), {(gcAfter.PauseSeconds - gcBefore.PauseSeconds) * 1000:F0} ms paused in all; {(gcAfter.Allocated - gcBefore.Allocated) / 1048576 / count:F1} MB allocated per rollout");
     }
 
     /// <summary>(b) Our own PATCH /scale during a rollout: when the raw watch sees it against when the hub client does.</summary>
@@ -561,6 +564,34 @@ public sealed class Bench : IAsyncDisposable
         connection.ServerTimeout = TimeSpan.FromMinutes(5);
         await connection.StartAsync();
         return connection;
+    }
+
+    /// <summary>The portal's GC collections (by generation), total pause time and bytes allocated so far, from its <c>/metrics</c>.</summary>
+    private async Task<(double Collections, Dictionary<string, double> ByGeneration, double PauseSeconds, double Allocated)> GcAsync()
+    {
+        using var client = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(10) };
+        var byGeneration = new Dictionary<string, double>(StringComparer.Ordinal);
+        double pause = 0, allocated = 0;
+        foreach (var line in (await client.GetStringAsync("/metrics")).Split('\n'))
+        {
+            // name{labels} value [timestamp]
+            var value = line.Length > 0 && line[0] != '#' ? double.Parse(line[(line.LastIndexOf('}') + 1)..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) : 0;
+            if (line.StartsWith("dotnet_gc_collections_total{", StringComparison.Ordinal))
+            {
+                var generation = line.Split("gc_heap_generation=\"")[1].Split('"')[0];
+                byGeneration[generation] = byGeneration.GetValueOrDefault(generation) + value;
+            }
+            else if (line.StartsWith("dotnet_gc_pause_time_seconds_total", StringComparison.Ordinal))
+            {
+                pause += value;
+            }
+            else if (line.StartsWith("dotnet_gc_heap_total_allocated_bytes_total", StringComparison.Ordinal))
+            {
+                allocated += value;
+            }
+        }
+
+        return (byGeneration.Values.Sum(), byGeneration, pause, allocated);
     }
 
     private HttpClient Client(string token)
