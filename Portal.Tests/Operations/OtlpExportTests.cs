@@ -1,5 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
+using Microsoft.Extensions.DependencyInjection;
+using OpenTelemetry.Trace;
 using Portal.Tests.Infrastructure;
 
 namespace Portal.Tests.Operations;
@@ -22,5 +24,20 @@ public sealed class OtlpExportTests
         var preface = new byte[24];
         await connection.GetStream().ReadExactlyAsync(preface, timeout.Token);
         Assert.Equal("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", System.Text.Encoding.ASCII.GetString(preface));
+        Assert.NotNull(app.Services.GetService<TracerProvider>());
+    }
+
+    [Fact]
+    public async Task WithoutAnOtlpEndpointNoTracesAreMadeButMetricsAreServed()
+    {
+        await using var app = await PortalApp.StartAsync();
+
+        // Nothing would read them: no tracer provider, so requests, HTTP calls and EF commands pay for no spans.
+        Assert.Null(app.Services.GetService<TracerProvider>());
+        var client = app.CreateBrowserlikeClient();
+        await client.GetAsync("/account/signin");
+        var metrics = "";
+        await Poll.UntilAsync(async () => (metrics = await client.GetStringAsync("/metrics")).Contains("http_server_request_duration_seconds", StringComparison.Ordinal), TimeSpan.FromSeconds(15), failOnTimeout: false);
+        Assert.Contains("http_server_request_duration_seconds", metrics, StringComparison.Ordinal);
     }
 }
