@@ -451,6 +451,13 @@ public sealed class Bench : IAsyncDisposable
             else
             {
                 missed++;
+                if (System.Environment.GetEnvironmentVariable("ROLLOUT_BENCH_TRACE") is not null)
+                {
+                    var origin = states[0].At;
+                    Console.WriteLine($"    missed: state {i} of {states.Count} {state.Value} at {Stopwatch.GetElapsedTime(origin, state.At).TotalMilliseconds:F0} ms; raw "
+                        + string.Join(" ", states.Select(r => $"{Stopwatch.GetElapsedTime(origin, r.At).TotalMilliseconds:F0}:{r.Value.Desired}/{r.Value.Updated}/{r.Value.Ready}/{r.Value.Available}"))
+                        + "; hub " + string.Join(" ", seen.Select(h => $"{Stopwatch.GetElapsedTime(origin, h.At).TotalMilliseconds:F0}:{h.Value.Phase.ToString()[0]}{h.Value.Desired}/{h.Value.Updated}/{h.Value.Ready}/{h.Value.Available}")));
+                }
             }
         }
 
