@@ -25,7 +25,9 @@ public sealed class ReleaseJourneyTests(PortalApp app, Infrastructure.Browser br
         await hook.Locator("[id$='-test']").ClickAsync();
 
         // The first attempt is answered 500, the retry 200: the log shows the delivery, its attempts and its status.
-        await Poll.UntilAsync(() => receiver.Accepted.Count == 1, TimeSpan.FromSeconds(60), "The test event never reached the receiver.");
+        // The retry is due 8-12 s later (Notifications:RetryBaseDelay 10 s with jitter) and each attempt may take up to
+        // Notifications:Timeout (10 s): under the whole suite's load one run took over 60 s, so the wait allows 120 s.
+        await Poll.UntilAsync(() => receiver.Accepted.Count == 1, TimeSpan.FromSeconds(120), $"The test event never reached the receiver (it got {receiver.Received.Count} requests).");
         var row = hook.Locator("tr.delivery").First;
         await Poll.UntilPassesAsync(
             async () =>
