@@ -243,32 +243,24 @@ public sealed class RolloutTracker(
 
     /// <summary>
     /// Stores <paramref name="snapshot"/> as the record's last one and appends <paramref name="lines"/> to its timeline;
-    /// returns the whole timeline as stored. Given <paramref name="timeline"/> (what the record's timeline was after the
-    /// last write, when nobody else writes the record) it writes without reading the record first.
+    /// returns the whole timeline as stored. The timeline is read from the record unless <paramref name="timeline"/>
+    /// gives it (what it was after the last write, when nobody else writes the record).
     /// </summary>
     private async Task<List<TimelineEntry>> WriteAsync(int requestId, RolloutSnapshot snapshot, IReadOnlyList<TimelineEntry> lines, List<TimelineEntry>? timeline = null)
     {
         await using var db = await dbFactory.CreateDbContextAsync();
-        if (timeline is not null)
+        var record = db.RolloutRecords.Where(r => r.RequestId == requestId);
+        timeline ??= await record.Select(r => r.Timeline).SingleAsync();
+        List<TimelineEntry> appended = [.. timeline, .. lines];
+        var updated = await record.ExecuteUpdateAsync(set =>
         {
-            List<TimelineEntry> appended = [.. timeline, .. lines];
-            var record = db.RolloutRecords.Where(r => r.RequestId == requestId);
-            var updated = snapshot.IsFinal
-                ? await record.ExecuteUpdateAsync(set => set.SetProperty(r => r.LastSnapshot, snapshot).SetProperty(r => r.Timeline, appended).SetProperty(r => r.FinishedAt, snapshot.At))
-                : await record.ExecuteUpdateAsync(set => set.SetProperty(r => r.LastSnapshot, snapshot).SetProperty(r => r.Timeline, appended));
-            return updated == 1 ? appended : throw new InvalidOperationException($"The rollout record of request {requestId} is gone.");
-        }
-
-        var tracked = await db.RolloutRecords.SingleAsync(r => r.RequestId == requestId);
-        tracked.LastSnapshot = snapshot;
-        tracked.Timeline = [.. tracked.Timeline, .. lines];
-        if (snapshot.IsFinal)
-        {
-            tracked.FinishedAt = snapshot.At;
-        }
-
-        await db.SaveChangesAsync();
-        return tracked.Timeline;
+            set.SetProperty(r => r.LastSnapshot, snapshot).SetProperty(r => r.Timeline, appended);
+            if (snapshot.IsFinal)
+            {
+                set.SetProperty(r => r.FinishedAt, snapshot.At);
+            }
+        });
+        return updated == 1 ? appended : throw new InvalidOperationException($"The rollout record of request {requestId} is gone.");
     }
 
     /// <summary>Whether two snapshots say the same thing (their time and elapsed time aside).</summary>
@@ -553,7 +545,7 @@ public sealed class RolloutTracker(
                 {
                     try
                     {
-                        // After the first write (which reads the record the apply worker wrote), this recorder is the
+                        // After the first write (which reads the timeline the apply worker wrote), this recorder is the
                         // record's only writer: it keeps the timeline and writes without reading.
                         timeline = await tracker.WriteAsync(requestId, snapshot, batch, timeline);
                         break;

@@ -228,8 +228,8 @@ public sealed class Bench : IAsyncDisposable
             if (System.Environment.GetEnvironmentVariable("ROLLOUT_BENCH_TRACE") is not null)
             {
                 var origin = run.RawStates.Count > 0 ? run.RawStates[0].At : 0;
-                Console.WriteLine($"  rollout #{run.RequestId}: raw " + string.Join(" ", run.RawStates.Select(r => $"{Stopwatch.GetElapsedTime(origin, r.At).TotalMilliseconds:F0}:{r.Value.Desired}/{r.Value.Updated}/{r.Value.Ready}/{r.Value.Available}")));
-                Console.WriteLine("    hub " + string.Join(" ", run.Viewers[0].Select(h => $"{Stopwatch.GetElapsedTime(origin, h.At).TotalMilliseconds:F0}:{h.Value.Phase.ToString()[0]}{h.Value.Desired}/{h.Value.Updated}/{h.Value.Ready}/{h.Value.Available}")));
+                Console.WriteLine($"  rollout #{run.RequestId}: raw {RawLine(run.RawStates, origin)}");
+                Console.WriteLine($"    hub {HubLine(run.Viewers[0], origin)}");
             }
 
             latencies.AddRange(result.Latencies);
@@ -242,7 +242,7 @@ public sealed class Bench : IAsyncDisposable
         Console.WriteLine($"    hub client: added latency p50 {Ms(Percentile(latencies, 50))}, p99 {Ms(Percentile(latencies, 99))}, max {Ms(latencies.DefaultIfEmpty(double.NaN).Max())}");
         Console.WriteLine($"    states missed: {missed} (beyond the {Merge.TotalMilliseconds:0} ms merge); merged within {Merge.TotalMilliseconds:0} ms: {merged}   target: p99 <= +50 ms, 0 missed");
         var gcAfter = await GcAsync();
-        Console.WriteLine($"    portal GC meanwhile: {gcAfter.Collections - gcBefore.Collections:0} collections ({string.Join(", ", gcAfter.ByGeneration.Select(g => $"{g.Key} {g.Value - gcBefore.ByGeneration.GetValueOrDefault(g.Key):0}"))}), {(gcAfter.PauseSeconds - gcBefore.PauseSeconds) * 1000:F0} ms paused in all; {(gcAfter.Allocated - gcBefore.Allocated) / 1048576 / count:F1} MB allocated per rollout");
+        Console.WriteLine($"    portal GC meanwhile: {gcAfter.ByGeneration.Values.Sum() - gcBefore.ByGeneration.Values.Sum():0} collections ({string.Join(", ", gcAfter.ByGeneration.Select(g => $"{g.Key} {g.Value - gcBefore.ByGeneration.GetValueOrDefault(g.Key):0}"))}), {(gcAfter.PauseSeconds - gcBefore.PauseSeconds) * 1000:F0} ms paused in all; {(gcAfter.Allocated - gcBefore.Allocated) / 1048576 / count:F1} MB allocated per rollout");
     }
 
     /// <summary>(b) Our own PATCH /scale during a rollout: when the raw watch sees it against when the hub client does.</summary>
@@ -454,15 +454,21 @@ public sealed class Bench : IAsyncDisposable
                 if (System.Environment.GetEnvironmentVariable("ROLLOUT_BENCH_TRACE") is not null)
                 {
                     var origin = states[0].At;
-                    Console.WriteLine($"    missed: state {i} of {states.Count} {state.Value} at {Stopwatch.GetElapsedTime(origin, state.At).TotalMilliseconds:F0} ms; raw "
-                        + string.Join(" ", states.Select(r => $"{Stopwatch.GetElapsedTime(origin, r.At).TotalMilliseconds:F0}:{r.Value.Desired}/{r.Value.Updated}/{r.Value.Ready}/{r.Value.Available}"))
-                        + "; hub " + string.Join(" ", seen.Select(h => $"{Stopwatch.GetElapsedTime(origin, h.At).TotalMilliseconds:F0}:{h.Value.Phase.ToString()[0]}{h.Value.Desired}/{h.Value.Updated}/{h.Value.Ready}/{h.Value.Available}")));
+                    Console.WriteLine($"    missed: state {i} of {states.Count} {state.Value} at {Stopwatch.GetElapsedTime(origin, state.At).TotalMilliseconds:F0} ms; raw {RawLine(states, origin)}; hub {HubLine(seen, origin)}");
                 }
             }
         }
 
         return (latencies, states.Count, missed, merged);
     }
+
+    /// <summary>"ms:desired/updated/ready/available" for each state, from <paramref name="origin"/> (the traces).</summary>
+    private static string RawLine(IEnumerable<Seen<StateKey>> states, long origin) =>
+        string.Join(" ", states.Select(r => $"{Stopwatch.GetElapsedTime(origin, r.At).TotalMilliseconds:F0}:{r.Value.Desired}/{r.Value.Updated}/{r.Value.Ready}/{r.Value.Available}"));
+
+    /// <summary>As <see cref="RawLine"/>, each snapshot with its phase's initial.</summary>
+    private static string HubLine(IEnumerable<Seen<RolloutSnapshot>> seen, long origin) =>
+        string.Join(" ", seen.Select(h => $"{Stopwatch.GetElapsedTime(origin, h.At).TotalMilliseconds:F0}:{h.Value.Phase.ToString()[0]}{h.Value.Desired}/{h.Value.Updated}/{h.Value.Ready}/{h.Value.Available}"));
 
     private static StateKey Key(RolloutSnapshot snapshot) => new(snapshot.Desired, snapshot.Updated, snapshot.Ready, snapshot.Available);
 
@@ -574,31 +580,32 @@ public sealed class Bench : IAsyncDisposable
     }
 
     /// <summary>The portal's GC collections (by generation), total pause time and bytes allocated so far, from its <c>/metrics</c>.</summary>
-    private async Task<(double Collections, Dictionary<string, double> ByGeneration, double PauseSeconds, double Allocated)> GcAsync()
+    private async Task<(Dictionary<string, double> ByGeneration, double PauseSeconds, double Allocated)> GcAsync()
     {
         using var client = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(10) };
         var byGeneration = new Dictionary<string, double>(StringComparer.Ordinal);
         double pause = 0, allocated = 0;
         foreach (var line in (await client.GetStringAsync("/metrics")).Split('\n'))
         {
-            // name{labels} value [timestamp]
-            var value = line.Length > 0 && line[0] != '#' ? double.Parse(line[(line.LastIndexOf('}') + 1)..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) : 0;
             if (line.StartsWith("dotnet_gc_collections_total{", StringComparison.Ordinal))
             {
                 var generation = line.Split("gc_heap_generation=\"")[1].Split('"')[0];
-                byGeneration[generation] = byGeneration.GetValueOrDefault(generation) + value;
+                byGeneration[generation] = byGeneration.GetValueOrDefault(generation) + Value(line);
             }
             else if (line.StartsWith("dotnet_gc_pause_time_seconds_total", StringComparison.Ordinal))
             {
-                pause += value;
+                pause += Value(line);
             }
             else if (line.StartsWith("dotnet_gc_heap_total_allocated_bytes_total", StringComparison.Ordinal))
             {
-                allocated += value;
+                allocated += Value(line);
             }
         }
 
-        return (byGeneration.Values.Sum(), byGeneration, pause, allocated);
+        return (byGeneration, pause, allocated);
+
+        // name{labels} value [timestamp]
+        static double Value(string line) => double.Parse(line[(line.LastIndexOf('}') + 1)..].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
     }
 
     private HttpClient Client(string token)
