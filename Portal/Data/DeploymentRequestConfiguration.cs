@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.ChangeTracking;
@@ -22,10 +23,11 @@ internal sealed class DeploymentRequestConfiguration : IEntityTypeConfiguration<
         request.Ignore(r => r.IsOpen);
         request.Property(r => r.BreakGlassReason).HasMaxLength(RequestValidator.MaxCommentLength);
 
-        // The spec is stored whole as JSON: it is immutable and always read whole.
+        // The spec is stored whole as JSON: it is immutable and always read whole. Being immutable, it changes only by
+        // being replaced, so change detection compares references (not two JSON serializations at every save).
         request.Property(r => r.Spec)
             .HasConversion(spec => spec.ToJson(), json => RequestSpec.FromJson(json))
-            .Metadata.SetValueComparer(new ValueComparer<RequestSpec>((a, b) => a!.ToJson() == b!.ToJson(), spec => spec.ToJson().GetHashCode(), spec => spec));
+            .Metadata.SetValueComparer(new ValueComparer<RequestSpec>((a, b) => ReferenceEquals(a, b), spec => RuntimeHelpers.GetHashCode(spec), spec => spec));
         request.Property(r => r.SecretChanges)
             .HasConversion(
                 changes => JsonSerializer.Serialize(changes, Json),

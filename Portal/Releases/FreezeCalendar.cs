@@ -7,10 +7,14 @@ namespace Portal.Releases;
 /// <summary>Which freeze window, configured or stored, is in force in an environment at a moment: the input the approval policy reads.</summary>
 public sealed class FreezeCalendar(IDbContextFactory<PortalDbContext> dbFactory)
 {
+    // Read by every submit and approval.
+    private static readonly PerEngine<Func<PortalDbContext, string, IAsyncEnumerable<FreezeWindow>>> StoredWindows = new(() =>
+        EF.CompileAsyncQuery((PortalDbContext db, string environment) => db.FreezeWindows.AsNoTracking().Where(w => w.Environment == environment)));
+
     public async Task<ActiveFreeze?> ActiveAsync(DeploymentEnvironment environment, DateTimeOffset at, CancellationToken cancellationToken = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var stored = await db.FreezeWindows.AsNoTracking().Where(w => w.Environment == environment.Name).ToListAsync(cancellationToken);
+        var stored = await StoredWindows.For(db)(db, environment.Name).ToListAsync(cancellationToken);
         return Active(environment, [.. environment.FreezeWindows, .. stored], at);
     }
 

@@ -22,6 +22,12 @@ public sealed record PromotionCheck(bool Refused, string Message);
 /// </summary>
 public sealed class Promotions(IDbContextFactory<PortalDbContext> dbFactory, IOptions<EnvironmentCatalog> environments)
 {
+    // The specs of a service's revisions in an environment: read by every review and submit to an environment with a previous one.
+    private static readonly PerEngine<Func<PortalDbContext, int, string, IAsyncEnumerable<RequestSpec>>> Revisions = new(() =>
+        EF.CompileAsyncQuery((PortalDbContext db, int serviceId, string environment) => db.DeploymentRequests.AsNoTracking()
+            .Where(r => r.ServiceId == serviceId && r.Environment == environment && r.Revision != null)
+            .Select(r => r.Spec)));
+
     public async Task<PromotionSource?> SourceAsync(int serviceId, string environment, CancellationToken cancellationToken = default)
     {
         if (environments.Value.Previous(environment) is not { } from)
@@ -73,10 +79,7 @@ public sealed class Promotions(IDbContextFactory<PortalDbContext> dbFactory, IOp
         }
 
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var succeeded = await db.DeploymentRequests.AsNoTracking()
-            .Where(r => r.ServiceId == serviceId && r.Environment == from.Name && r.Revision != null)
-            .Select(r => r.Spec)
-            .ToListAsync(cancellationToken);
+        var succeeded = await Revisions.For(db)(db, serviceId, from.Name).ToListAsync(cancellationToken);
         var image = digest is null ? $"tag {tag}" : $"{tag}@{ImagePinning.Short(digest)}";
         if (environment.RequirePromotion)
         {

@@ -50,6 +50,13 @@ public sealed class RequestNotifier : IDisposable
     private readonly Lock gate = new();
     private readonly Dictionary<RequestTopic, Func<RequestChanged, Task>[]> handlers = [];
 
+    // What a change concerns, read for every change.
+    private static readonly PerEngine<Func<PortalDbContext, int, Task<Concern?>>> Concerned = new(() =>
+        EF.CompileAsyncQuery((PortalDbContext db, int requestId) => db.DeploymentRequests.AsNoTracking()
+            .Where(r => r.Id == requestId)
+            .Select(r => new Concern(r.ServiceId, r.Service.TeamId, r.State, r.RequestedById))
+            .SingleOrDefault()));
+
     // Changes are looked up and applied to the inbox counts one at a time, so an older state never overwrites a newer one.
     private readonly SemaphoreSlim ordered = new(1, 1);
     private readonly IDbContextFactory<PortalDbContext> dbFactory;
@@ -99,10 +106,7 @@ public sealed class RequestNotifier : IDisposable
         try
         {
             await using var db = await dbFactory.CreateDbContextAsync();
-            var found = await db.DeploymentRequests.AsNoTracking()
-                .Where(r => r.Id == requestId)
-                .Select(r => new { r.ServiceId, r.Service.TeamId, r.State, r.RequestedById })
-                .SingleOrDefaultAsync();
+            var found = await Concerned.For(db)(db, requestId);
             if (found is null)
             {
                 return;
@@ -150,6 +154,8 @@ public sealed class RequestNotifier : IDisposable
             }
         }
     }
+
+    private sealed record Concern(int ServiceId, int TeamId, RequestState State, string RequestedById);
 
     private sealed class Subscription(RequestNotifier notifier, RequestTopic[] topics, Func<RequestChanged, Task> handler) : IDisposable
     {

@@ -50,15 +50,16 @@ public sealed class RequestQueries(
     RequestDetailCache details,
     RequestStamps stamps)
 {
-    public static async Task<CurrentRevision?> CurrentRevisionAsync(PortalDbContext db, int serviceId, string environment)
-    {
-        var current = await db.DeploymentRequests.AsNoTracking()
+    // Read by every draft, review and submit.
+    private static readonly PerEngine<Func<PortalDbContext, int, string, Task<CurrentRevision?>>> CurrentRevisionQuery = new(() =>
+        EF.CompileAsyncQuery((PortalDbContext db, int serviceId, string environment) => db.DeploymentRequests.AsNoTracking()
             .Where(r => r.ServiceId == serviceId && r.Environment == environment && r.Revision != null)
             .OrderByDescending(r => r.Revision)
-            .Select(r => new { r.Id, r.Revision, r.Spec })
-            .FirstOrDefaultAsync();
-        return current is null ? null : new CurrentRevision(current.Id, current.Revision!.Value, current.Spec);
-    }
+            .Select(r => new CurrentRevision(r.Id, r.Revision!.Value, r.Spec))
+            .FirstOrDefault()));
+
+    public static Task<CurrentRevision?> CurrentRevisionAsync(PortalDbContext db, int serviceId, string environment) =>
+        CurrentRevisionQuery.For(db)(db, serviceId, environment);
 
     public static async Task<RequestSpec?> LastAppliedSpecAsync(PortalDbContext db, int serviceId, string environment) =>
         await db.DeploymentRequests.AsNoTracking()

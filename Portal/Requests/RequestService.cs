@@ -32,10 +32,18 @@ public sealed class RequestService(
     Releases.FreezeCalendar freezes,
     Releases.Promotions promotions)
 {
+    // Both read by every submit.
+    private static readonly PerEngine<Func<PortalDbContext, string, string, Task<Service?>>> ServiceByName = new(() =>
+        EF.CompileAsyncQuery((PortalDbContext db, string team, string name) => db.Services.Include(s => s.Team).AsNoTracking().SingleOrDefault(s => s.Team.Name == team && s.Name == name)));
+
+    private static readonly PerEngine<Func<PortalDbContext, int, string, Task<int?>>> CurrentRevisionNumber = new(() =>
+        EF.CompileAsyncQuery((PortalDbContext db, int serviceId, string environment) =>
+            db.DeploymentRequests.Where(r => r.ServiceId == serviceId && r.Environment == environment && r.Revision != null).Max(r => r.Revision)));
+
     public async Task<Outcome<RequestDraft>> DraftAsync(ClaimsPrincipal user, string team, string serviceName, string environmentName)
     {
         await using var db = await dbFactory.CreateDbContextAsync();
-        var service = await db.Services.Include(s => s.Team).AsNoTracking().SingleOrDefaultAsync(s => s.Team.Name == team && s.Name == serviceName);
+        var service = await ServiceByName.For(db)(db, team, serviceName);
         if (service is null)
         {
             return Outcome<RequestDraft>.NotFound($"There is no service {team}/{serviceName}.");
@@ -364,7 +372,7 @@ public sealed class RequestService(
         }
 
         // Only the number: the spec is not needed to build on it.
-        var current = await db.DeploymentRequests.Where(r => r.ServiceId == service.Id && r.Environment == environment.Name && r.Revision != null).MaxAsync(r => r.Revision);
+        var current = await CurrentRevisionNumber.For(db)(db, service.Id, environment.Name);
         return Outcome<(Service, int?, ApprovalAnswer)>.Ok((service, current, approval));
     }
 

@@ -354,6 +354,9 @@ public sealed class Bench : IAsyncDisposable
     public async Task<double> ThroughputAsync(int seconds)
     {
         const int callers = 16;
+        // A portal that has run for a while: the submit path's code reaches the JIT's optimized tier only after some
+        // thousands of calls on these two shared cores (a cold portal submits at about half the rate for its first 10 s).
+        const int submitWarmUp = 15;
         var created = new ConcurrentBag<int>();
         var submits = await RateAsync(callers, seconds, async () =>
         {
@@ -365,7 +368,7 @@ public sealed class Bench : IAsyncDisposable
             }
 
             return false;
-        });
+        }, submitWarmUp);
         var id = created.Max();
         var gets = await RateAsync(callers, seconds, async () =>
         {
@@ -377,7 +380,7 @@ public sealed class Bench : IAsyncDisposable
             using var response = await alice.GetAsync("/healthz");
             return response.IsSuccessStatusCode;
         });
-        Console.WriteLine($"(e) {Provider}: {callers} concurrent callers, {seconds} s each: submits to production {submits.Rate:F0}/s ({submits.Failed} failed)   target: >= 500/s");
+        Console.WriteLine($"(e) {Provider}: {callers} concurrent callers, {seconds} s each: submits to production {submits.Rate:F0}/s ({submits.Failed} failed; after {submitWarmUp} s of submits not counted)   target: >= 500/s");
         Console.WriteLine($"    GET /api/requests/{{id}} {gets.Rate:F0}/s, GET /healthz {health.Rate:F0}/s: {100 * gets.Rate / health.Rate:F0}% of /healthz   target: >= 30%");
         Console.WriteLine($"    portal CPU per call: submit {submits.CpuPerCall.TotalMicroseconds:F0} us, GET /api/requests/{{id}} {gets.CpuPerCall.TotalMicroseconds:F0} us, GET /healthz {health.CpuPerCall.TotalMicroseconds:F0} us; load average {LoadAverage()}");
         return submits.Rate;
@@ -637,10 +640,10 @@ public sealed class Bench : IAsyncDisposable
     }
 
     /// <returns>Calls per second, failed calls, and the portal's CPU time per call (what a call costs whatever else loads the machine).</returns>
-    private async Task<(double Rate, int Failed, TimeSpan CpuPerCall)> RateAsync(int callers, int seconds, Func<Task<bool>> call)
+    private async Task<(double Rate, int Failed, TimeSpan CpuPerCall)> RateAsync(int callers, int seconds, Func<Task<bool>> call, int warmUpSeconds = 1)
     {
-        // A second of warm-up, not counted.
-        using (var warm = new CancellationTokenSource(TimeSpan.FromSeconds(1)))
+        // Warm-up, not counted.
+        using (var warm = new CancellationTokenSource(TimeSpan.FromSeconds(warmUpSeconds)))
         {
             await Task.WhenAll(Enumerable.Range(0, callers).Select(async _ =>
             {
