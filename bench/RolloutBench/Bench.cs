@@ -34,6 +34,10 @@ public sealed class Bench : IAsyncDisposable
     private const string Namespace = "payments-production";
     private static readonly TimeSpan Merge = TimeSpan.FromMilliseconds(50);
 
+    // A rollout during which the portal compiles no more methods than this counts as warm (a fresh portal compiles
+    // over 1,000 per rollout at first).
+    private const int WarmJitMethods = 150;
+
     private readonly DirectoryInfo folder;
     private readonly SandboxHost sandbox;
     private readonly Process portal;
@@ -122,10 +126,14 @@ public sealed class Bench : IAsyncDisposable
             start.Environment["Logging__LogLevel__Portal.Rollouts.RolloutTracker"] = "Debug";
             start.Environment["Logging__Console__FormatterName"] = "simple";
         }
-        if (System.Environment.GetEnvironmentVariable("ROLLOUT_BENCH_MIN_THREADS") is { } threads)
+        // Runtime settings to try on the portal alone (not on this process), e.g. ROLLOUT_BENCH_PORTAL_ENV="DOTNET_gcServer=0;DOTNET_GCgen0size=0x2000000".
+        foreach (var setting in (System.Environment.GetEnvironmentVariable("ROLLOUT_BENCH_PORTAL_ENV") ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
-            start.Environment["DOTNET_ThreadPool_ForceMinWorkerThreads"] = threads;
+            var nameAndValue = setting.Split('=', 2);
+            start.Environment[nameAndValue[0]] = nameAndValue.ElementAtOrDefault(1) ?? "";
+            Console.WriteLine($"portal environment: {setting}");
         }
+
         var portal = Process.Start(start) ?? throw new InvalidOperationException("The portal did not start.");
         var log = new ConcurrentQueue<string>();
         portal.OutputDataReceived += (_, e) => Keep(log, e.Data);
@@ -151,10 +159,22 @@ public sealed class Bench : IAsyncDisposable
         var kube = new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfig));
         var bench = new Bench(folder, sandbox, portal, baseAddress, kube, await TokenAsync("alice"), await TokenAsync("bob"), options.Protocol) { Provider = provider, postgresDatabase = postgres, redis = redis };
         Console.WriteLine($"Sandbox {sandbox.ServerUrl} (speed {options.Speed}), portal {baseAddress} (Release, pid {portal.Id}, {provider})");
-        // One rollout first, so the namespace and Deployment exist and both sides are warm.
+        // Rollouts first, not counted: the first makes the namespace and Deployment; the next ones run until the portal's
+        // JIT has settled. A fresh portal compiles some 20,000 methods to their optimized tier during its first 20
+        // rollouts (about 10 s of CPU on these two cores, and longer GC pauses meanwhile), which a portal that has run
+        // for a while has behind it.
         await using (var warm = await bench.ConnectAsync())
         {
-            await bench.RolloutAsync([warm], 3);
+            var warmUp = Stopwatch.StartNew();
+            var compiled = new List<double>();
+            do
+            {
+                var before = (await bench.RuntimeCountersAsync()).JitMethods;
+                await bench.RolloutAsync([warm], 3);
+                compiled.Add((await bench.RuntimeCountersAsync()).JitMethods - before);
+            }
+            while (compiled[^1] > WarmJitMethods && compiled.Count < 40);
+            Console.WriteLine($"warm-up: {compiled.Count} rollouts in {warmUp.Elapsed.TotalSeconds:F0} s, until one made the portal's JIT compile <= {WarmJitMethods} methods (methods compiled per rollout: {string.Join(", ", compiled.Select(c => c.ToString("0", CultureInfo.InvariantCulture)))})");
         }
 
         if (redis is not null)
@@ -220,7 +240,7 @@ public sealed class Bench : IAsyncDisposable
         var latencies = new List<double>();
         int states = 0, missed = 0, merged = 0;
         await using var viewer = await ConnectAsync();
-        var gcBefore = await GcAsync();
+        var gcBefore = await RuntimeCountersAsync();
         for (var i = 0; i < count; i++)
         {
             var run = await RolloutAsync([viewer], 3);
@@ -241,8 +261,8 @@ public sealed class Bench : IAsyncDisposable
         Console.WriteLine($"(a) {count} rollouts, {states} Deployment states seen by the raw watch");
         Console.WriteLine($"    hub client: added latency p50 {Ms(Percentile(latencies, 50))}, p99 {Ms(Percentile(latencies, 99))}, max {Ms(latencies.DefaultIfEmpty(double.NaN).Max())}");
         Console.WriteLine($"    states missed: {missed} (beyond the {Merge.TotalMilliseconds:0} ms merge); merged within {Merge.TotalMilliseconds:0} ms: {merged}   target: p99 <= +50 ms, 0 missed");
-        var gcAfter = await GcAsync();
-        Console.WriteLine($"    portal GC meanwhile: {gcAfter.ByGeneration.Values.Sum() - gcBefore.ByGeneration.Values.Sum():0} collections ({string.Join(", ", gcAfter.ByGeneration.Select(g => $"{g.Key} {g.Value - gcBefore.ByGeneration.GetValueOrDefault(g.Key):0}"))}), {(gcAfter.PauseSeconds - gcBefore.PauseSeconds) * 1000:F0} ms paused in all; {(gcAfter.Allocated - gcBefore.Allocated) / 1048576 / count:F1} MB allocated per rollout");
+        var gcAfter = await RuntimeCountersAsync();
+        Console.WriteLine($"    portal GC meanwhile: {gcAfter.ByGeneration.Values.Sum() - gcBefore.ByGeneration.Values.Sum():0} collections ({string.Join(", ", gcAfter.ByGeneration.Select(g => $"{g.Key} {g.Value - gcBefore.ByGeneration.GetValueOrDefault(g.Key):0}"))}), {(gcAfter.PauseSeconds - gcBefore.PauseSeconds) * 1000:F0} ms paused in all; {(gcAfter.Allocated - gcBefore.Allocated) / 1048576 / count:F1} MB allocated per rollout; JIT meanwhile: {gcAfter.JitMethods - gcBefore.JitMethods:0} methods compiled in {gcAfter.JitSeconds - gcBefore.JitSeconds:F2} s");
     }
 
     /// <summary>(b) Our own PATCH /scale during a rollout: when the raw watch sees it against when the hub client does.</summary>
@@ -583,11 +603,11 @@ public sealed class Bench : IAsyncDisposable
     }
 
     /// <summary>The portal's GC collections (by generation), total pause time and bytes allocated so far, from its <c>/metrics</c>.</summary>
-    private async Task<(Dictionary<string, double> ByGeneration, double PauseSeconds, double Allocated)> GcAsync()
+    private async Task<(Dictionary<string, double> ByGeneration, double PauseSeconds, double Allocated, double JitSeconds, double JitMethods)> RuntimeCountersAsync()
     {
         using var client = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(10) };
         var byGeneration = new Dictionary<string, double>(StringComparer.Ordinal);
-        double pause = 0, allocated = 0;
+        double pause = 0, allocated = 0, jitSeconds = 0, jitMethods = 0;
         foreach (var line in (await client.GetStringAsync("/metrics")).Split('\n'))
         {
             if (line.StartsWith("dotnet_gc_collections_total{", StringComparison.Ordinal))
@@ -603,9 +623,17 @@ public sealed class Bench : IAsyncDisposable
             {
                 allocated += Value(line);
             }
+            else if (line.StartsWith("dotnet_jit_compilation_time_seconds_total", StringComparison.Ordinal))
+            {
+                jitSeconds += Value(line);
+            }
+            else if (line.StartsWith("dotnet_jit_compiled_methods_total", StringComparison.Ordinal))
+            {
+                jitMethods += Value(line);
+            }
         }
 
-        return (byGeneration, pause, allocated);
+        return (byGeneration, pause, allocated, jitSeconds, jitMethods);
 
         // name{labels} value [timestamp]
         static double Value(string line) => double.Parse(line[(line.LastIndexOf('}') + 1)..].Trim().Split(' ')[0], CultureInfo.InvariantCulture);

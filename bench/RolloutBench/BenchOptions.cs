@@ -7,7 +7,7 @@ public sealed record BenchOptions(IReadOnlyList<string> Sections, int Rollouts, 
 {
     public static BenchOptions Parse(string[] args)
     {
-        var options = new BenchOptions(["a", "b", "c", "e"], 20, 20, [100, 500, 1000], 5, 4, ["Sqlite"]);
+        var options = new BenchOptions(["a", "b", "c", "e"], 20, 60, [100, 500, 1000], 5, 4, ["Sqlite"]);
         for (var i = 0; i < args.Length; i++)
         {
             string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
@@ -27,7 +27,7 @@ public sealed record BenchOptions(IReadOnlyList<string> Sections, int Rollouts, 
                 }
                 },
                 "--provider" or "--providers" => options with { Providers = [.. Value().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(Provider)] },
-                _ => throw new ArgumentException($"unknown argument {args[i]}; usage: [--section a,b,c,e] [--rollouts 20] [--scale-patches 20] [--viewers 100,500,1000] [--seconds 5] [--speed 4] [--provider sqlite,postgres] [--protocol messagepack|json]"),
+                _ => throw new ArgumentException($"unknown argument {args[i]}; usage: [--section a,b,c,e] [--rollouts 20] [--scale-patches 60] [--viewers 100,500,1000] [--seconds 5] [--speed 4] [--provider sqlite,postgres] [--protocol messagepack|json]"),
             };
         }
 
