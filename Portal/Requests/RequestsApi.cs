@@ -114,22 +114,35 @@ public static class RequestsApi
     private static async Task<Results<Created<RequestResource>, ProblemHttpResult, ValidationProblem>> SubmitAsync(
         string team, string service, string environment, [FromBody] RequestChange change, ClaimsPrincipal user, RequestService requests, RequestQueries queries, CancellationToken cancellationToken)
     {
-        var draft = await requests.DraftAsync(user, team, service, environment);
-        if (!draft.Succeeded)
+        // The change goes on top of the revision current when it is stored: a revision that lands between the draft's read
+        // and the store (a rollout finishing) is not the caller's conflict, so the draft is read again on top of it.
+        Outcome<RequestDraft> draft;
+        Outcome<DeploymentRequest> submitted;
+        for (var attempt = 1; ; attempt++)
         {
-            return Problem(draft);
+            draft = await requests.DraftAsync(user, team, service, environment);
+            if (!draft.Succeeded)
+            {
+                return Problem(draft);
+            }
+
+            var form = draft.Value!.Form;
+            Apply(change, form);
+            submitted = await requests.SubmitAsync(user, draft.Value, form, cancellationToken, draftJustRead: true);
+            if (submitted.Kind != OutcomeKind.Conflict || attempt == 3
+                || (await queries.CurrentRevisionAsync(draft.Value.Service.Id, draft.Value.Environment.Name))?.Revision == draft.Value.Current?.Revision)
+            {
+                break;
+            }
         }
 
-        var form = draft.Value!.Form;
-        Apply(change, form);
-        var submitted = await requests.SubmitAsync(user, draft.Value, form, cancellationToken, draftJustRead: true);
         if (!submitted.Succeeded)
         {
             return submitted.Kind == OutcomeKind.Invalid ? TypedResults.ValidationProblem(submitted.FieldErrors, title: submitted.Message) : Problem(submitted);
         }
 
         // The base revision is the draft's current one (the submit refuses another), so nothing needs reading back.
-        var detail = queries.Submitted(submitted.Value!, draft.Value.Current?.Spec) ?? (await queries.ResourceDetailAsync(user, submitted.Value!.Id, cancellationToken))!;
+        var detail = queries.Submitted(submitted.Value!, draft.Value!.Current?.Spec) ?? (await queries.ResourceDetailAsync(user, submitted.Value!.Id, cancellationToken))!;
         return TypedResults.Created($"/api/requests/{detail.Request.Id}", Resource(detail));
     }
 
