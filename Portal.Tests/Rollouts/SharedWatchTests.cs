@@ -51,6 +51,34 @@ public sealed class SharedWatchTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AClusterRebuiltWithLowerVersionsIsFollowedAfterTheReconnect()
+    {
+        await using var watch = new SharedWatch(() => Task.FromResult(client), WatchedKind.Pods, "watched", TimeProvider.System, NullLogger.Instance);
+        watch.Start();
+        await watch.Synced.WaitAsync(TimeSpan.FromSeconds(30));
+        for (var i = 0; i < 20; i++)
+        {
+            await client.CoreV1.CreateNamespacedPodAsync(Pod($"before-{i}"), "watched");
+        }
+
+        await UntilAsync(() => watch.Items<V1Pod>().Count(p => p.Metadata.Name.StartsWith("before-", StringComparison.Ordinal)) == 20);
+        var seenBefore = watch.ResourceVersion;
+
+        // The same address and credentials, but the objects gone and the versions counting from the start again.
+        var port = new Uri(cluster.ServerUrl).Port;
+        await cluster.DisposeAsync();
+        File.Delete(Path.Combine(state, "state.json"));
+        cluster = new SandboxHost(new SandboxOptions { Port = port, StateDirectory = state, Time = new AcceleratedTimeProvider(20) });
+        await cluster.StartAsync();
+        await client.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = "watched" } });
+        await UntilAsync(() => watch.Relists >= 2 && watch.Items<V1Pod>().Count == 0);
+        var after = await client.CoreV1.CreateNamespacedPodAsync(Pod("after-rebuild"), "watched");
+
+        Assert.True(long.Parse(after.Metadata.ResourceVersion, System.Globalization.CultureInfo.InvariantCulture) < seenBefore, "the rebuilt cluster did not count from lower versions");
+        await UntilAsync(() => watch.Get<V1Pod>("after-rebuild") is not null);
+    }
+
+    [Fact]
     public async Task CatchingUpBringsAQuietWatchToTheVersionAsked()
     {
         await using var watch = new SharedWatch(() => Task.FromResult(client), WatchedKind.Pods, "watched", TimeProvider.System, NullLogger.Instance);

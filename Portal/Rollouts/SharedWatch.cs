@@ -206,6 +206,11 @@ public sealed class SharedWatch : IAsyncDisposable
                         {
                             Store(item);
                         }
+
+                        // A fresh list is the cluster as it is now, and its version is where this watch stands, even when
+                        // that is below what it saw before: a cluster restored from a backup or rebuilt counts again from
+                        // lower versions, and its new objects must not be taken for stale ones (Put).
+                        Interlocked.Exchange(ref seen, 0);
                     }
 
                     resourceVersion = listVersion;
