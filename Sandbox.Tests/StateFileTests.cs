@@ -47,7 +47,7 @@ public sealed class StateFileTests
             using var file = new Store.StateFile(Path.Combine(folder, "state.json"), TimeSpan.FromMilliseconds(10), () =>
             {
                 Interlocked.Increment(ref flushed);
-                return new Store.StateFile.State(1, []);
+                return Store.StateFile.Serialize(1, []);
             });
             file.MarkChanged();
             var deadline = DateTime.UtcNow.AddSeconds(10);

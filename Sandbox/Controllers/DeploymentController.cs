@@ -31,6 +31,10 @@ internal sealed class DeploymentController(ClusterStore store, EventRecorder eve
         "deprecated.deployment.rollback.to",
     ];
 
+    // Each sync compares the Deployment's template with every ReplicaSet's; a ReplicaSet's canonical form is computed once
+    // per version of it.
+    private readonly CanonicalTemplates templates = new();
+
     private DateTimeOffset Now => store.Time.GetUtcNow();
 
     /// <summary>Reconciles one Deployment; returns when to look again for a progress-deadline check, if needed.</summary>
@@ -171,8 +175,11 @@ internal sealed class DeploymentController(ClusterStore store, EventRecorder eve
         return result;
     }
 
-    private static ReplicaSet? FindNewReplicaSet(JsonObject d, IEnumerable<ReplicaSet> rsList) =>
-        ByCreation(rsList).FirstOrDefault(rs => PodTemplateHash.SameTemplate(rs.Object.At("spec", "template"), Template(d)));
+    private ReplicaSet? FindNewReplicaSet(JsonObject d, IEnumerable<ReplicaSet> rsList)
+    {
+        var wanted = PodTemplateHash.Canonical(Template(d));
+        return ByCreation(rsList).FirstOrDefault(rs => templates.Of(rs.Object) == wanted);
+    }
 
     /// <summary>getAllReplicaSetsAndSyncRevision: the new ReplicaSet (created if asked) and all the others.</summary>
     private (ReplicaSet? New, List<ReplicaSet> Old) GetAllReplicaSetsAndSyncRevision(ref JsonObject d, List<ReplicaSet> rsList, bool createIfNotExisted)

@@ -624,12 +624,11 @@ public sealed class ClusterStore : IDisposable
         return node;
     }
 
-    private StateFile.State Snapshot()
+    private byte[] Snapshot()
     {
         lock (gate)
         {
-            var objects = this.objects.SelectMany(p => p.Value.Values.Select(o => (p.Key, o.DeepClone().AsObject()))).ToList();
-            return new StateFile.State(this.resourceVersion, objects);
+            return StateFile.Serialize(this.resourceVersion, this.objects.SelectMany(p => p.Value.Values));
         }
     }
 

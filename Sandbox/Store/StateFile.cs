@@ -12,14 +12,15 @@ internal sealed class StateFile : IDisposable
 
     private readonly string path;
     private readonly TimeSpan delay;
-    private readonly Func<State> snapshot;
+    private readonly Func<byte[]> snapshot;
     private readonly object gate = new();
     private readonly object writing = new();
     private readonly Timer timer;
     private bool pending;
     private bool disposed;
 
-    public StateFile(string path, TimeSpan delay, Func<State> snapshot)
+    /// <param name="snapshot">The file's content at this moment (<see cref="Serialize"/>).</param>
+    public StateFile(string path, TimeSpan delay, Func<byte[]> snapshot)
     {
         this.path = Path.GetFullPath(path);
         this.delay = delay;
@@ -95,15 +96,10 @@ internal sealed class StateFile : IDisposable
 
                 pending = false;
             }
-            var state = this.snapshot();
-            var root = new JsonObject
-            {
-                ["resourceVersion"] = state.ResourceVersion,
-                ["objects"] = new JsonArray([.. state.Objects.Select(o => (JsonNode)o.Object)]),
-            };
+            var content = this.snapshot();
             Directory.CreateDirectory(Path.GetDirectoryName(this.path)!);
             var temporary = this.path + ".tmp";
-            File.WriteAllText(temporary, root.ToJsonString(new JsonSerializerOptions { WriteIndented = false }));
+            File.WriteAllBytes(temporary, content);
             // The state holds Secrets: owner-only, like the CA key and the token beside it.
             if (!OperatingSystem.IsWindows())
             {
@@ -112,6 +108,30 @@ internal sealed class StateFile : IDisposable
 
             File.Move(temporary, this.path, overwrite: true);
         }
+    }
+
+    /// <summary>
+    /// The file's content for these objects. Written straight from the objects (no copies), so a store can call it under
+    /// its lock: that costs what a deep copy of every object would, and the copy is not needed then.
+    /// </summary>
+    public static byte[] Serialize(long resourceVersion, IEnumerable<JsonObject> objects)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(64 * 1024);
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            writer.WriteNumber("resourceVersion", resourceVersion);
+            writer.WriteStartArray("objects");
+            foreach (var obj in objects)
+            {
+                obj.WriteTo(writer);
+            }
+
+            writer.WriteEndArray();
+            writer.WriteEndObject();
+        }
+
+        return buffer.WrittenSpan.ToArray();
     }
 
     public void Dispose()
