@@ -51,7 +51,9 @@ public sealed class RolloutJourneyTests(PortalApp app, Infrastructure.Browser br
     {
         await using var crashApp = await PortalApp.StartAsync(
             ("Environments:0:Name", "staging"),
-            ("Environments:0:ProgressDeadlineSeconds", "30"),
+            // 120 s at the Sandbox's speed 20: 6 s in which the page sees the crash loop live. (With 30 s, a loaded machine
+            // showed the page only the final snapshot, taken when both pods had just been restarted: Running, no reason.)
+            ("Environments:0:ProgressDeadlineSeconds", "120"),
             ("Environments:1:Name", "production"),
             ("Environments:1:RequiresApproval", "true"));
         var id = await (await (await crashApp.ClientAsync("alice")).SubmitAsync("payments", "payments-api", "staging", new { imageTag = "v2-crash", replicas = 2 })).SubmittedIdAsync();
