@@ -122,5 +122,47 @@ public sealed class LiveUpdatesAcrossInstancesTests(TwoPortalsFixture fixture, I
         Assert.Equal("Rejected", (await alice.GetFromJsonAsync<RequestBody>($"/api/requests/{id}", PortalApi.Json))!.State);
     }
 
+    [Fact]
+    public async Task ATokenRevokedOnAIsRefusedOnBAtOnceThoughBHadItCached()
+    {
+        var alice = await Ha.A.SignedInClientAsync("alice");
+        var id = await (await alice.SubmitAsync("payments", "payments-api", "production", new { imageTag = "v5-ha" })).SubmittedIdAsync();
+
+        await using var context = await browser.Chromium.NewContextAsync(new BrowserNewContextOptions { BaseURL = Ha.A.BaseAddress.ToString() });
+        var page = await context.NewPageAsync();
+        await page.GotoAsync("/account/signin?returnUrl=%2Faccount%2Ftokens");
+        await page.FillAsync("#username", "alice");
+        await page.FillAsync("#password", Portal.Identity.DemoData.Password);
+        await page.ClickAsync("#signin-submit");
+        await Expect(page.Locator("#page-title")).ToHaveTextAsync("Access tokens");
+        await Infrastructure.Browser.WaitUntilInteractiveAsync(page);
+        await page.FillAsync("#token-name", "ha pipeline");
+        await page.ClickAsync("#create-token");
+        await Expect(page.Locator("#new-token-alert")).ToBeVisibleAsync();
+        var secret = await page.Locator("#new-token").InputValueAsync();
+
+        // B authenticates the token and keeps who it is (AccessTokenCache) for its lifetime.
+        using var pipeline = new HttpClient { BaseAddress = Ha.B.BaseAddress };
+        pipeline.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", secret);
+        for (var i = 0; i < 2; i++)
+        {
+            Assert.Equal(HttpStatusCode.OK, (await pipeline.GetAsync($"/api/requests/{id}")).StatusCode);
+        }
+
+        await page.Locator("#tokens tr", new PageLocatorOptions { HasText = "ha pipeline" }).Locator("button[id^='revoke-token-']").ClickAsync();
+        await page.ClickAsync("#confirm-ok");
+        await Expect(page.Locator("#tokens tr", new PageLocatorOptions { HasText = "ha pipeline" })).ToContainTextAsync("revoked");
+        var revoked = System.Diagnostics.Stopwatch.StartNew();
+
+        // A told B through Redis: B refuses it well before its cached entry would have run out.
+        var status = HttpStatusCode.OK;
+        while (revoked.Elapsed < TimeSpan.FromSeconds(5) && (status = (await pipeline.GetAsync($"/api/requests/{id}")).StatusCode) == HttpStatusCode.OK)
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.True(status == HttpStatusCode.Unauthorized, $"B still answered {status} {revoked.Elapsed.TotalSeconds:F1} s after the revoke on A (its cache keeps a token {Portal.Identity.AccessTokenCache.Lifetime.TotalSeconds} s)\n{Ha.Logs()}");
+    }
+
     private sealed record RequestBody(int Id, string State);
 }

@@ -6,7 +6,8 @@ namespace Portal.Identity;
 /// <summary>
 /// Who a personal access token acts as, remembered for a few seconds so that an API call does not read the database to
 /// authenticate. A revoke forgets the token at once; a change to a user's roles or memberships forgets all of that
-/// user's tokens at once. (Another portal instance's cache forgets within <see cref="Lifetime"/>.)
+/// user's tokens at once, here and, through <see cref="AccessTokenCacheAcrossInstances"/>, in the other portal instances
+/// (an instance cut off from Redis meanwhile forgets within <see cref="Lifetime"/>).
 /// </summary>
 public sealed class AccessTokenCache(TimeProvider time)
 {
@@ -64,22 +65,55 @@ public sealed class AccessTokenCache(TimeProvider time)
 
     public void ForgetToken(string tokenHash)
     {
-        Interlocked.Increment(ref generation);
-        byHash.TryRemove(tokenHash, out _);
+        Forget(AccessTokenForget.Token(tokenHash));
+        ForgottenHere?.Invoke(AccessTokenForget.Token(tokenHash));
     }
 
-    /// <summary>Raised by <see cref="ForgetUser"/>, so that what else is cached about the user (<see cref="MembershipCache"/>) goes too.</summary>
+    /// <summary>Raised by <see cref="ForgetUser"/> (and a user forgotten in another instance), so that what else is cached about the user (<see cref="MembershipCache"/>) goes too.</summary>
     public event Action<string>? UserForgotten;
+
+    /// <summary>Raised by a forget asked for in this instance, not by one heard from another: what the other instances are told.</summary>
+    public event Action<AccessTokenForget>? ForgottenHere;
 
     public void ForgetUser(string userId)
     {
+        Forget(AccessTokenForget.User(userId));
+        ForgottenHere?.Invoke(AccessTokenForget.User(userId));
+    }
+
+    /// <summary>What another instance forgot: forgotten here too, and not told again.</summary>
+    public void Forget(AccessTokenForget forget)
+    {
         Interlocked.Increment(ref generation);
-        UserForgotten?.Invoke(userId);
-        foreach (var (hash, entry) in byHash.Where(e => e.Value.UserId == userId).ToList())
+        if (forget.Kind == AccessTokenForgetKind.Token)
+        {
+            byHash.TryRemove(forget.Key, out _);
+            return;
+        }
+
+        UserForgotten?.Invoke(forget.Key);
+        foreach (var (hash, entry) in byHash.Where(e => e.Value.UserId == forget.Key).ToList())
         {
             byHash.TryRemove(new KeyValuePair<string, Entry>(hash, entry));
         }
     }
 
     private sealed record Entry(string UserId, ClaimsPrincipal Principal, DateTimeOffset Until);
+}
+
+public enum AccessTokenForgetKind
+{
+    /// <summary>One token (by its hash): it was revoked.</summary>
+    Token,
+
+    /// <summary>Every token of a user (by id): the user's roles or memberships changed.</summary>
+    User,
+}
+
+/// <summary>What an <see cref="AccessTokenCache"/> forgets, as one instance tells the others.</summary>
+public readonly record struct AccessTokenForget(AccessTokenForgetKind Kind, string Key)
+{
+    public static AccessTokenForget Token(string tokenHash) => new(AccessTokenForgetKind.Token, tokenHash);
+
+    public static AccessTokenForget User(string userId) => new(AccessTokenForgetKind.User, userId);
 }

@@ -54,6 +54,7 @@ public static class IdentityExtensions
         services.AddScoped<OidcTeamSync>();
         services.AddScoped<PersonalAccessTokens>();
         services.AddSingleton<AccessTokenCache>();
+        services.AddHostedService<AccessTokenCacheAcrossInstances>();
         services.AddSingleton<MembershipCache>();
         services.AddSingleton(TimeProvider.System);
 

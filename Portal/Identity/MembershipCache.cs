@@ -5,7 +5,8 @@ namespace Portal.Identity;
 /// <summary>
 /// Each user's team roles, remembered for a few seconds so that an access check does not read the database. Every
 /// change of a user's memberships or roles goes through <see cref="AccessTokenCache.ForgetUser"/>, which forgets that
-/// user here too, at once; another portal instance forgets within <see cref="AccessTokenCache.Lifetime"/>, as for tokens.
+/// user here too, at once, and in the other portal instances as soon as they hear of it
+/// (<see cref="AccessTokenCacheAcrossInstances"/>), as for tokens.
 /// </summary>
 public sealed class MembershipCache
 {
