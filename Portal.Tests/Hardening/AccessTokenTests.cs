@@ -1,4 +1,6 @@
 using System.Net;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.EntityFrameworkCore;
 using Portal.Identity;
 using Portal.Requests;
@@ -7,7 +9,7 @@ using Portal.Tests.Infrastructure;
 
 namespace Portal.Tests.Hardening;
 
-/// <summary>Personal access tokens: not locked by password lockout, cached, and refused at once when revoked or when the owner's access changes.</summary>
+/// <summary>Personal access tokens: not locked by password lockout, cached, and refused at once (their hub connections closed) when revoked or when the owner's access changes.</summary>
 public sealed class AccessTokenTests
 {
     [Fact]
@@ -104,5 +106,62 @@ public sealed class AccessTokenTests
 
         Assert.Equal(HttpStatusCode.Forbidden, (await alice.GetAsync($"/api/requests/{request.Id}")).StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, (await alice.SubmitAsync("payments", "payments-api", "staging", new { imageTag = "v2" })).StatusCode);
+    }
+
+    [Fact]
+    public async Task HubConnectionsCloseWhenTheirTokenIsRevokedOrTheirUserLosesAMembership()
+    {
+        await using var app = await PortalApp.StartAsync();
+        var request = await app.SubmitRequestAsync("bob", "payments-api", "production", form => form.ImageTag = "v1");
+        var alice = await app.PrincipalAsync("alice");
+        var tokens = app.Get<PersonalAccessTokens>();
+        var revoked = (await tokens.CreateAsync(alice, "hub-revoked", 1)).Value!;
+        var kept = (await tokens.CreateAsync(alice, "hub-kept", 1)).Value!;
+        var bobs = (await tokens.CreateAsync(await app.PrincipalAsync("bob"), "hub-bob", 1)).Value!;
+        await using var revokedConnection = await JoinedAsync(app, revoked.Secret, request.Id);
+        await using var keptConnection = await JoinedAsync(app, kept.Secret, request.Id);
+        await using var bobConnection = await JoinedAsync(app, bobs.Secret, request.Id);
+
+        var revokedClosed = ClosedAsync(revokedConnection);
+        Assert.True((await tokens.RevokeAsync(alice, revoked.Token.Id)).Succeeded);
+        await revokedClosed.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(HubConnectionState.Connected, keptConnection.State);
+
+        // Removed from the team: every connection of hers closes, and one made again may no longer follow the rollout.
+        var keptClosed = ClosedAsync(keptConnection);
+        var aliceId = (await app.WithDbAsync(db => db.Users.SingleAsync(u => u.UserName == "alice"))).Id;
+        Assert.True((await app.Get<TeamDirectory>().RemoveMemberAsync(await app.PrincipalAsync("carol"), "payments", aliceId)).Succeeded);
+        await keptClosed.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(HubConnectionState.Connected, bobConnection.State);
+        await using var again = await ConnectAsync(app, kept.Secret);
+        var refused = await Assert.ThrowsAsync<HubException>(() => again.InvokeAsync("JoinRollout", request.Id));
+        Assert.Contains("team you are not a member of", refused.Message);
+    }
+
+    private static async Task<HubConnection> ConnectAsync(PortalApp app, string token)
+    {
+        var connection = new HubConnectionBuilder()
+            .WithUrl(new Uri(app.BaseAddress, "/hubs/rollouts"), options => options.Headers["Authorization"] = "Bearer " + token)
+            .Build();
+        await connection.StartAsync();
+        return connection;
+    }
+
+    private static async Task<HubConnection> JoinedAsync(PortalApp app, string token, int requestId)
+    {
+        var connection = await ConnectAsync(app, token);
+        await connection.InvokeAsync("JoinRollout", requestId);
+        return connection;
+    }
+
+    private static Task ClosedAsync(HubConnection connection)
+    {
+        var closed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        connection.Closed += _ =>
+        {
+            closed.TrySetResult();
+            return Task.CompletedTask;
+        };
+        return closed.Task;
     }
 }

@@ -72,6 +72,9 @@ public sealed class AccessTokenCache(TimeProvider time)
     /// <summary>Raised by <see cref="ForgetUser"/> (and a user forgotten in another instance), so that what else is cached about the user (<see cref="MembershipCache"/>) goes too.</summary>
     public event Action<string>? UserForgotten;
 
+    /// <summary>Raised by <see cref="ForgetToken"/> (and a token forgotten in another instance), with the token's hash: connections opened with it close (<see cref="Rollouts.RolloutHubConnections"/>).</summary>
+    public event Action<string>? TokenForgotten;
+
     /// <summary>Raised by a forget asked for in this instance, not by one heard from another: what the other instances are told.</summary>
     public event Action<AccessTokenForget>? ForgottenHere;
 
@@ -88,6 +91,7 @@ public sealed class AccessTokenCache(TimeProvider time)
         if (forget.Kind == AccessTokenForgetKind.Token)
         {
             byHash.TryRemove(forget.Key, out _);
+            TokenForgotten?.Invoke(forget.Key);
             return;
         }
 

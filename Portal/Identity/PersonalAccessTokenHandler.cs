@@ -44,6 +44,8 @@ public sealed class PersonalAccessTokenHandler(
         }
 
         var hash = PersonalAccessTokens.HashOf(secret);
+        // For what outlives this request (a hub connection): closed when the token is revoked.
+        Context.Items[PersonalAccessTokens.HashItem] = hash;
         if (cache.Find(hash) is { } cached)
         {
             return AuthenticateResult.Success(new AuthenticationTicket(cached, Scheme.Name));

@@ -19,6 +19,9 @@ public sealed class PersonalAccessTokens(IDbContextFactory<PortalDbContext> dbFa
 {
     public const string Scheme = "PersonalAccessToken";
     public const string TokenPrefix = "pat_";
+
+    /// <summary>The <c>HttpContext.Items</c> key under which a request authenticated by a token keeps the token's hash.</summary>
+    public const string HashItem = "portal.access-token-hash";
     public const int MaxLifetimeDays = 365;
 
     public async Task<Outcome<CreatedToken>> CreateAsync(ClaimsPrincipal user, string name, int lifetimeDays)

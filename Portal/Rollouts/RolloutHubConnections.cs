@@ -1,18 +1,34 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.CodeAnalysis;
+using System.Security.Claims;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Protocol;
+using Portal.Identity;
 
 namespace Portal.Rollouts;
 
 /// <summary>
 /// The rollout hub's lifetime manager (SignalR's own, or the Redis backplane's, which does all the work) with a list of
 /// this instance's connections beside it: <see cref="RolloutRooms"/> writes to them directly, and a closed one leaves
-/// its rooms.
+/// its rooms. Access is checked when a connection joins a rollout; a connection whose access may have changed since (its
+/// token revoked, its user's roles or memberships changed, here or in another instance) is closed, and a client that
+/// connects again is checked again.
 /// </summary>
-public sealed class RolloutHubConnections(HubLifetimeManager<RolloutHub> inner, RolloutRooms rooms) : HubLifetimeManager<RolloutHub>
+public sealed class RolloutHubConnections : HubLifetimeManager<RolloutHub>
 {
-    private readonly ConcurrentDictionary<string, HubConnectionContext> connections = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Open> connections = new(StringComparer.Ordinal);
+    private readonly HubLifetimeManager<RolloutHub> inner;
+    private readonly RolloutRooms rooms;
+    private readonly ILogger<RolloutHubConnections> logger;
+
+    public RolloutHubConnections(HubLifetimeManager<RolloutHub> inner, RolloutRooms rooms, AccessTokenCache access, ILogger<RolloutHubConnections> logger)
+    {
+        this.inner = inner;
+        this.rooms = rooms;
+        this.logger = logger;
+        access.TokenForgotten += hash => Close(open => open.TokenHash == hash, "its access token was revoked");
+        access.UserForgotten += userId => Close(open => open.UserId == userId, "its user's roles or team memberships changed");
+    }
 
     /// <summary>Registers this manager around whichever one SignalR was given (looked up when the hub first needs it).</summary>
     internal static void Register(IServiceCollection services)
@@ -21,17 +37,18 @@ public sealed class RolloutHubConnections(HubLifetimeManager<RolloutHub> inner, 
         {
             var open = services.LastOrDefault(d => d.ServiceType == typeof(HubLifetimeManager<>))?.ImplementationType ?? typeof(DefaultHubLifetimeManager<>);
             var inner = (HubLifetimeManager<RolloutHub>)ActivatorUtilities.CreateInstance(provider, open.MakeGenericType(typeof(RolloutHub)));
-            return new RolloutHubConnections(inner, provider.GetRequiredService<RolloutRooms>());
+            return new RolloutHubConnections(inner, provider.GetRequiredService<RolloutRooms>(), provider.GetRequiredService<AccessTokenCache>(), provider.GetRequiredService<ILogger<RolloutHubConnections>>());
         });
         services.AddSingleton<HubLifetimeManager<RolloutHub>>(provider => provider.GetRequiredService<RolloutHubConnections>());
     }
 
     /// <summary>This instance's connection with that id, if it is still open.</summary>
-    public HubConnectionContext? Find(string connectionId) => connections.GetValueOrDefault(connectionId);
+    public HubConnectionContext? Find(string connectionId) => connections.GetValueOrDefault(connectionId)?.Connection;
 
     public override async Task OnConnectedAsync(HubConnectionContext connection)
     {
-        connections[connection.ConnectionId] = connection;
+        var tokenHash = connection.GetHttpContext()?.Items[PersonalAccessTokens.HashItem] as string;
+        connections[connection.ConnectionId] = new Open(connection, connection.User.FindFirstValue(ClaimTypes.NameIdentifier), tokenHash);
         await inner.OnConnectedAsync(connection);
     }
 
@@ -83,4 +100,15 @@ public sealed class RolloutHubConnections(HubLifetimeManager<RolloutHub> inner, 
 
     public override bool TryGetReturnType(string invocationId, [NotNullWhen(true)] out Type? type) =>
         inner.TryGetReturnType(invocationId, out type);
+
+    private void Close(Func<Open, bool> concerned, string why)
+    {
+        foreach (var open in connections.Values.Where(concerned))
+        {
+            logger.LogInformation("Closing hub connection {ConnectionId}: {Reason}", open.Connection.ConnectionId, why);
+            open.Connection.Abort();
+        }
+    }
+
+    private sealed record Open(HubConnectionContext Connection, string? UserId, string? TokenHash);
 }
