@@ -261,6 +261,77 @@ public sealed class RolloutHubTests(PortalApp app) : IClassFixture<PortalApp>
     }
 
     /// <summary>Snapshot <paramref name="i"/> of a made-up rollout: a new event each time, a pod that changes every third.</summary>
+    [Fact]
+    public async Task AViewerThatStopsReadingIsClosedAndDoesNotHoldBackTheOthers()
+    {
+        var service = await app.RegisterServiceAsync("hub-stuck");
+        var alice = await app.ClientAsync("alice");
+        var token = await TokenAsync("alice");
+        var id = await (await alice.SubmitAsync("payments", service.Name, "production", new { imageTag = "v-stuck", replicas = 2 })).SubmittedIdAsync();
+        await using var reading = await ConnectAsync(token);
+        var follower = new Follower(id);
+        using var handler = reading.On<RolloutChange>(RolloutRooms.ClientMethod, follower.Take);
+        await reading.InvokeAsync("JoinRollout", id);
+
+        // A viewer that joins and then never reads again (a laptop whose network stalled), with a small receive buffer.
+        using var stalled = new System.Net.WebSockets.ClientWebSocket();
+        using var invoker = new HttpMessageInvoker(new SocketsHttpHandler
+        {
+            ConnectCallback = async (context, cancellationToken) =>
+            {
+                var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp) { ReceiveBufferSize = 4096 };
+                await socket.ConnectAsync(context.DnsEndPoint, cancellationToken);
+                return new System.Net.Sockets.NetworkStream(socket, ownsSocket: true);
+            },
+        });
+        var hub = new UriBuilder(new Uri(app.BaseAddress, "/hubs/rollouts")) { Scheme = "ws", Query = "access_token=" + Uri.EscapeDataString(token) }.Uri;
+        await stalled.ConnectAsync(hub, invoker, CancellationToken.None);
+        const char end = '\u001e';
+        await stalled.SendAsync(System.Text.Encoding.UTF8.GetBytes($"{{\"protocol\":\"json\",\"version\":1}}{end}{{\"type\":1,\"target\":\"JoinRollout\",\"arguments\":[{id}]}}{end}"), System.Net.WebSockets.WebSocketMessageType.Text, true, CancellationToken.None);
+        await Poll.UntilAsync(() => follower.Rebuilt.Count >= 1, TimeSpan.FromSeconds(10), "the reading viewer got nothing");
+        await Task.Delay(500);
+
+        // Far more than the stalled viewer's buffers hold (32 KB per message, about 13 MB in all), then the end.
+        var notifier = app.Get<RolloutNotifier>();
+        var start = DateTimeOffset.UtcNow;
+        var publishing = System.Diagnostics.Stopwatch.StartNew();
+        for (var i = 1; i <= 400; i++)
+        {
+            await notifier.PublishAsync(Synthetic(id, i, start.AddMilliseconds(i), final: false) with { Message = $"state {i} " + new string('x', 32_000) });
+        }
+
+        await notifier.PublishAsync(Synthetic(id, 401, start.AddMilliseconds(401), final: true));
+        var seen = await follower.Ended.WaitAsync(TimeSpan.FromSeconds(30));
+        // Kestrel itself closes a connection that takes less than 240 bytes/s after 5 s, so a room that waited for the
+        // stalled viewer held the reading one 5-10 s (10.5 s measured); closed after 1 s, the end came after 1.3 s here.
+        Assert.True(publishing.Elapsed < TimeSpan.FromSeconds(6), $"the reading viewer got the end {publishing.Elapsed.TotalSeconds:F1} s after the first of the 400 changes");
+        Assert.Equal(402, seen.Count);
+        Assert.Equal("state 401", seen[^1].Message);
+
+        // The stalled viewer was closed: reading now, it finds what was buffered, then the end of the connection.
+        var buffer = new byte[64 * 1024];
+        var closed = false;
+        var draining = System.Diagnostics.Stopwatch.StartNew();
+        try
+        {
+            while (draining.Elapsed < TimeSpan.FromSeconds(20))
+            {
+                var result = await stalled.ReceiveAsync(buffer, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
+                if (result.MessageType == System.Net.WebSockets.WebSocketMessageType.Close)
+                {
+                    closed = true;
+                    break;
+                }
+            }
+        }
+        catch (System.Net.WebSockets.WebSocketException)
+        {
+            closed = true;
+        }
+
+        Assert.True(closed, "the stalled viewer's connection is still open");
+    }
+
     private static RolloutSnapshot Synthetic(int id, int i, DateTimeOffset at, bool final)
     {
         var events = Enumerable.Range(0, Math.Min(i, 20)).Select(e => new EventLine(at, "Normal", "Scaled", "deploy/x", $"event {i - e}", 1)).ToArray();

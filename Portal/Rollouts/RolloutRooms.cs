@@ -90,12 +90,23 @@ public sealed class RolloutRooms(RolloutNotifier notifier, RequestNotifier reque
 
     private sealed record Leaving(string ConnectionId);
 
+    /// <summary>How long a room waits for a viewer whose previous message is still unsent before it closes that viewer.</summary>
+    internal static readonly TimeSpan StuckAfter = TimeSpan.FromSeconds(1);
+
+    /// <summary>A viewer in a room, with its write still in flight (null when none is).</summary>
+    private sealed class Member(HubConnectionContext connection)
+    {
+        public HubConnectionContext Connection { get; } = connection;
+
+        public Task? Writing { get; set; }
+    }
+
     private sealed class Room(RolloutRooms rooms, int requestId)
     {
         // The notifier's thread carries on into the loop (AllowSynchronousContinuations), so a snapshot is written to the
         // members without a thread-pool hop; while a write waits, what comes meanwhile queues here.
         private readonly Channel<object> queue = Channel.CreateUnbounded<object>(new UnboundedChannelOptions { SingleReader = true, AllowSynchronousContinuations = true });
-        private readonly Dictionary<string, HubConnectionContext> members = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, Member> members = new(StringComparer.Ordinal);
         private IDisposable? subscription;
         private RolloutSnapshot? sent;
         private SerializedHubMessage? whole;
@@ -156,11 +167,22 @@ public sealed class RolloutRooms(RolloutNotifier notifier, RequestNotifier reque
             {
                 sent ??= await join.Latest(join.Connection.ConnectionAborted);
                 whole ??= Message(RolloutChange.Between(null, sent));
-                await join.Connection.WriteAsync(whole);
+                try
+                {
+                    await join.Connection.WriteAsync(whole).AsTask().WaitAsync(StuckAfter);
+                }
+                catch (TimeoutException)
+                {
+                    // Joining again while it has stopped reading: closed like any stalled viewer.
+                    join.Connection.Abort();
+                    members.Remove(join.Connection.ConnectionId);
+                    throw;
+                }
+
                 if (!sent.IsFinal && !join.Connection.ConnectionAborted.IsCancellationRequested)
                 {
                     // Joining twice keeps one membership: the second join only sends the whole snapshot again.
-                    members[join.Connection.ConnectionId] = join.Connection;
+                    members[join.Connection.ConnectionId] = new Member(join.Connection);
                 }
 
                 join.Done.TrySetResult();
@@ -189,33 +211,65 @@ public sealed class RolloutRooms(RolloutNotifier notifier, RequestNotifier reque
             var message = Message(RolloutChange.Between(sent, snapshot));
             sent = snapshot;
             whole = null;
-            List<Task>? writing = null;
-            List<string>? gone = null;
+            await DropStuckAsync();
             foreach (var member in members.Values)
             {
-                if (member.ConnectionAborted.IsCancellationRequested)
-                {
-                    (gone ??= []).Add(member.ConnectionId);
-                    continue;
-                }
-
-                var write = member.WriteAsync(message);
-                if (!write.IsCompletedSuccessfully)
-                {
-                    (writing ??= []).Add(write.AsTask());
-                }
-            }
-
-            gone?.ForEach(id => members.Remove(id));
-            if (writing is not null)
-            {
-                // The next message waits for this one everywhere: each member gets them in order.
-                await Task.WhenAll(writing);
+                var write = member.Connection.WriteAsync(message);
+                // Not awaited: the next message waits for it (each member gets them in order), nobody else does.
+                member.Writing = write.IsCompletedSuccessfully ? null : write.AsTask();
             }
 
             if (snapshot.IsFinal)
             {
                 members.Clear();
+            }
+        }
+
+        /// <summary>
+        /// Before the next message: members whose previous one is still waiting for room in their connection's buffer
+        /// (about 32 KB, and the socket's beyond it) get <see cref="StuckAfter"/> to take it; one that has not by then stopped
+        /// reading, and is closed (a client that connects again is sent the whole latest snapshot). So a stalled viewer
+        /// holds its room's other viewers back once, and briefly, instead of until its connection times out.
+        /// </summary>
+        private async Task DropStuckAsync()
+        {
+            List<Member>? pending = null;
+            foreach (var member in members.Values)
+            {
+                if (member.Connection.ConnectionAborted.IsCancellationRequested)
+                {
+                    (pending ??= []).Add(member);
+                }
+                else if (member.Writing is { IsCompleted: false })
+                {
+                    (pending ??= []).Add(member);
+                }
+            }
+
+            if (pending is null)
+            {
+                return;
+            }
+
+            var writes = pending.Select(m => m.Writing).OfType<Task>().Where(w => !w.IsCompleted).ToList();
+            if (writes.Count > 0)
+            {
+                // Real time: this is about a viewer's latency, whatever clock the rollouts are judged by.
+                await Task.WhenAny(Task.WhenAll(writes), Task.Delay(StuckAfter));
+            }
+
+            foreach (var member in pending)
+            {
+                if (member.Writing is { IsCompleted: false })
+                {
+                    rooms.logger.LogInformation("Closing hub connection {ConnectionId}: it stopped reading the rollout of request {RequestId}", member.Connection.ConnectionId, requestId);
+                    member.Connection.Abort();
+                    members.Remove(member.Connection.ConnectionId);
+                }
+                else if (member.Connection.ConnectionAborted.IsCancellationRequested)
+                {
+                    members.Remove(member.Connection.ConnectionId);
+                }
             }
         }
 
