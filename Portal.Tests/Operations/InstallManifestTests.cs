@@ -9,25 +9,9 @@ using YamlDotNet.RepresentationModel;
 namespace Portal.Tests.Operations;
 
 /// <summary>The Kustomize overlays under <c>deploy/</c> render with kubectl and hold the shape an install needs.</summary>
-public sealed class InstallManifestTests
+public sealed partial class InstallManifestTests
 {
     private static readonly string Root = RepositoryRoot.Folder;
-
-    // Where each kind the portal touches lives in the API (group, resource).
-    private static readonly Dictionary<string, (string Group, string Resource)> Resources = new()
-    {
-        ["Namespace"] = ("", "namespaces"),
-        ["ConfigMap"] = ("", "configmaps"),
-        ["Secret"] = ("", "secrets"),
-        ["Service"] = ("", "services"),
-        ["Deployment"] = ("apps", "deployments"),
-        ["HorizontalPodAutoscaler"] = ("autoscaling", "horizontalpodautoscalers"),
-        ["deployments"] = ("apps", "deployments"),
-        ["replicasets"] = ("apps", "replicasets"),
-        ["pods"] = ("", "pods"),
-        ["events"] = ("", "events"),
-        ["horizontalpodautoscalers"] = ("autoscaling", "horizontalpodautoscalers"),
-    };
 
     [Theory]
     [InlineData("embedded")]
@@ -47,9 +31,8 @@ public sealed class InstallManifestTests
     public void TheClusterRoleGrantsExactlyTheVerbsThePortalUsesOnTheKindsItAppliesAndWatches()
     {
         var expected = new Dictionary<(string Group, string Resource), SortedSet<string>>();
-        void Grant(string kind, string verb)
+        void Grant((string Group, string Resource) key, string verb)
         {
-            var key = Resources[kind];
             if (!expected.TryGetValue(key, out var verbs))
             {
                 expected[key] = verbs = [];
@@ -58,7 +41,9 @@ public sealed class InstallManifestTests
             verbs.Add(verb);
         }
 
-        // Server-side apply is a PATCH of every object a request renders (with secrets and autoscaling: all of them).
+        // Every object a request renders (here with every option: secrets, autoscaling, a volume, a budget, an Ingress) is
+        // applied with a server-side PATCH, and read and dry-run applied by the live diff (LiveDiff: typed calls for the
+        // core group, the generic object calls for the others, so they do not show in the scan below).
         var spec = new RequestSpec
         {
             ImageRepository = "registry.example.com/payments/api",
@@ -67,20 +52,48 @@ public sealed class InstallManifestTests
             Resources = new ResourceSpec("250m", "500m", "256Mi", "512Mi"),
             Secrets = [new SecretRef("DB_PASSWORD", 1)],
             ContainerPort = 8080,
+            DisruptionBudget = new DisruptionBudgetSpec("1", null),
+            Ingress = new IngressSpec("api.example.com", "/", IngressPathType.Prefix, null, null, null),
+            Volumes = [new VolumeSpec("data", "1Gi", "/data", null, VolumeAccessMode.ReadWriteOnce)],
         };
         var manifests = ManifestBuilder.Build(new ManifestInput(1, "payments", "api", new DeploymentEnvironment { Name = "staging" }, spec, new Dictionary<string, string> { ["DB_PASSWORD"] = "x" }));
         foreach (var manifest in manifests.All())
         {
-            Grant(manifest.Kind, "patch");
+            var group = manifest.ApiVersion.Contains('/') ? manifest.ApiVersion[..manifest.ApiVersion.IndexOf('/')] : "";
+            Grant((group, Plural(manifest.Kind)), "patch");
+            Grant((group, Plural(manifest.Kind)), "get");
         }
 
-        // ClusterApplier deletes the Secret and the HPA when a request drops them.
-        Grant("Secret", "delete");
-        Grant("HorizontalPodAutoscaler", "delete");
-        foreach (var watched in typeof(WatchedKind).GetFields(BindingFlags.Public | BindingFlags.Static).Select(f => (WatchedKind)f.GetValue(null)!))
+        // Every typed KubernetesClient call in the portal's code: what it reads, lists, watches, patches and deletes (the
+        // Lease calls excepted: leader election has a Role of its own in the portal's namespace).
+        var calls = Directory.EnumerateFiles(Path.Combine(Root, "Portal"), "*.cs", SearchOption.AllDirectories)
+            .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal) && !f.Contains($"{Path.DirectorySeparatorChar}bin{Path.DirectorySeparatorChar}", StringComparison.Ordinal))
+            .SelectMany(f => TypedCall().Matches(File.ReadAllText(f)))
+            .Select(m => (Api: m.Groups["api"].Value, Verb: m.Groups["verb"].Value, Kind: m.Groups["kind"].Value))
+            .Distinct()
+            .ToList();
+        Assert.Contains(calls, c => c is { Api: "CoreV1", Verb: "Read", Kind: "PodLog" });
+        foreach (var (api, verb, kind) in calls)
         {
-            Grant(watched.Name, "list");
-            Grant(watched.Name, "watch");
+            var group = api switch
+            {
+                "CoreV1" => "",
+                "AppsV1" => "apps",
+                "AutoscalingV2" => "autoscaling",
+                "NetworkingV1" => "networking.k8s.io",
+                "PolicyV1" => "policy",
+                _ => throw new InvalidOperationException($"The portal calls {api}: say here which API group it is."),
+            };
+            var resource = kind == "PodLog" ? "pods/log" : Plural(kind);
+            Grant((group, resource), verb switch
+            {
+                "Read" => "get",
+                "List" => "list",
+                "WatchList" => "watch",
+                "Patch" => "patch",
+                "Delete" => "delete",
+                _ => throw new InvalidOperationException(verb),
+            });
         }
 
         var clusterRole = Assert.Single(Render("ha"), o => Text(o["kind"]) == "ClusterRole");
@@ -237,6 +250,17 @@ public sealed class InstallManifestTests
         string.Join("\n", grants.OrderBy(g => g.Key.Group).ThenBy(g => g.Key.Resource).Select(g => $"{g.Key.Group}/{g.Key.Resource}: {string.Join(",", g.Value)}"));
 
     private static string Text(YamlNode node) => ((YamlScalarNode)node).Value ?? "";
+
+    // Kubernetes' plural of a kind, as the live diff makes it: lower case, "es" after s, "ies" after y, else "s".
+    private static string Plural(string kind)
+    {
+        var lower = kind.ToLowerInvariant();
+        return lower.EndsWith('s') ? lower + "es" : lower.EndsWith('y') ? lower[..^1] + "ies" : lower + "s";
+    }
+
+    // client.CoreV1.PatchNamespacedSecretAsync, client.CoreV1.ListPodForAllNamespacesAsync, client.CoreV1.ListNodeAsync ...
+    [System.Text.RegularExpressions.GeneratedRegex(@"\.(?<api>CoreV1|AppsV1|AutoscalingV2|AutoscalingV1|NetworkingV1|PolicyV1|BatchV1|StorageV1|RbacAuthorizationV1)\.(?<verb>WatchList|Patch|Delete|Read|List)(?:Namespaced)?(?<kind>[A-Z][A-Za-z]*?)(?:ForAllNamespaces)?Async\b")]
+    private static partial System.Text.RegularExpressions.Regex TypedCall();
 
     private static List<string> Items(YamlNode node) => ((YamlSequenceNode)node).Children.Select(Text).ToList();
 }
