@@ -82,6 +82,7 @@ public sealed partial class InstallManifestTests
                 "AutoscalingV2" => "autoscaling",
                 "NetworkingV1" => "networking.k8s.io",
                 "PolicyV1" => "policy",
+                "StorageV1" => "storage.k8s.io",
                 _ => throw new InvalidOperationException($"The portal calls {api}: say here which API group it is."),
             };
             var resource = kind == "PodLog" ? "pods/log" : Plural(kind);

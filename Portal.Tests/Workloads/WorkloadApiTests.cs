@@ -94,6 +94,29 @@ public sealed class WorkloadApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ANewVolumeNamingAStorageClassTheClusterLacksIsRefusedNamingTheFieldAndAKnownOneIsTaken()
+    {
+        var alice = await app.ClientAsync("alice");
+        await alice.PostAsJsonAsync("/api/teams/payments/services", new { name = "class-db", imageRepository = "registry.example.com/payments/class-db", containerPort = 5432 });
+        var requestsBefore = await app.WithDbAsync(db => db.DeploymentRequests.CountAsync());
+
+        var missing = await alice.SubmitAsync("payments", "class-db", "staging",
+            new { imageTag = "v1", replicas = 1, volumes = new[] { new { name = "data", size = "1Gi", mountPath = "/data", storageClass = "fast-ssd" } } });
+
+        Assert.Equal(HttpStatusCode.BadRequest, missing.StatusCode);
+        var message = (await missing.JsonAsync()).GetProperty("errors").GetProperty("Volumes[0].StorageClass")[0].GetString()!;
+        Assert.Contains("no storage class fast-ssd", message, StringComparison.Ordinal);
+        Assert.Contains("standard (default)", message, StringComparison.Ordinal);
+        Assert.Equal(requestsBefore, await app.WithDbAsync(db => db.DeploymentRequests.CountAsync()));
+        Assert.Equal("", app.Kubectl("get pvc -n payments-staging -l app.kubernetes.io/name=class-db -o name"));
+
+        var known = await (await alice.SubmitAsync("payments", "class-db", "staging",
+            new { imageTag = "v1", replicas = 1, volumes = new[] { new { name = "data", size = "1Gi", mountPath = "/data", storageClass = "standard" } } })).SubmittedIdAsync();
+        await app.WaitForStateAsync(known, RequestState.Succeeded, TimeSpan.FromSeconds(60));
+        Assert.Equal("standard", app.Kubectl("get pvc class-db-data -n payments-staging -o jsonpath={.spec.storageClassName}"));
+    }
+
+    [Fact]
     public async Task TheApproverSeesTheReadWriteOnceFlagsOnTheRequest()
     {
         var alice = await app.ClientAsync("alice");

@@ -30,6 +30,7 @@ public static class ClusterExtensions
         builder.Services.AddSingleton<ClusterConnections>();
         builder.Services.AddSingleton<LiveDiff>();
         builder.Services.AddSingleton<CapacityCheck>();
+        builder.Services.AddSingleton<StorageClassCheck>();
         builder.Services.AddSingleton<ClusterHealth>();
     }
 }

@@ -9,8 +9,11 @@ namespace Portal.Requests;
 /// <param name="Capacity">Null when the environment does not check capacity or the cluster was not reached.</param>
 public sealed record ClusterFindings(LiveDiffResult Diff, CapacityReport? Capacity, CapacityCheckMode Mode)
 {
-    /// <summary>Whether the submit must stop: the cluster refused the dry run, or the pods do not fit where that blocks.</summary>
-    public bool Blocks => Diff.Status == LiveDiffStatus.Refused || (Mode == CapacityCheckMode.Block && Capacity is { Fits: false });
+    /// <summary>New volumes whose StorageClass the cluster does not have (their claims would never bind).</summary>
+    public IReadOnlyList<MissingStorageClass> MissingStorageClasses { get; init; } = [];
+
+    /// <summary>Whether the submit must stop: the cluster refused the dry run, a new volume names a class it lacks, or the pods do not fit where that blocks.</summary>
+    public bool Blocks => Diff.Status == LiveDiffStatus.Refused || MissingStorageClasses.Count > 0 || (Mode == CapacityCheckMode.Block && Capacity is { Fits: false });
 }
 
 /// <summary>
@@ -23,6 +26,7 @@ public sealed class LiveReview(
     SecretVault vault,
     LiveDiff liveDiff,
     CapacityCheck capacity,
+    StorageClassCheck storageClasses,
     IOptions<EnvironmentCatalog> environments,
     ClusterRevisions revisions,
     FindingsCache cache)
@@ -86,7 +90,20 @@ public sealed class LiveReview(
             }
         }
 
-        return new ClusterFindings(diff, report, environment.CapacityCheck);
+        IReadOnlyList<MissingStorageClass> missing = [];
+        if (diff.Status == LiveDiffStatus.Compared)
+        {
+            try
+            {
+                missing = await storageClasses.CheckAsync(environment.Cluster, manifests, diff, cancellationToken);
+            }
+            catch (Exception e) when (!cancellationToken.IsCancellationRequested && e is k8s.Autorest.HttpOperationException or HttpRequestException)
+            {
+                // Not allowed to list classes, or gone meanwhile: the claim will tell (Pending) rather than the review.
+            }
+        }
+
+        return new ClusterFindings(diff, report, environment.CapacityCheck) { MissingStorageClasses = missing };
     }
 
     private async Task<Dictionary<string, string>> SecretValuesAsync(IEnumerable<SecretRef> secrets, CancellationToken cancellationToken)

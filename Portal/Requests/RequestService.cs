@@ -117,7 +117,7 @@ public sealed class RequestService(
         var spec = BuildSpec(draft, form, pin.Value!.Digest, key => -1);
         var review = SpecReview.Compare(draft.Current?.Spec, spec, changes, draft.Environment, time.GetUtcNow());
         var cluster = await liveReview.ForDraftAsync(draft, form, spec, cancellationToken);
-        if (SpecReview.Refusal(cluster, form.Autoscaling) is { } refusal)
+        if (SpecReview.Refusal(cluster, form.Autoscaling, [.. form.Volumes.Select(v => v.Name)]) is { } refusal)
         {
             return new Outcome<ReviewedRequest>(OutcomeKind.Invalid, null, refusal.Title, refusal.Errors);
         }

@@ -102,12 +102,26 @@ public static class SpecReview
     /// Why the cluster's answer stops a submit, as a title and field errors (the form shows "" above the form and the
     /// rest next to the field; the API returns them as a ProblemDetails); null when it does not.
     /// </summary>
-    public static (string Title, Dictionary<string, string[]> Errors)? Refusal(ClusterFindings cluster, bool autoscaling)
+    /// <param name="volumes">The form's volume names, in order: a missing StorageClass is told next to its volume.</param>
+    public static (string Title, Dictionary<string, string[]> Errors)? Refusal(ClusterFindings cluster, bool autoscaling, IReadOnlyList<string?> volumes)
     {
         if (cluster.Diff.Status == LiveDiffStatus.Refused)
         {
             var message = $"The cluster refused this change in a dry run: {cluster.Diff.Message}";
             return (message, new Dictionary<string, string[]> { [""] = [message] });
+        }
+
+        if (cluster.MissingStorageClasses.Count > 0)
+        {
+            var errors = new Dictionary<string, string[]>();
+            foreach (var missing in cluster.MissingStorageClasses)
+            {
+                var index = volumes.Select((name, i) => (name, i)).FirstOrDefault(v => string.Equals(v.name?.Trim(), missing.Volume, StringComparison.Ordinal), (null, -1)).i;
+                var field = index < 0 ? nameof(RequestForm.Volumes) : $"{nameof(RequestForm.Volumes)}[{index}].{nameof(VolumeRow.StorageClass)}";
+                errors[field] = [$"The cluster has no storage class {missing.StorageClass}: its claim would stay Pending, and so would the pods. Its classes: {missing.Known}. Leave it empty for the default."];
+            }
+
+            return ("A volume names a storage class the cluster does not have.", errors);
         }
 
         if (cluster.Blocks && cluster.Capacity is { } capacity)
