@@ -6,6 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Portal.Cluster;
 using Portal.Rollouts;
+using Portal.Rollouts.Components;
 using Portal.Rollouts.Pages;
 using Portal.Tests.Components;
 using Portal.Tests.Infrastructure;
@@ -93,6 +94,34 @@ public sealed class PodLogTests : PortalComponentTest
         Assert.Equal(HttpStatusCode.NotFound, otherNamespace.StatusCode);
         Assert.True(badName.StatusCode is HttpStatusCode.BadRequest or HttpStatusCode.NotFound, $"{badName.StatusCode}");
         Assert.DoesNotContain("INFO", await otherService.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task TheLinesThePanelOpensWithAreShownInAFewRendersOneElementPerLine()
+    {
+        const string service = "logs-tail";
+        await App.RegisterServiceAsync(service);
+        var request = await App.SubmitRequestAsync("alice", service, "staging", form => (form.ImageTag, form.Replicas) = ("v1", 1));
+        await App.WaitForStateAsync(request.Id, Portal.Requests.RequestState.Succeeded, TimeSpan.FromSeconds(60));
+        var client = await App.Get<ClusterConnections>().ConnectAsync("default");
+        var pod = (await client.CoreV1.ListNamespacedPodAsync("payments-staging", labelSelector: $"app.kubernetes.io/name={service}")).Items[0].Metadata.Name;
+        const int logged = 40;
+        await Poll.UntilAsync(
+            async () =>
+            {
+                using var reader = new StreamReader(await client.CoreV1.ReadNamespacedPodLogAsync(pod, "payments-staging"));
+                return (await reader.ReadToEndAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries).Length >= logged;
+            },
+            TimeSpan.FromSeconds(90),
+            $"The pod logged fewer than {logged} lines in time.");
+        await SignInAsAsync("alice");
+
+        var cut = Render<PodLogPanel>(p => p.Add(x => x.Team, "payments").Add(x => x.Service, service).Add(x => x.Environment, "staging"));
+        cut.WaitForAssertion(() => Assert.True(cut.FindAll("#pod-log span").Count >= logged), TimeSpan.FromSeconds(30));
+
+        // One render per line made 40+ renders here (and sent the whole text each time); the tail comes in a few.
+        Assert.True(cut.RenderCount <= 10, $"{cut.RenderCount} renders for {cut.FindAll("#pod-log span").Count} lines");
+        Assert.Equal(cut.FindAll("#pod-log span").Count, cut.Find("#pod-log").TextContent.Count(c => c == '\n'));
     }
 
     [Fact]
