@@ -114,9 +114,10 @@ public static class SpecReview
         if (cluster.MissingStorageClasses.Count > 0)
         {
             var errors = new Dictionary<string, string[]>();
+            var names = volumes.Select(name => name?.Trim()).ToList();
             foreach (var missing in cluster.MissingStorageClasses)
             {
-                var index = volumes.Select((name, i) => (name, i)).FirstOrDefault(v => string.Equals(v.name?.Trim(), missing.Volume, StringComparison.Ordinal), (null, -1)).i;
+                var index = names.IndexOf(missing.Volume);
                 var field = index < 0 ? nameof(RequestForm.Volumes) : $"{nameof(RequestForm.Volumes)}[{index}].{nameof(VolumeRow.StorageClass)}";
                 errors[field] = [$"The cluster has no storage class {missing.StorageClass}: its claim would stay Pending, and so would the pods. Its classes: {missing.Known}. Leave it empty for the default."];
             }

@@ -236,11 +236,7 @@ public sealed class RolloutRooms(RolloutNotifier notifier, RequestNotifier reque
             List<Member>? pending = null;
             foreach (var member in members.Values)
             {
-                if (member.Connection.ConnectionAborted.IsCancellationRequested)
-                {
-                    (pending ??= []).Add(member);
-                }
-                else if (member.Writing is { IsCompleted: false })
+                if (member.Connection.ConnectionAborted.IsCancellationRequested || member.Writing is { IsCompleted: false })
                 {
                     (pending ??= []).Add(member);
                 }
