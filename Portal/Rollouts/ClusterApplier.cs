@@ -37,6 +37,13 @@ public sealed class ClusterApplier(ClusterConnections connections)
             await client.CoreV1.PatchNamespacedPersistentVolumeClaimAsync(Patch(claim), claim.Metadata.Name, ns, fieldManager: FieldManager, force: true, cancellationToken: cancellationToken);
         }
 
+        if (manifests.Autoscaler is null)
+        {
+            // Autoscaling turned off: the HPA goes before the Deployment gets its replicas back, or it could resize them
+            // to its own count between the two calls (seen once: replicas 3 applied, 2 left by the HPA).
+            await DeleteIfPresentAsync(() => client.AutoscalingV2.DeleteNamespacedHorizontalPodAutoscalerAsync(manifests.Deployment.Metadata.Name, ns, cancellationToken: cancellationToken));
+        }
+
         var deployment = await client.AppsV1.PatchNamespacedDeploymentAsync(Patch(manifests.Deployment), manifests.Deployment.Metadata.Name, ns, fieldManager: FieldManager, force: true, cancellationToken: cancellationToken);
         deploymentApplied?.Invoke(deployment.Metadata.Generation);
         if (manifests.Service is { } service)
@@ -52,11 +59,6 @@ public sealed class ClusterApplier(ClusterConnections connections)
         if (manifests.Autoscaler is { } autoscaler)
         {
             await client.AutoscalingV2.PatchNamespacedHorizontalPodAutoscalerAsync(Patch(autoscaler), autoscaler.Metadata.Name, ns, fieldManager: FieldManager, force: true, cancellationToken: cancellationToken);
-        }
-        else
-        {
-            // Autoscaling turned off: the HPA would go on resizing the Deployment.
-            await DeleteIfPresentAsync(() => client.AutoscalingV2.DeleteNamespacedHorizontalPodAutoscalerAsync(manifests.Deployment.Metadata.Name, ns, cancellationToken: cancellationToken));
         }
 
         await ApplyOrDeleteAsync(client, manifests, ns, cancellationToken);
