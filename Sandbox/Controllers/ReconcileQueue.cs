@@ -28,7 +28,7 @@ internal sealed class ReconcileQueue : IDisposable
     private TaskCompletionSource queueDrained = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private bool working;
     private int outsideWork;
-    private Task? worker;
+    private Thread? worker;
 
     public ReconcileQueue(TimeProvider time, Action<WorkItem> reconcile, Action<WorkItem, Exception> failed)
     {
@@ -37,7 +37,24 @@ internal sealed class ReconcileQueue : IDisposable
         this.failed = failed;
     }
 
-    public void Start() => this.worker ??= Task.Run(RunAsync);
+    /// <summary>
+    /// Starts the worker on a thread of its own, as the real controllers run in a process of their own: their work does
+    /// not queue on the thread pool ahead of the API server's requests and watch streams (nor a client's in the same
+    /// process).
+    /// </summary>
+    public void Start()
+    {
+        lock (gate)
+        {
+            if (this.worker is not null)
+            {
+                return;
+            }
+
+            this.worker = new Thread(Run) { IsBackground = true, Name = "Sandbox controllers" };
+        }
+        this.worker.Start();
+    }
 
     public void Add(WorkItem item)
     {
@@ -161,8 +178,7 @@ internal sealed class ReconcileQueue : IDisposable
             this.queue.Clear();
             this.queued.Clear();
         }
-        try { this.worker?.Wait(TimeSpan.FromSeconds(5)); }
-        catch (AggregateException) { }
+        this.worker?.Join(TimeSpan.FromSeconds(5));
         this.idle?.TrySetResult();
         stopping.Dispose();
     }
@@ -184,12 +200,12 @@ internal sealed class ReconcileQueue : IDisposable
         Add(item);
     }
 
-    private async Task RunAsync()
+    private void Run()
     {
         var token = stopping.Token;
         while (!token.IsCancellationRequested)
         {
-            try { await this.signal.WaitAsync(token).ConfigureAwait(false); }
+            try { this.signal.Wait(token); }
             catch (OperationCanceledException) { return; }
             WorkItem item;
             lock (gate)
