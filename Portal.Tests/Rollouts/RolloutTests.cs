@@ -1,4 +1,7 @@
+using System.Globalization;
 using System.Net.Http.Json;
+using k8s;
+using k8s.Models;
 using Microsoft.EntityFrameworkCore;
 using Portal.Requests;
 using Portal.Rollouts;
@@ -120,10 +123,16 @@ public class RolloutTests : IAsyncLifetime
         await app.WaitForStateAsync(on, RequestState.Succeeded);
         var hpa = app.Kubectl("get hpa payments-api -n payments-staging -o jsonpath={.spec.minReplicas}-{.spec.maxReplicas}");
         var applied = (await RecordAsync(on)).AppliedManifests;
+        var before = app.Kubectl("get deploy payments-api -n payments-staging -o jsonpath={.metadata.resourceVersion}");
 
         var off = await (await alice.SubmitAsync("payments", "payments-api", "staging", new { replicas = 3 })).SubmittedIdAsync();
         await app.WaitForStateAsync(off, RequestState.Succeeded);
 
+        // The HPA went before the Deployment got its replicas (else it could resize them in between): the cluster's own
+        // order of changes since, as a watch resumed from before the request replays it.
+        var hpaDeleted = (await ChangesSinceAsync("HorizontalPodAutoscaler", before)).Single(c => c.Type == WatchEventType.Deleted).ResourceVersion;
+        var replicasApplied = (await ChangesSinceAsync("Deployment", before)).First(c => c.Replicas == 3).ResourceVersion;
+        Assert.True(hpaDeleted < replicasApplied, $"The HPA was deleted at resourceVersion {hpaDeleted}, after the Deployment got 3 replicas at {replicasApplied}.");
         Assert.Equal("2-5", hpa);
         Assert.DoesNotContain("replicas:", applied.Split("kind: HorizontalPodAutoscaler")[0].Split("kind: Deployment")[1].Split("template:")[0]);
         Assert.Contains("NotFound", app.Kubectl("get hpa payments-api -n payments-staging"));
@@ -171,5 +180,30 @@ public class RolloutTests : IAsyncLifetime
     }
 
     private Task<RolloutRecord> RecordAsync(int id) => app.WithDbAsync(db => db.RolloutRecords.SingleAsync(r => r.RequestId == id));
+
+    /// <summary>The changes to payments-api's objects of one kind in payments-staging after <paramref name="resourceVersion"/>, in order.</summary>
+    private async Task<List<(WatchEventType Type, long ResourceVersion, int? Replicas)>> ChangesSinceAsync(string kind, string resourceVersion)
+    {
+        using var kube = new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(Path.Combine(app.DataDirectory, "sandbox.kubeconfig")));
+        const string ns = "payments-staging", name = "metadata.name=payments-api";
+        var changes = new List<(WatchEventType, long, int?)>();
+        static long Version(V1ObjectMeta metadata) => long.Parse(metadata.ResourceVersion, CultureInfo.InvariantCulture);
+        if (kind == "Deployment")
+        {
+            await foreach (var (type, deployment) in kube.AppsV1.WatchListNamespacedDeploymentAsync(ns, fieldSelector: name, resourceVersion: resourceVersion, timeoutSeconds: 1))
+            {
+                changes.Add((type, Version(deployment.Metadata), deployment.Spec?.Replicas));
+            }
+        }
+        else
+        {
+            await foreach (var (type, autoscaler) in kube.AutoscalingV2.WatchListNamespacedHorizontalPodAutoscalerAsync(ns, fieldSelector: name, resourceVersion: resourceVersion, timeoutSeconds: 1))
+            {
+                changes.Add((type, Version(autoscaler.Metadata), null));
+            }
+        }
+
+        return changes;
+    }
 
 }
