@@ -1,4 +1,6 @@
 using Bunit;
+using k8s;
+using k8s.Models;
 using Microsoft.EntityFrameworkCore;
 using Portal.Catalog;
 using Portal.Catalog.Pages;
@@ -102,6 +104,32 @@ public sealed class WorkloadFormTests(PortalApp app) : PortalComponentTest(app)
         var page = Render<RequestPage>(p => p.Add(x => x.Id, id));
         page.WaitForAssertion(() => Assert.Contains("Use the Recreate strategy", page.Find("#review-risks").TextContent));
         Assert.Contains("data 5Gi at /var/lib/data", page.Find("#spec-volumes").TextContent);
+    }
+
+    [Fact]
+    public async Task TheStorageClassFieldSuggestsTheClustersClassesWithTheDefaultMarked()
+    {
+        // A class made in the cluster just now: what is offered comes from the cluster, not from a list in the portal.
+        using (var kube = new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(Path.Combine(App.DataDirectory, "sandbox.kubeconfig"))))
+        {
+            await kube.StorageV1.CreateStorageClassAsync(new V1StorageClass { Metadata = new() { Name = "fast-ssd" }, Provisioner = "example.com/ssd" });
+        }
+
+        var service = await App.RegisterServiceAsync("volume-classes");
+        await SignInAsAsync("alice");
+        var popovers = RenderPopoverProvider();
+        var cut = RenderForm(service.Name, "staging");
+        cut.Click("#add-volume");
+
+        cut.Input("#volume-class-0", "s");
+
+        popovers.WaitForAssertion(() => Assert.Equal(["fast-ssd", "standard (default)"], popovers.FindAll(".storage-class-option").Select(o => o.TextContent.Trim())));
+        cut.WaitForAssertion(() => Assert.Contains("Empty: the cluster's default (standard)", cut.Find(".mud-input-control:has(#volume-class-0)").TextContent));
+        popovers.FindAll(".mud-list-item").Single(i => i.QuerySelector(".storage-class-option[data-class=fast-ssd]") is not null).Click();
+        cut.WaitForAssertion(() => Assert.Equal("fast-ssd", cut.Find("#volume-class-0").GetAttribute("value")));
+
+        cut.Input("#volume-class-0", "fast");
+        popovers.WaitForAssertion(() => Assert.Equal(["fast-ssd"], popovers.FindAll(".storage-class-option").Select(o => o.GetAttribute("data-class"))));
     }
 
     [Fact]
