@@ -58,6 +58,7 @@ public abstract class PortalComponentTest : BunitContext, IClassFixture<PortalAp
         Services.AddSingleton(app.Get<UserDirectory>());
         Services.AddSingleton(app.Get<ClusterHealth>());
         Services.AddSingleton(app.Get<Portal.Cluster.StorageClassCheck>());
+        Services.AddSingleton(app.Get<UserCircuits>());
         Services.AddSingleton(app.Get<Portal.Notifications.NotificationFeed>());
         Authorization = AddAuthorization();
     }

@@ -56,6 +56,7 @@ public static class IdentityExtensions
         services.AddSingleton<AccessTokenCache>();
         services.AddHostedService<AccessTokenCacheAcrossInstances>();
         services.AddSingleton<MembershipCache>();
+        services.AddSingleton<UserCircuits>();
         services.AddSingleton(TimeProvider.System);
 
         services.AddOptions<OidcOptions>().BindConfiguration(OidcOptions.Section)

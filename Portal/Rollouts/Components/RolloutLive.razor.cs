@@ -18,6 +18,7 @@ public partial class RolloutLive
     private RolloutSnapshot? snapshot;
     private List<TimelineEntry> timeline = [];
     private IDisposable? rollout;
+    private IDisposable? access;
     private int? followed;
     private bool loaded;
     private bool interactive;
@@ -32,6 +33,9 @@ public partial class RolloutLive
 
     [CascadingParameter]
     private Task<AuthenticationState> AuthenticationState { get; set; } = default!;
+
+    [Inject]
+    private Portal.Identity.UserCircuits Circuits { get; set; } = default!;
 
     private string NotAppliedYet => view!.State switch
     {
@@ -151,6 +155,13 @@ public partial class RolloutLive
         if (firstRender)
         {
             interactive = true;
+            // This island is a circuit of its own (the page around it is static): it reloads when its user's access
+            // changes, and is checked again (UserCircuits).
+            if (AuthenticationState.IsCompletedSuccessfully && Portal.Identity.TeamAccess.UserId(AuthenticationState.Result.User) is { } userId)
+            {
+                access = Circuits.Register(userId, () => InvokeAsync(() => Navigation.Refresh(forceReload: true)));
+            }
+
             StateHasChanged();
         }
     }
@@ -160,6 +171,7 @@ public partial class RolloutLive
         if (disposing)
         {
             rollout?.Dispose();
+            access?.Dispose();
         }
 
         base.Dispose(disposing);

@@ -1,0 +1,79 @@
+using System.Collections.Concurrent;
+
+namespace Portal.Identity;
+
+/// <summary>
+/// The open interactive pages (Blazor circuits) of each user in this instance. A circuit keeps the access it was opened
+/// with, so when a user's team memberships or roles change (here or in another instance, <see cref="AccessTokenCache.UserForgotten"/>)
+/// each of their pages reloads: the new page load checks access again, and a page of a team they left shows that it is
+/// not theirs any more instead of going on showing (and streaming) its data.
+/// </summary>
+public sealed class UserCircuits
+{
+    private readonly ConcurrentDictionary<string, ConcurrentDictionary<object, Func<Task>>> byUser = new(StringComparer.Ordinal);
+    private readonly ILogger<UserCircuits> logger;
+
+    public UserCircuits(AccessTokenCache access, ILogger<UserCircuits> logger)
+    {
+        this.logger = logger;
+        access.UserForgotten += Reload;
+    }
+
+    /// <summary>Adds a page of <paramref name="userId"/>; <paramref name="reload"/> reloads it. Disposing removes it.</summary>
+    public IDisposable Register(string userId, Func<Task> reload)
+    {
+        var key = new object();
+        byUser.GetOrAdd(userId, _ => new ConcurrentDictionary<object, Func<Task>>())[key] = reload;
+        return new Registration(this, userId, key);
+    }
+
+    /// <summary>How many pages of <paramref name="userId"/> are open here (for tests).</summary>
+    internal int CountFor(string userId) => byUser.TryGetValue(userId, out var pages) ? pages.Count : 0;
+
+    private void Reload(string userId)
+    {
+        if (!byUser.TryGetValue(userId, out var pages))
+        {
+            return;
+        }
+
+        foreach (var reload in pages.Values)
+        {
+            _ = ReloadAsync(reload, userId);
+        }
+    }
+
+    private async Task ReloadAsync(Func<Task> reload, string userId)
+    {
+        try
+        {
+            await reload();
+        }
+        catch (Exception e)
+        {
+            // A page whose circuit is already going away: nothing to reload.
+            logger.LogDebug(e, "Reloading a page of user {UserId} after an access change failed", userId);
+        }
+    }
+
+    private void Remove(string userId, object key)
+    {
+        if (byUser.TryGetValue(userId, out var pages) && pages.TryRemove(key, out _) && pages.IsEmpty)
+        {
+            byUser.TryRemove(KeyValuePair.Create(userId, pages));
+        }
+    }
+
+    private sealed class Registration(UserCircuits owner, string userId, object key) : IDisposable
+    {
+        private int disposed;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref disposed, 1) == 0)
+            {
+                owner.Remove(userId, key);
+            }
+        }
+    }
+}
