@@ -190,7 +190,9 @@ public static class CircuitMemory
             builder.UseSetting("Environments:0:ProgressDeadlineSeconds", "36000");
             builder.UseSetting("Environments:1:Name", "production");
             builder.UseSetting("Environments:1:RequiresApproval", "true");
-            builder.ConfigureLogging(logging => logging.ClearProviders().AddConsole().SetMinimumLevel(LogLevel.Warning));
+            // The figures alone on stdout: appsettings.json's Information level would win over a minimum level set here.
+            builder.UseSetting("Logging:LogLevel:Default", "Warning");
+            builder.ConfigureLogging(logging => logging.ClearProviders().AddConsole());
         }
 
         public override async ValueTask DisposeAsync()
