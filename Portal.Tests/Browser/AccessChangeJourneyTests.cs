@@ -21,12 +21,8 @@ public sealed class AccessChangeJourneyTests(PortalApp app, Infrastructure.Brows
         var request = await app.SubmitRequestAsync("alice", "access-change", "production", form => form.ImageTag = "v1");
         await using var context = await browser.Chromium.NewContextAsync(new BrowserNewContextOptions { BaseURL = app.BaseAddress.ToString(), ViewportSize = new ViewportSize { Width = 1400, Height = 900 } });
         var requestPage = await context.NewPageAsync();
-        await requestPage.GotoAsync($"/account/signin?returnUrl=%2Frequests%2F{request.Id}");
-        await requestPage.FillAsync("#username", "alice");
-        await requestPage.FillAsync("#password", "Demo123!");
-        await requestPage.ClickAsync("#signin-submit");
+        await Infrastructure.Browser.SignInAsync(requestPage, "alice", $"/requests/{request.Id}");
         await Expect(requestPage.Locator("#page-title")).ToContainTextAsync($"#{request.Id}");
-        await Infrastructure.Browser.WaitUntilInteractiveAsync(requestPage);
         var rolloutPage = await context.NewPageAsync();
         await rolloutPage.GotoAsync($"/rollouts/{request.Id}");
         await Expect(rolloutPage.Locator("#rollout-live[data-interactive=true]")).ToBeVisibleAsync();

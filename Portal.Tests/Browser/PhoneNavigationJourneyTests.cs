@@ -15,12 +15,7 @@ public sealed class PhoneNavigationJourneyTests(PortalApp app, Infrastructure.Br
     {
         await using var context = await browser.Chromium.NewContextAsync(new BrowserNewContextOptions { BaseURL = app.BaseAddress.ToString(), ViewportSize = new ViewportSize { Width = 390, Height = 844 }, IsMobile = true, HasTouch = true });
         var page = await context.NewPageAsync();
-        await page.GotoAsync("/account/signin?returnUrl=%2Fservices");
-        await page.FillAsync("#username", "alice");
-        await page.FillAsync("#password", "Demo123!");
-        await page.ClickAsync("#signin-submit");
-        await Expect(page.Locator("#page-title")).ToHaveTextAsync("Services");
-        await Infrastructure.Browser.WaitUntilInteractiveAsync(page);
+        await Infrastructure.Browser.SignInAsync(page, "alice", "/services");
         var requestsLink = page.Locator("nav.mud-navmenu a[href='/requests']");
 
         // The page is what the phone shows first, not the menu over it.
@@ -40,11 +35,7 @@ public sealed class PhoneNavigationJourneyTests(PortalApp app, Infrastructure.Br
     {
         await using var context = await browser.Chromium.NewContextAsync(new BrowserNewContextOptions { BaseURL = app.BaseAddress.ToString(), ViewportSize = new ViewportSize { Width = 1400, Height = 900 } });
         var page = await context.NewPageAsync();
-        await page.GotoAsync("/account/signin?returnUrl=%2Fservices");
-        await page.FillAsync("#username", "alice");
-        await page.FillAsync("#password", "Demo123!");
-        await page.ClickAsync("#signin-submit");
-        await Infrastructure.Browser.WaitUntilInteractiveAsync(page);
+        await Infrastructure.Browser.SignInAsync(page, "alice", "/services");
         var requestsLink = page.Locator("nav.mud-navmenu a[href='/requests']");
         await Expect(requestsLink).ToBeInViewportAsync();
 

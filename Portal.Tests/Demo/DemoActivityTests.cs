@@ -63,7 +63,10 @@ public sealed class DemoActivityTests(ITestOutputHelper output) : IAsyncLifetime
         var slow = Assert.Single(requests, r => r.Service.Name == "search-indexer" && r.Environment == "staging" && r.ImageTag == "v1.4.0");
         await app.WaitForStateAsync(slow.Id, RequestState.RollingOut, TimeSpan.FromSeconds(30));
 
-        // The cluster runs what the history says: staging's payments-api was rolled back to v1.4.2.
+        // The cluster runs what the history says: staging's payments-api was rolled back to v1.4.2 (once the rollback
+        // request, which the story only makes, has been applied).
+        var rollback = Assert.Single(requests, r => r.Service.Name == crashed.Service.Name && r.Environment == crashed.Environment && r.RollbackOfRevision != null);
+        await app.WaitForStateAsync(rollback.Id, RequestState.Succeeded, TimeSpan.FromSeconds(60));
         var image = app.Kubectl("get deploy payments-api -n payments-staging -o jsonpath={.spec.template.spec.containers[0].image}");
         Assert.Contains("payments/api:v1.4.2@sha256:", image);
         // The ledger's journal is a bound claim; the worker has a Deployment and no Service.

@@ -45,4 +45,14 @@ public sealed class Browser : IAsyncLifetime
 
     public static async Task WaitUntilInteractiveAsync(IPage page) =>
         await page.WaitForSelectorAsync("[data-interactive=true]", new PageWaitForSelectorOptions { Timeout = 20_000 });
+
+    /// <summary>Signs a demo user in through the sign-in page and waits until <paramref name="returnUrl"/> is interactive.</summary>
+    public static async Task SignInAsync(IPage page, string userName, string returnUrl)
+    {
+        await page.GotoAsync($"/account/signin?returnUrl={Uri.EscapeDataString(returnUrl)}");
+        await page.FillAsync("#username", userName);
+        await page.FillAsync("#password", "Demo123!");
+        await page.ClickAsync("#signin-submit");
+        await WaitUntilInteractiveAsync(page);
+    }
 }
