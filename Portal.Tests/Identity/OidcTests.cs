@@ -93,6 +93,43 @@ public sealed class OidcTests : IAsyncLifetime
         Assert.Contains("Role Approver", audit.Single(e => e is { Action: "Added", Subject: "search/grace" }).Comment);
     }
 
+    [Fact]
+    public async Task OnlyASignInThatChangesRolesOrMembershipsForgetsTheUser()
+    {
+        // Forgetting a user reloads their open pages (UserCircuits): a sign-in elsewhere that changes nothing must not.
+        var first = await ValidateTokenAsync("sub-321", "heidi", "payments");
+        var heidi = first.FindFirstValue(ClaimTypes.NameIdentifier)!;
+        var forgotten = new List<string>();
+        var cache = app.Get<AccessTokenCache>();
+        void Heard(string userId)
+        {
+            if (userId == heidi)
+            {
+                lock (forgotten)
+                {
+                    forgotten.Add(userId);
+                }
+            }
+        }
+
+        cache.UserForgotten += Heard;
+        try
+        {
+            await ValidateTokenAsync("sub-321", "heidi", "payments");
+            Assert.Empty(forgotten);
+
+            await ValidateTokenAsync("sub-321", "heidi", "payments-approvers");
+            Assert.Single(forgotten);
+
+            await ValidateTokenAsync("sub-321", "heidi", "payments-approvers", "portal-admins");
+            Assert.Equal(2, forgotten.Count);
+        }
+        finally
+        {
+            cache.UserForgotten -= Heard;
+        }
+    }
+
     private async Task<ClaimsPrincipal> ValidateTokenAsync(string subject, string userName, params string[] groups)
     {
         var options = app.Get<IOptionsMonitor<OpenIdConnectOptions>>().Get(IdentityExtensions.OidcScheme);

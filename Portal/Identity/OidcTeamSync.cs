@@ -46,13 +46,19 @@ public sealed class OidcTeamSync(
         }
 
         var groups = external.FindAll(settings.GroupsClaim).Select(c => c.Value).ToHashSet(StringComparer.Ordinal);
-        await SyncAdminAsync(user, groups.Contains(settings.AdminGroup));
-        await SyncMembershipsAsync(user, groups, settings.ApproverGroupSuffix);
-        tokenCache.ForgetUser(user.Id);
+        var adminChanged = await SyncAdminAsync(user, groups.Contains(settings.AdminGroup));
+        var membershipsChanged = await SyncMembershipsAsync(user, groups, settings.ApproverGroupSuffix);
+        if (adminChanged || membershipsChanged)
+        {
+            // Only a change: forgetting also reloads the user's open pages (UserCircuits), which a sign-in elsewhere
+            // that changes nothing must not do.
+            tokenCache.ForgetUser(user.Id);
+        }
         return await signIn.CreateUserPrincipalAsync(user);
     }
 
-    private async Task SyncAdminAsync(PortalUser user, bool isAdmin)
+    /// <summary>Gives or takes the Admin role as the groups say; true when that changed it.</summary>
+    private async Task<bool> SyncAdminAsync(PortalUser user, bool isAdmin)
     {
         var hasRole = await users.IsInRoleAsync(user, Roles.Admin);
         if (isAdmin && !hasRole)
@@ -63,9 +69,12 @@ public sealed class OidcTeamSync(
         {
             Check(await users.RemoveFromRoleAsync(user, Roles.Admin));
         }
+
+        return isAdmin != hasRole;
     }
 
-    private async Task SyncMembershipsAsync(PortalUser user, HashSet<string> groups, string approverSuffix)
+    /// <summary>Makes the user's memberships those the groups say; true when that changed any.</summary>
+    private async Task<bool> SyncMembershipsAsync(PortalUser user, HashSet<string> groups, string approverSuffix)
     {
         var userId = user.Id;
         await using var db = await dbFactory.CreateDbContextAsync();
@@ -110,7 +119,7 @@ public sealed class OidcTeamSync(
             }
         }
 
-        await db.SaveChangesAsync();
+        return await db.SaveChangesAsync() > 0;
     }
 
     private async Task<string> FreeUserNameAsync(string wanted)

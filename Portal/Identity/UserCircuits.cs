@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-
 namespace Portal.Identity;
 
 /// <summary>
@@ -10,7 +8,8 @@ namespace Portal.Identity;
 /// </summary>
 public sealed class UserCircuits
 {
-    private readonly ConcurrentDictionary<string, ConcurrentDictionary<object, Func<Task>>> byUser = new(StringComparer.Ordinal);
+    private readonly Lock gate = new();
+    private readonly Dictionary<string, Dictionary<object, Func<Task>>> byUser = new(StringComparer.Ordinal);
     private readonly ILogger<UserCircuits> logger;
 
     public UserCircuits(AccessTokenCache access, ILogger<UserCircuits> logger)
@@ -23,21 +22,37 @@ public sealed class UserCircuits
     public IDisposable Register(string userId, Func<Task> reload)
     {
         var key = new object();
-        byUser.GetOrAdd(userId, _ => new ConcurrentDictionary<object, Func<Task>>())[key] = reload;
+        lock (gate)
+        {
+            if (!byUser.TryGetValue(userId, out var pages))
+            {
+                byUser[userId] = pages = [];
+            }
+
+            pages[key] = reload;
+        }
+
         return new Registration(this, userId, key);
     }
 
     /// <summary>How many pages of <paramref name="userId"/> are open here (for tests).</summary>
-    internal int CountFor(string userId) => byUser.TryGetValue(userId, out var pages) ? pages.Count : 0;
+    internal int CountFor(string userId)
+    {
+        lock (gate)
+        {
+            return byUser.TryGetValue(userId, out var pages) ? pages.Count : 0;
+        }
+    }
 
     private void Reload(string userId)
     {
-        if (!byUser.TryGetValue(userId, out var pages))
+        List<Func<Task>> reloads;
+        lock (gate)
         {
-            return;
+            reloads = byUser.TryGetValue(userId, out var pages) ? [.. pages.Values] : [];
         }
 
-        foreach (var reload in pages.Values)
+        foreach (var reload in reloads)
         {
             _ = ReloadAsync(reload, userId);
         }
@@ -58,9 +73,12 @@ public sealed class UserCircuits
 
     private void Remove(string userId, object key)
     {
-        if (byUser.TryGetValue(userId, out var pages) && pages.TryRemove(key, out _) && pages.IsEmpty)
+        lock (gate)
         {
-            byUser.TryRemove(KeyValuePair.Create(userId, pages));
+            if (byUser.TryGetValue(userId, out var pages) && pages.Remove(key) && pages.Count == 0)
+            {
+                byUser.Remove(userId);
+            }
         }
     }
 
