@@ -81,4 +81,22 @@ public sealed class RequestNotifierTests(PortalApp app) : IClassFixture<PortalAp
         Assert.Equal(before, await counts.CountAsync(bobId, teams));
         Assert.Equal(await app.Get<RequestQueries>().InboxCountAsync(bobPrincipal), await counts.CountAsync(bobId, teams));
     }
+
+    [Fact]
+    public async Task TheFirstChangeAfterAStartIsAnInboxChangeThoughTheCountsReadThenAlreadyHoldIt()
+    {
+        // A portal just started reads its counts when the first change comes: they already hold that change, and the
+        // inbox pages following it must still be told (a fresh instance of the counts, as after a start).
+        var service = await app.RegisterServiceAsync("inbox-first");
+        var alice = await app.ClientAsync("alice");
+        var id = await (await alice.SubmitAsync("payments", service.Name, "production", new { imageTag = "v1" })).SubmittedIdAsync();
+        var fresh = new InboxCounts(app.Get<Microsoft.EntityFrameworkCore.IDbContextFactory<Portal.Data.PortalDbContext>>());
+        var alicesId = TeamAccess.UserId(await app.PrincipalAsync("alice"))!;
+
+        var first = await fresh.ApplyAsync(id, service.TeamId, alicesId, isWaiting: true);
+        var again = await fresh.ApplyAsync(id, service.TeamId, alicesId, isWaiting: true);
+
+        Assert.True(first);
+        Assert.False(again);
+    }
 }

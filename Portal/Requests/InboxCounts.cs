@@ -45,7 +45,8 @@ public sealed class InboxCounts(IDbContextFactory<PortalDbContext> dbFactory)
     /// <summary>Records whether a request waits for an approval now; true when that changed.</summary>
     internal async Task<bool> ApplyAsync(int requestId, int teamId, string requestedById, bool isWaiting)
     {
-        await EnsureLoadedAsync(CancellationToken.None);
+        // Counts first read now already hold this change: whether it changed them is unknown, so it did.
+        var readNow = await EnsureLoadedAsync(CancellationToken.None);
         lock (gate)
         {
             if (!waiting!.TryGetValue(teamId, out var team))
@@ -59,15 +60,16 @@ public sealed class InboxCounts(IDbContextFactory<PortalDbContext> dbFactory)
                 waiting.Remove(teamId);
             }
 
-            return changed;
+            return changed || readNow;
         }
     }
 
-    private async Task EnsureLoadedAsync(CancellationToken cancellationToken)
+    /// <summary>Reads the counts from the database unless they are in memory; true when they were not.</summary>
+    private async Task<bool> EnsureLoadedAsync(CancellationToken cancellationToken)
     {
         if (Volatile.Read(ref waiting) is not null)
         {
-            return;
+            return false;
         }
 
         await loading.WaitAsync(cancellationToken);
@@ -75,7 +77,7 @@ public sealed class InboxCounts(IDbContextFactory<PortalDbContext> dbFactory)
         {
             if (waiting is not null)
             {
-                return;
+                return true;
             }
 
             await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
@@ -85,6 +87,7 @@ public sealed class InboxCounts(IDbContextFactory<PortalDbContext> dbFactory)
                 .ToListAsync(cancellationToken);
             var loaded = rows.GroupBy(r => r.TeamId).ToDictionary(g => g.Key, g => g.ToDictionary(r => r.Id, r => r.RequestedById));
             Volatile.Write(ref waiting, loaded);
+            return true;
         }
         finally
         {
