@@ -1,3 +1,5 @@
+using Microsoft.AspNetCore.Components;
+
 namespace Portal.Identity;
 
 /// <summary>
@@ -18,9 +20,13 @@ public sealed class UserCircuits
         access.UserForgotten += Reload;
     }
 
-    /// <summary>Adds a page of <paramref name="userId"/>; <paramref name="reload"/> reloads it. Disposing removes it.</summary>
-    public IDisposable Register(string userId, Func<Task> reload)
+    /// <summary>
+    /// Adds a page of <paramref name="userId"/>, reloaded through <paramref name="navigation"/> on its component's
+    /// dispatcher (<paramref name="dispatch"/>, the component's InvokeAsync). Disposing removes it.
+    /// </summary>
+    public IDisposable Register(string userId, NavigationManager navigation, Func<Action, Task> dispatch)
     {
+        Func<Task> reload = () => dispatch(() => navigation.Refresh(forceReload: true));
         var key = new object();
         lock (gate)
         {

@@ -159,7 +159,7 @@ public partial class RolloutLive
             // changes, and is checked again (UserCircuits).
             if (AuthenticationState.IsCompletedSuccessfully && Portal.Identity.TeamAccess.UserId(AuthenticationState.Result.User) is { } userId)
             {
-                access = Circuits.Register(userId, () => InvokeAsync(() => Navigation.Refresh(forceReload: true)));
+                access = Circuits.Register(userId, Navigation, InvokeAsync);
             }
 
             StateHasChanged();
